@@ -1,0 +1,72 @@
+/**
+ * Parsing of client command lines. Lines are `latin1` strings so that every byte a client
+ * sent maps to one character and back: ids are copied verbatim, whatever their encoding.
+ */
+import { parseLocation, type Coordinates } from './location.js';
+import { parsePosixTime } from './time.js';
+
+export interface IamatCommand {
+  readonly kind: 'IAMAT';
+  readonly client: string;
+  readonly location: string;
+  readonly coordinates: Coordinates;
+  readonly timeText: string;
+  readonly timeNanos: bigint;
+}
+
+export interface WhatsatCommand {
+  readonly kind: 'WHATSAT';
+  readonly client: string;
+  readonly radiusKm: number;
+  readonly bound: number;
+}
+
+/** Anything that is not a valid command; answered with `? ` and the line as received. */
+export interface InvalidCommand {
+  readonly kind: 'INVALID';
+  readonly line: string;
+}
+
+/** A line of only white space: ignored, never answered. */
+export interface BlankLine {
+  readonly kind: 'BLANK';
+}
+
+export type Command = IamatCommand | WhatsatCommand | InvalidCommand | BlankLine;
+
+export const MAX_RADIUS_KM = 50;
+export const MAX_BOUND = 20;
+
+// The protocol's white space is exactly these six ASCII characters; `\s` would also
+// accept Unicode spaces, which are valid inside a client id.
+const WHITE_SPACE = /[ \t\r\n\f\v]+/;
+const EDGE_WHITE_SPACE = /^[ \t\r\n\f\v]+|[ \t\r\n\f\v]+$/g;
+const RADIUS = /^(?:\d{1,6}(?:\.\d{0,12})?|\.\d{1,12})$/;
+const BOUND = /^\d{1,4}$/;
+
+export function parseCommand(line: string): Command {
+  const trimmed = line.replace(EDGE_WHITE_SPACE, '');
+  if (trimmed === '') return { kind: 'BLANK' };
+  const fields = trimmed.split(WHITE_SPACE);
+  const command =
+    fields.length !== 4 ? undefined
+    : fields[0] === 'IAMAT' ? parseIamat(fields[1]!, fields[2]!, fields[3]!)
+    : fields[0] === 'WHATSAT' ? parseWhatsat(fields[1]!, fields[2]!, fields[3]!)
+    : undefined;
+  return command ?? { kind: 'INVALID', line };
+}
+
+function parseIamat(client: string, location: string, timeText: string): IamatCommand | undefined {
+  const coordinates = parseLocation(location);
+  const timeNanos = parsePosixTime(timeText);
+  if (!coordinates || timeNanos === undefined) return undefined;
+  return { kind: 'IAMAT', client, location, coordinates, timeText, timeNanos };
+}
+
+function parseWhatsat(client: string, radiusText: string, boundText: string): WhatsatCommand | undefined {
+  if (!RADIUS.test(radiusText) || !BOUND.test(boundText)) return undefined;
+  const radiusKm = Number(radiusText);
+  const bound = Number(boundText);
+  if (!(radiusKm > 0 && radiusKm <= MAX_RADIUS_KM) || bound < 1 || bound > MAX_BOUND) return undefined;
+  return { kind: 'WHATSAT', client, radiusKm, bound };
+}
