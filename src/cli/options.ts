@@ -1,0 +1,24 @@
+/** Option parsers for commander: each rejects a bad value with a one-line message naming it. */
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+export function portNumber(value: string): number {
+  const port = positiveInteger(value);
+  if (port > 65535) throw new InvalidArgumentError(`expected a port 1-65535, got "${value}"`);
+  return port;
+}
+
+export function oneOf<T extends string>(choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);
+    }
+    return value as T;
+  };
+}

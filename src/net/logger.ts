@@ -1,0 +1,39 @@
+/**
+ * A member's logger: JSON lines into `<logDir>/<name>.log`, and a copy on the terminal
+ * (pretty when stdout is a TTY, JSON lines otherwise, for the supervisor to prefix).
+ * Nothing here ever writes to a client socket.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Level, type Logger as Pino } from 'pino';
+import pretty from 'pino-pretty';
+
+export interface MemberLoggerOptions {
+  readonly name: string;
+  readonly logDir: string;
+  readonly level: Level;
+  readonly consoleLevel: Level | 'silent';
+}
+
+export interface MemberLogger {
+  readonly log: Pino;
+  /** Writes out what is buffered; call before exit. */
+  flush(): void;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+export function createMemberLogger(options: MemberLoggerOptions): MemberLogger {
+  mkdirSync(options.logDir, { recursive: true });
+  // Asynchronous writes keep logging off the hot path; flush() empties the buffer at exit.
+  const file = pino.destination({ dest: join(options.logDir, `${options.name}.log`), sync: false, minLength: 4096 });
+  const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
+  if (options.consoleLevel !== 'silent') {
+    const consoleStream = process.stdout.isTTY ? pretty({ colorize: true, sync: true }) : process.stdout;
+    streams.push({ level: options.consoleLevel, stream: consoleStream });
+  }
+  const lowest = [options.level, options.consoleLevel].filter((l): l is Level => l !== 'silent')
+    .sort((a, b) => pino.levels.values[a]! - pino.levels.values[b]!)[0]!;
+  const log = pino({ level: lowest, base: { member: options.name } }, pino.multistream(streams));
+  return { log, flush: () => file.flushSync() };
+}

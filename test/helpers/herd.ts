@@ -1,0 +1,39 @@
+/** Temporary herds for tests: real keys from `herd init`, free ports on 127.0.0.1. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initHerd } from '../../src/cli/init.js';
+import { loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface TestHerd {
+  readonly dir: string;
+  readonly file: string;
+  readonly herd: HerdConfig;
+}
+
+/** A herd file in a new temp dir, every port free right now. */
+export async function makeHerd(names: string[], links: Array<[string, string]>): Promise<TestHerd> {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-test-'));
+  const file = await initHerd({ dir, names, links, host: '127.0.0.1', basePort: 20000, force: false });
+  const json = JSON.parse(readFileSync(file, 'utf8'));
+  for (const member of json.members) {
+    member.clientPort = await freePort();
+    member.p2pPort = await freePort();
+    member.adminPort = await freePort();
+  }
+  writeFileSync(file, JSON.stringify(json, null, 2));
+  return { dir, file, herd: loadHerdFile(file) };
+}
+
+export function portOf(herd: HerdConfig, name: string, kind: 'clientPort' | 'p2pPort' | 'adminPort' = 'clientPort'): number {
+  return herd.members.find((m) => m.name === name)![kind];
+}

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LocationStore } from '../src/core/store.js';
+import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+
+const record = (line: string): LocationRecord => parseAtLine(line)!;
+const older = record('AT Clark +0.100000000 kiwi +34-118 1621464827.5');
+const newer = record('AT Bona +0.100000000 kiwi +35-118 1621464827.500000001');
+const tieA = record('AT Alpha +0.100000000 kiwi +1+1 1621464827.500000001');
+const tieZ = record('AT Zulu +0.100000000 kiwi +1+1 1621464827.500000001');
+
+test('the later client time wins and reports whether it was new', () => {
+  const store = new LocationStore();
+  assert.equal(store.offer(older), true);
+  assert.equal(store.offer(newer), true);
+  assert.equal(store.offer(older), false);
+  assert.equal(store.offer(newer), false, 'a repeat is not new');
+  assert.equal(store.get('kiwi'), newer);
+  assert.equal(store.size, 1);
+});
+
+test('equal times converge on the same record in any order', () => {
+  const orders = [[newer, tieA, tieZ], [tieZ, tieA, newer], [tieA, tieZ, newer], [tieZ, newer, tieA]];
+  const winners = orders.map((order) => {
+    const store = new LocationStore();
+    order.forEach((r) => store.offer(r));
+    return store.get('kiwi')!.atLine;
+  });
+  assert.equal(new Set(winners).size, 1);
+  assert.equal(winners[0], tieZ.atLine);
+});
+
+test('isNewer does not store', () => {
+  const store = new LocationStore();
+  assert.equal(store.isNewer(older), true);
+  assert.equal(store.get('kiwi'), undefined);
+});
