@@ -9,7 +9,10 @@ import { Command, CommanderError } from 'commander';
 import type { Level } from 'pino';
 import { ConfigError, loadHerdFile } from '../config/herdFile.js';
 import { LOG_LEVELS } from '../net/logger.js';
-import { oneOf, positiveInteger } from './options.js';
+import { initHerd, parseLinks } from './init.js';
+import { mesh } from './mesh.js';
+import { oneOf, portNumber, positiveInteger } from './options.js';
+import { interactive, resolveTarget, send } from './talk.js';
 import { runMember } from './runMember.js';
 import { superviseHerd } from './supervisor.js';
 
@@ -47,6 +50,54 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
       result = name === undefined ? startAll(opts) : startOne(name, opts);
+    });
+
+  program
+    .command('init')
+    .description('write new Ed25519 keys and a herd file into DIR')
+    .argument('<dir>', 'where the herd file and keys go')
+    .requiredOption('--names <list>', 'member names, comma-separated (A,B,C)')
+    .option('--links <list>', 'links, comma-separated (A-B,B-C)', '')
+    .option('--host <host>', 'the host every member listens on', '127.0.0.1')
+    .option('--base-port <port>', 'client ports from here, p2p +100, admin +200', portNumber, 12000)
+    .option('--force', 'replace existing key files', false)
+    .action(async (dir: string, opts: { names: string; links: string; host: string; basePort: number; force: boolean }) => {
+      const names = opts.names.split(',').map((n) => n.trim()).filter(Boolean);
+      const file = await initHerd({ dir, names, links: parseLinks(opts.links), host: opts.host, basePort: opts.basePort, force: opts.force });
+      process.stdout.write(`wrote ${file} and ${names.length} key files (mode 0600)\n`);
+    });
+
+  program
+    .command('mesh')
+    .description('what each member sees of the mesh, from their admin endpoints')
+    .requiredOption('-c, --config <file>', 'the herd file')
+    .option('--json', 'one stable JSON document', false)
+    .option('--dot', 'the topology with link states as Graphviz DOT', false)
+    .option('--watch', 'redraw every second until interrupted', false)
+    .option('--check', 'exit 1 when a member is down, a link is down or digests differ', false)
+    .option('--timeout-ms <n>', 'how long to wait for each member', positiveInteger, 1000)
+    .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; timeoutMs: number }) => {
+      result = mesh(loadHerdFile(opts.config), opts, process.stdout);
+    });
+
+  program
+    .command('send')
+    .description('send one line to a member (NAME or HOST:PORT) and print the reply; exit 0 answered, 3 answered "?", 1 no answer')
+    .argument('<target>', 'member name (with --config) or HOST:PORT')
+    .argument('<line>', 'the command line to send')
+    .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
+    .option('--timeout-ms <n>', 'give up after this long', positiveInteger, 30_000)
+    .action((target: string, line: string, opts: { config: string; timeoutMs: number }) => {
+      result = send(resolveTarget(target, opts.config), line, process.stdout, opts.timeoutMs);
+    });
+
+  program
+    .command('client')
+    .description('an interactive session with a member (NAME or HOST:PORT); replies print as they arrive')
+    .argument('<target>', 'member name (with --config) or HOST:PORT')
+    .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
+    .action((target: string, opts: { config: string }) => {
+      result = interactive(resolveTarget(target, opts.config), process.stdin, process.stdout);
     });
 
   try {

@@ -1,0 +1,91 @@
+/**
+ * The admin endpoint: `/status` (JSON), `/metrics` (Prometheus text), `/healthz`.
+ * Listens on loopback unless the herd file says otherwise; it is for operators and scripts.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/ports.js';
+import type { CounterSnapshot } from './metrics.js';
+import type { Registry } from 'prom-client';
+
+export interface NeighbourStatus {
+  readonly name: string;
+  readonly peerId: string;
+  readonly connected: boolean;
+  /** When the link last changed state (ms since the epoch), or null if it never came up. */
+  readonly since: number | null;
+  readonly direction: 'inbound' | 'outbound' | null;
+  readonly rttMs: number | null;
+}
+
+export interface GossipStatus {
+  readonly topic: string;
+  readonly subscribers: string[];
+  readonly mesh: string[];
+  readonly direct: string[];
+  readonly scores: Record<string, number>;
+}
+
+export interface MemberStatus {
+  readonly name: string;
+  readonly peerId: string;
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly listen: string[];
+  readonly neighbours: NeighbourStatus[];
+  readonly gossip: GossipStatus;
+  readonly store: { readonly clients: number; readonly digest: string };
+  readonly counters: CounterSnapshot;
+  readonly lastError: string | null;
+}
+
+export interface AdminServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly status: () => MemberStatus | Promise<MemberStatus>;
+  readonly registry: Registry;
+  readonly log: Logger;
+}
+
+export class AdminServer {
+  private readonly server: Server;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.server = createServer((req, res) => {
+      this.route(req.method ?? 'GET', req.url ?? '/').then(
+        ({ status, type, body }) => res.writeHead(status, { 'content-type': type }).end(body),
+        (err) => {
+          options.log.error({ err, url: req.url }, 'admin request failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
+        },
+      );
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async route(method: string, url: string): Promise<{ status: number; type: string; body: string }> {
+    if (method !== 'GET' && method !== 'HEAD') return { status: 405, type: 'text/plain', body: 'GET only\n' };
+    switch (new URL(url, 'http://admin').pathname) {
+      case '/status':
+        return { status: 200, type: 'application/json', body: `${JSON.stringify(await this.options.status(), null, 2)}\n` };
+      case '/metrics':
+        return { status: 200, type: this.options.registry.contentType, body: await this.options.registry.metrics() };
+      case '/healthz':
+        return { status: 200, type: 'text/plain', body: 'ok\n' };
+      default:
+        return { status: 404, type: 'text/plain', body: 'not found: try /status, /metrics or /healthz\n' };
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Prometheus metrics of one member. Components keep plain counters (no prom-client in the
+ * core); they are read at scrape time. Histograms are observed where the timing happens.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every counter a member exposes, read at once for /status and /metrics. */
+export interface CounterSnapshot {
+  readonly clientConnections: number;
+  readonly clientConnectionsOpen: number;
+  readonly clientConnectionsRefused: number;
+  readonly iamat: number;
+  readonly whatsat: number;
+  readonly invalid: number;
+  readonly gossipMessagesPublished: number;
+  readonly gossipRecordsPublished: number;
+  readonly gossipMessagesAccepted: number;
+  readonly gossipMessagesIgnored: number;
+  readonly gossipMessagesRejected: number;
+  readonly gossipRecordsAccepted: number;
+  readonly syncRounds: number;
+  readonly syncFailures: number;
+  readonly syncRecordsReceived: number;
+  readonly syncRecordsSent: number;
+  readonly placesCalls: number;
+  readonly placesErrors: number;
+  readonly storeClients: number;
+  readonly linksUp: number;
+}
+
+export interface MemberMetrics {
+  readonly registry: Registry;
+  observePropagation(seconds: number): void;
+  observeWhatsat(seconds: number): void;
+  observeSync(seconds: number): void;
+}
+
+type CounterKey = keyof CounterSnapshot;
+
+/** name, help, labels, and where each labelled value comes from. */
+const COUNTERS: Array<[string, string, string | undefined, Record<string, CounterKey>]> = [
+  ['herd_client_connections_total', 'Client connections accepted', undefined, { '': 'clientConnections' }],
+  ['herd_client_connections_refused_total', 'Client connections refused over the limit', undefined, { '': 'clientConnectionsRefused' }],
+  ['herd_commands_total', 'Client lines answered, by command', 'command', { IAMAT: 'iamat', WHATSAT: 'whatsat', invalid: 'invalid' }],
+  ['herd_gossip_messages_total', 'Gossip messages, by outcome', 'outcome',
+    { published: 'gossipMessagesPublished', accepted: 'gossipMessagesAccepted', ignored: 'gossipMessagesIgnored', rejected: 'gossipMessagesRejected' }],
+  ['herd_gossip_records_total', 'Location records carried by gossip, by outcome', 'outcome',
+    { published: 'gossipRecordsPublished', accepted: 'gossipRecordsAccepted' }],
+  ['herd_sync_rounds_total', 'Anti-entropy rounds, by result', 'result', { ok: 'syncRounds', failed: 'syncFailures' }],
+  ['herd_sync_records_total', 'Records exchanged by anti-entropy', 'direction', { received: 'syncRecordsReceived', sent: 'syncRecordsSent' }],
+  ['herd_places_requests_total', 'Places provider calls, by result', 'result', { all: 'placesCalls', error: 'placesErrors' }],
+];
+
+const GAUGES: Array<[string, string, CounterKey]> = [
+  ['herd_client_connections_open', 'Client connections open now', 'clientConnectionsOpen'],
+  ['herd_store_clients', 'Clients with a stored location', 'storeClients'],
+  ['herd_links_up', 'Links to neighbours that are up', 'linksUp'],
+];
+
+export function createMetrics(snapshot: () => CounterSnapshot, labels: { member: string }): MemberMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  collectDefaultMetrics({ register: registry, prefix: 'herd_process_' });
+  for (const [name, help, label, sources] of COUNTERS) {
+    new Counter({
+      name, help, registers: [registry], labelNames: label ? [label] : [],
+      collect() {
+        const now = snapshot();
+        this.reset();
+        for (const [value, key] of Object.entries(sources)) {
+          if (label) this.inc({ [label]: value }, now[key]);
+          else this.inc(now[key]);
+        }
+      },
+    });
+  }
+  for (const [name, help, key] of GAUGES) {
+    new Gauge({ name, help, registers: [registry], collect() { this.set(snapshot()[key]); } });
+  }
+  const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers: [registry] });
+  const propagation = histogram('herd_propagation_delay_seconds', 'From the origin member receiving an IAMAT to this member storing it',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  const whatsat = histogram('herd_whatsat_duration_seconds', 'WHATSAT handling time, places call included',
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  const sync = histogram('herd_sync_duration_seconds', 'Anti-entropy round duration', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30]);
+  return {
+    registry,
+    observePropagation: (s) => propagation.observe(Math.max(0, s)),
+    observeWhatsat: (s) => whatsat.observe(s),
+    observeSync: (s) => sync.observe(s),
+  };
+}
