@@ -5,14 +5,23 @@
  */
 import type { LocationRecord } from '../protocol/record.js';
 
+export type StoredListener = (record: LocationRecord, replaced: LocationRecord | undefined) => void;
+
 export class LocationStore {
   private readonly byClient = new Map<string, LocationRecord>();
+  private readonly listeners: StoredListener[] = [];
+
+  /** Called synchronously for every record kept, before `offer` returns (durability, digests). */
+  onStored(listener: StoredListener): void {
+    this.listeners.push(listener);
+  }
 
   /** Keeps `record` if it beats the stored one; returns whether it was kept. */
   offer(record: LocationRecord): boolean {
     const current = this.byClient.get(record.client);
     if (current && !supersedes(record, current)) return false;
     this.byClient.set(record.client, record);
+    for (const listener of this.listeners) listener(record, current);
     return true;
   }
 

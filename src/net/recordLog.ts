@@ -1,0 +1,122 @@
+/**
+ * Durable state: every stored record is appended to `DIR/records.log` (AT lines, the gossip
+ * codec), and the store is rebuilt from it at start. The store keeps the newest record per
+ * client whatever the order, so the log needs no sequence numbers, and a compaction is just
+ * the current store written out and renamed over the log.
+ *
+ * Policy: a record is written to the file (write(2), synchronously) before the member
+ * acknowledges it, so a crash or kill -9 loses nothing acknowledged; the file is fdatasync'ed
+ * at most `fsyncIntervalMs` after a write, so a power cut can lose the acknowledgements of
+ * that last interval (they are still held by the neighbours that received the gossip).
+ */
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../core/ports.js';
+import { parseAtLine, type LocationRecord } from '../protocol/record.js';
+
+export const RECORD_LOG_DEFAULTS = {
+  /** Bounds what a power cut can lose while keeping fsyncs to a few hundred a second at most. */
+  fsyncIntervalMs: 20,
+  /** Compact when the log holds this many times more lines than the store has records... */
+  compactRatio: 4,
+  /** ...and at least this many, so small logs are never rewritten. */
+  compactMinLines: 50_000,
+} as const;
+
+export interface RecordLogOptions {
+  readonly dir: string;
+  readonly log: Logger;
+  readonly fsyncIntervalMs?: number;
+}
+
+export class RecordLog {
+  private fd: number;
+  private lines = 0;
+  private fsyncTimer: NodeJS.Timeout | undefined;
+  private readonly path: string;
+
+  private constructor(private readonly options: RecordLogOptions, fd: number, lines: number) {
+    this.path = join(options.dir, 'records.log');
+    this.fd = fd;
+    this.lines = lines;
+  }
+
+  /** Opens (or creates) the log and returns it with the records it holds. */
+  static open(options: RecordLogOptions): { recordLog: RecordLog; records: LocationRecord[] } {
+    mkdirSync(options.dir, { recursive: true });
+    const path = join(options.dir, 'records.log');
+    const { records, lines, validBytes, skipped } = existsSync(path) ? readLog(path) : { records: [], lines: 0, validBytes: 0, skipped: 0 };
+    // A torn last line (a crash mid-write) is cut off so the next append starts clean.
+    if (existsSync(path)) truncateSync(path, validBytes);
+    if (skipped > 0) options.log.warn({ path, skipped }, 'record log: skipped malformed lines');
+    const fd = openSync(path, 'a');
+    return { recordLog: new RecordLog(options, fd, lines), records };
+  }
+
+  append(records: readonly LocationRecord[]): void {
+    if (records.length === 0) return;
+    writeSync(this.fd, Buffer.from(records.map((r) => `${r.atLine}\n`).join(''), 'latin1'));
+    this.lines += records.length;
+    this.fsyncTimer ??= setTimeout(() => this.sync(), this.options.fsyncIntervalMs ?? RECORD_LOG_DEFAULTS.fsyncIntervalMs);
+  }
+
+  /** Rewrites the log as the store's current records when it has grown mostly stale. */
+  compactIfNeeded(current: () => Iterable<LocationRecord>, size: number): boolean {
+    if (this.lines < Math.max(RECORD_LOG_DEFAULTS.compactMinLines, size * RECORD_LOG_DEFAULTS.compactRatio)) return false;
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    let lines = 0;
+    let chunk: string[] = [];
+    for (const record of current()) {
+      chunk.push(`${record.atLine}\n`);
+      if (chunk.length === 4096) { writeSync(fd, Buffer.from(chunk.join(''), 'latin1')); chunk = []; }
+      lines++;
+    }
+    writeSync(fd, Buffer.from(chunk.join(''), 'latin1'));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.path);
+    syncDirectory(this.options.dir);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+    this.options.log.info({ before: this.lines, after: lines }, 'record log compacted');
+    this.lines = lines;
+    return true;
+  }
+
+  close(): void {
+    clearTimeout(this.fsyncTimer);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+
+  private sync(): void {
+    this.fsyncTimer = undefined;
+    fdatasync(this.fd, (err) => {
+      if (err) this.options.log.error({ err }, 'record log: fdatasync failed');
+    });
+  }
+}
+
+function readLog(path: string): { records: LocationRecord[]; lines: number; validBytes: number; skipped: number } {
+  const text = readFileSync(path).toString('latin1');
+  const end = text.lastIndexOf('\n') + 1;
+  const records: LocationRecord[] = [];
+  let skipped = 0;
+  for (const line of text.slice(0, end).split('\n')) {
+    if (line === '') continue;
+    const record = parseAtLine(line);
+    if (record) records.push(record);
+    else skipped++;
+  }
+  return { records, lines: records.length, validBytes: end, skipped };
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
