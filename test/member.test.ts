@@ -54,13 +54,14 @@ describe('a member over TCP', () => {
     const lines = (await exchange(solo.clientPort, input)).toString('latin1').split('\n');
     assert.match(lines[0]!, AT_REPLY('Solo', 'order +1+1 1'));
     assert.equal(lines[1], lines[0], 'WHATSAT starts with the stored AT line');
-    const jsonEnd = lines.indexOf('', 2);
-    assert.equal(JSON.parse(lines.slice(2, jsonEnd).join('\n')).results.length, 2);
-    assert.deepEqual(lines.slice(jsonEnd + 1, jsonEnd + 2), ['']);
-    assert.equal(lines[jsonEnd + 2], '? bogus line');
-    assert.match(lines[jsonEnd + 3]!, AT_REPLY('Solo', 'order2 +2+2 2'));
-    assert.equal(lines[jsonEnd + 4], '? WHATSAT nobody 10 5');
-    assert.equal(lines.length, jsonEnd + 6);
+    // The WHATSAT reply ends in an empty line, right after the JSON.
+    const emptyLine = lines.indexOf('', 2);
+    assert.equal(lines[emptyLine - 1], '}');
+    assert.equal(JSON.parse(lines.slice(2, emptyLine).join('\n')).results.length, 2);
+    assert.equal(lines[emptyLine + 1], '? bogus line');
+    assert.match(lines[emptyLine + 2]!, AT_REPLY('Solo', 'order2 +2+2 2'));
+    assert.equal(lines[emptyLine + 3], '? WHATSAT nobody 10 5');
+    assert.deepEqual(lines.slice(emptyLine + 4), ['']);
   });
 
   test('a final line without newline after half-close is answered, then the socket closes', async () => {

