@@ -24,9 +24,10 @@ export async function initHerd(options: InitOptions): Promise<string> {
     throw new ConfigError(`--base-port: ${options.basePort} leaves no room for ${names.length} members`);
   }
   checkConnected(names, links);
-  const existing = names.map((n) => join(dir, `${n}.key`)).filter((f) => existsSync(f));
+  const file = join(dir, 'herd.json');
+  const existing = [file, ...names.map((n) => join(dir, `${n}.key`))].filter((f) => existsSync(f));
   if (existing.length > 0 && !options.force) {
-    throw new ConfigError(`${existing[0]} exists; pass --force to replace the keys in ${dir}`);
+    throw new ConfigError(`${existing[0]} exists; pass --force to replace the herd in ${dir}`);
   }
   mkdirSync(dir, { recursive: true });
   const members = [];
@@ -39,7 +40,6 @@ export async function initHerd(options: InitOptions): Promise<string> {
       peerId: peerIdOf(key), keyFile: `${name}.key`,
     });
   }
-  const file = join(dir, 'herd.json');
   const herd = { members, links };
   parseHerd(herd, file); // the same checks `herd start` makes, before anything is written
   writeFileSync(file, `${JSON.stringify(herd, null, 2)}\n`);
