@@ -4,6 +4,7 @@
  * touch process.exit, so tests can run commands in process or spawn the built binary.
  */
 import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Level } from 'pino';
@@ -15,8 +16,8 @@ import { oneOf, portNumber, positiveInteger } from './options.js';
 import { interactive, resolveTarget, send } from './talk.js';
 import { runMember } from './runMember.js';
 import { superviseHerd } from './supervisor.js';
+import { VERSION } from './version.js';
 
-const VERSION = '0.1.0';
 const ENTRY = fileURLToPath(import.meta.url);
 
 interface StartOptions {
@@ -27,6 +28,8 @@ interface StartOptions {
   maxLineBytes?: number;
   idleTimeoutMs?: number;
   maxConnections?: number;
+  dataDir?: string;
+  syncIntervalMs?: number;
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -48,6 +51,8 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--max-line-bytes <n>', 'longest client line accepted (default 65536)', positiveInteger)
     .option('--idle-timeout-ms <n>', 'close client connections silent this long (default 300000)', positiveInteger)
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
+    .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')
+    .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
       result = name === undefined ? startAll(opts) : startOne(name, opts);
     });
@@ -110,7 +115,8 @@ export async function main(args: readonly string[]): Promise<number> {
 
 async function startOne(name: string, opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
-  const running = await runMember({ herd, name, ...opts });
+  const dataDir = opts.dataDir === undefined ? undefined : join(opts.dataDir, name);
+  const running = await runMember({ herd, name, ...opts, dataDir });
   await nextSignal();
   await running.stop();
   return 0;
@@ -122,6 +128,8 @@ function startAll(opts: StartOptions): Promise<number> {
   if (opts.maxLineBytes) memberArgs.push('--max-line-bytes', String(opts.maxLineBytes));
   if (opts.idleTimeoutMs) memberArgs.push('--idle-timeout-ms', String(opts.idleTimeoutMs));
   if (opts.maxConnections) memberArgs.push('--max-connections', String(opts.maxConnections));
+  if (opts.dataDir) memberArgs.push('--data-dir', opts.dataDir);
+  if (opts.syncIntervalMs) memberArgs.push('--sync-interval-ms', String(opts.syncIntervalMs));
   return superviseHerd({ herd, entry: ENTRY, memberArgs });
 }
 

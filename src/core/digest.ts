@@ -122,3 +122,26 @@ export function countMarked(mask: Uint8Array): number {
   for (const bit of mask) n += bit;
   return n;
 }
+
+/**
+ * A digest of a whole store, kept up to date as records are stored: the XOR of every record's
+ * 64-bit hash. Equal digests mean equal stores (up to a 2^-64 accident); `herd mesh` compares
+ * them across members.
+ */
+export class StoreDigest {
+  private hi = 0;
+  private lo = 0;
+
+  /** Folds a newly stored record in, and the record it replaced out. */
+  update(record: LocationRecord, replaced: LocationRecord | undefined): void {
+    for (const r of replaced ? [record, replaced] : [record]) {
+      const { hi, lo } = fnv1a64(r.atLine);
+      this.hi = (this.hi ^ hi) >>> 0;
+      this.lo = (this.lo ^ lo) >>> 0;
+    }
+  }
+
+  toString(): string {
+    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
+  }
+}

@@ -32,6 +32,7 @@ export interface MemberStatus {
   readonly version: string;
   readonly uptimeSeconds: number;
   readonly listen: string[];
+  readonly clientAddress: string;
   readonly neighbours: NeighbourStatus[];
   readonly gossip: GossipStatus;
   readonly store: { readonly clients: number; readonly digest: string };

@@ -17,6 +17,8 @@ export interface MemberLoggerOptions {
 
 export interface MemberLogger {
   readonly log: Pino;
+  /** The last warning or error logged, for `herd mesh` ("12:03:04 link down"), or null. */
+  lastProblem(): string | null;
   /** Writes out what is buffered; call before exit. */
   flush(): void;
 }
@@ -34,6 +36,19 @@ export function createMemberLogger(options: MemberLoggerOptions): MemberLogger {
   }
   const lowest = [options.level, options.consoleLevel].filter((l): l is Level => l !== 'silent')
     .sort((a, b) => pino.levels.values[a]! - pino.levels.values[b]!)[0]!;
-  const log = pino({ level: lowest, base: { member: options.name } }, pino.multistream(streams));
-  return { log, flush: () => file.flushSync() };
+  let lastProblem: string | null = null;
+  const log = pino({
+    level: lowest,
+    base: { member: options.name },
+    hooks: {
+      logMethod(args, method, level) {
+        if (level >= pino.levels.values.warn!) {
+          const msg = args.find((a): a is string => typeof a === 'string') ?? '';
+          lastProblem = `${new Date().toISOString().slice(11, 19)} ${msg}`;
+        }
+        method.apply(this, args);
+      },
+    },
+  }, pino.multistream(streams));
+  return { log, lastProblem: () => lastProblem, flush: () => file.flushSync() };
 }

@@ -27,3 +27,13 @@ export function formatSignedSeconds(nanos: bigint): string {
   const fraction = (magnitude % NANOS_PER_SECOND).toString().padStart(9, '0');
   return `${sign}${whole}.${fraction}`;
 }
+
+const SIGNED_SECONDS = /^([+-])(\d{1,19})\.(\d{9})$/;
+
+/** The inverse of formatSignedSeconds: `+0.263873386` into nanoseconds. */
+export function parseSignedSeconds(text: string): bigint | undefined {
+  const match = SIGNED_SECONDS.exec(text);
+  if (!match) return undefined;
+  const magnitude = BigInt(match[2]!) * NANOS_PER_SECOND + BigInt(match[3]!);
+  return match[1] === '-' ? -magnitude : magnitude;
+}

@@ -67,6 +67,8 @@ export interface SyncInit {
   bucketCount?: number;
   learnDebounceMs?: number;
   onRecordsLearned?(records: LocationRecord[], fromName: string): void;
+  /** Called with the duration of every completed round, either side (for metrics). */
+  onRoundDone?(seconds: number): void;
 }
 
 export interface SyncResult {
@@ -119,6 +121,7 @@ export class SyncService {
   private readonly nameOf: (peerId: string) => string | undefined;
   private readonly neighbours: () => string[];
   private readonly onRecordsLearned?: (records: LocationRecord[], fromName: string) => void;
+  private readonly onRoundDone?: (seconds: number) => void;
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
   private readonly maxFrameBytes: number;
@@ -140,6 +143,7 @@ export class SyncService {
     this.nameOf = init.nameOf;
     this.neighbours = init.neighbours;
     this.onRecordsLearned = init.onRecordsLearned;
+    this.onRoundDone = init.onRoundDone;
     this.intervalMs = positiveInteger('intervalMs', init.intervalMs ?? SYNC_DEFAULTS.intervalMs);
     this.timeoutMs = positiveInteger('timeoutMs', init.timeoutMs ?? SYNC_DEFAULTS.timeoutMs);
     this.maxFrameBytes = positiveInteger('maxFrameBytes', init.maxFrameBytes ?? SYNC_DEFAULTS.maxFrameBytes);
@@ -255,6 +259,7 @@ export class SyncService {
 
   /** The round itself, the same for both sides but for who speaks first. */
   private async exchange(stream: Stream, role: Role, round: RoundContext): Promise<SyncResult> {
+    const startedAt = performance.now();
     const abort = (): void => stream.abort(toError(round.signal.reason));
     round.signal.addEventListener('abort', abort, { once: true });
     try {
@@ -268,6 +273,7 @@ export class SyncService {
       await this.swapRecords(frames, role, outgoing, round);
       await stream.close({ signal: round.signal });
       this.counters.rounds++;
+      this.onRoundDone?.((performance.now() - startedAt) / 1000);
       return { sent: round.sent, received: round.received };
     } catch (err) {
       stream.abort(toError(err));

@@ -1,0 +1,101 @@
+/** Defaults of the member's libp2p side, each with the reason it has this value. */
+
+/** The one gossip topic. Versioned so that a future record codec can live beside this one. */
+export const LOCATIONS_TOPIC = 'herd/locations/1';
+
+/**
+ * Records per gossip message. One signature and one validation then cover many records under
+ * load, while one message still validates in well under gossipsub's 100 ms validator budget.
+ */
+export const OUTBOX_MAX_RECORDS = 500;
+
+/**
+ * Bytes per gossip message. Far below the 4 MiB length-prefix limit of the gossipsub stream
+ * decoder, and small enough that a message does not hold a yamux stream for long.
+ */
+export const OUTBOX_MAX_BYTES = 256 * 1024;
+
+/** First redial delay after a link drops: long enough not to spin on a refused port. */
+export const REDIAL_INITIAL_MS = 250;
+
+/** Redial delay cap: a neighbour that comes back is found within about this long. */
+export const REDIAL_MAX_MS = 10_000;
+
+/** Each failed dial multiplies the delay by this. */
+export const REDIAL_FACTOR = 2;
+
+/**
+ * Fraction of each delay that is random, so that members restarted together do not redial
+ * in lockstep.
+ */
+export const REDIAL_JITTER = 0.5;
+
+/**
+ * A link that stayed up this long resets the redial backoff. A link closed sooner (e.g. the
+ * other side's gater refuses us after the handshake) keeps backing off instead of spinning.
+ */
+export const LINK_STABLE_MS = 5_000;
+
+/** One dial attempt, TCP connect plus noise and yamux upgrade; loopback takes a few ms. */
+export const DIAL_TIMEOUT_MS = 5_000;
+
+/**
+ * How long after a link connects `onLinkUp` waits for gossip to flow to the neighbour
+ * (subscription known, stream open; tens of ms on a LAN) before reporting the link anyway.
+ */
+export const GOSSIP_READY_TIMEOUT_MS = 2_000;
+
+/** How often that readiness is re-checked: gossipsub has no event for its outbound stream. */
+export const GOSSIP_READY_POLL_MS = 5;
+
+/** How often each live link is pinged, for the RTT shown in `links()` and for liveness. */
+export const LIVENESS_INTERVAL_MS = 5_000;
+
+/**
+ * One ping's budget. Generous: the ping queues behind whatever gossip is in flight on the
+ * same TCP connection, and a burst of several MiB on a slow link takes seconds to drain.
+ */
+export const PING_TIMEOUT_MS = 10_000;
+
+/** Consecutive failed pings before a link is closed (and, on the dialling side, redialled). */
+export const LIVENESS_MAX_FAILURES = 3;
+
+/**
+ * New inbound connections per second from one IP address. libp2p's default (5) is shared by
+ * every member on one host (127.0.0.1 in the demo), so a herd restart tripped it.
+ */
+export const INBOUND_CONNECTION_THRESHOLD = 100;
+
+/** A member has a handful of neighbours; anything beyond this is pruned by libp2p. */
+export const MAX_CONNECTIONS = 64;
+
+/**
+ * Gossipsub heartbeat. Neighbours are direct peers, so delivery does not wait for it; it
+ * only paces mesh upkeep and cache expiry, and libp2p's 1 s default is fine for that.
+ */
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+
+/**
+ * Gossipsub redials direct peers every this many heartbeats, and a failed or refused dial
+ * aborts that heartbeat. The link manager owns dialling, so gossipsub never needs to.
+ */
+export const DIRECT_CONNECT_TICKS = 1_000_000_000;
+
+/**
+ * Per-peer cap of a gossipsub outbound queue. Past it gossipsub drops messages for that peer
+ * (the sync protocol repairs them). Congestion stops publishers long before this.
+ */
+export const MAX_OUTBOUND_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Outbound backlog (outbox + messages being signed + gossipsub queues + bytes waiting for
+ * the sockets) above which the member reports congestion, so the client adapter stops
+ * reading. A few MiB keep a fast link busy while bounding memory and added latency.
+ */
+export const CONGESTION_HIGH_BYTES = 8 * 1024 * 1024;
+
+/** Backlog below which congestion ends; the gap avoids flapping around one threshold. */
+export const CONGESTION_LOW_BYTES = 2 * 1024 * 1024;
+
+/** How often the backlog is re-measured while congested, to report the drain promptly. */
+export const CONGESTION_POLL_MS = 10;

@@ -1,0 +1,69 @@
+/**
+ * Member key files: a libp2p private key in its protobuf encoding (the format of
+ * `privateKeyToProtobuf`), raw bytes, readable by the owner only.
+ */
+import { closeSync, fchmodSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { PrivateKey } from '@libp2p/interface';
+import type { Logger } from '../../core/ports.js';
+
+export type { PrivateKey };
+
+/** Owner read/write only: the key is the member's identity in the herd. */
+export const KEY_FILE_MODE = 0o600;
+
+export class KeyFileError extends Error {
+  readonly code = 'HERD_KEY_FILE';
+}
+
+/** Reads a key file; a missing or corrupt file is one line naming the path. */
+export function readKeyFile(path: string, log?: Pick<Logger, 'warn'>): PrivateKey {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new KeyFileError(`${path}: cannot read key file (${code})`, { cause: err });
+  }
+  let key: PrivateKey;
+  try {
+    key = privateKeyFromProtobuf(bytes);
+  } catch (err) {
+    throw new KeyFileError(`${path}: not a libp2p private key (${(err as Error).message})`, { cause: err });
+  }
+  if (keyFileIsExposed(path)) {
+    log?.warn({ keyFile: path, mode: modeOf(path) }, 'key file is readable by group or others; chmod 600 it');
+  }
+  return key;
+}
+
+/** Whether group or others have any access to the file (POSIX modes only). */
+export function keyFileIsExposed(path: string): boolean {
+  if (process.platform === 'win32') return false; // no POSIX modes to check there
+  return (statSync(path).mode & 0o077) !== 0;
+}
+
+/** Writes `key`, creating the file owner-only, and tightening the mode of an existing one. */
+export function writeKeyFile(path: string, key: PrivateKey): void {
+  const fd = openSync(path, 'w', KEY_FILE_MODE);
+  try {
+    // `openSync`'s mode only applies to new files; an existing file keeps its old mode.
+    fchmodSync(fd, KEY_FILE_MODE);
+    writeSync(fd, privateKeyToProtobuf(key));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function generateKey(): Promise<PrivateKey> {
+  return generateKeyPair('Ed25519');
+}
+
+export function peerIdOf(key: PrivateKey): string {
+  return peerIdFromPrivateKey(key).toString();
+}
+
+function modeOf(path: string): string {
+  return `0${(statSync(path).mode & 0o777).toString(8)}`;
+}

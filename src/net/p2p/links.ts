@@ -1,0 +1,207 @@
+/**
+ * Links to the neighbours: which are up, since when, which way, their RTT; keeping them up.
+ * One side of each link dials (see `dialsTo`) at start and, while the link is down, again
+ * with capped exponential backoff and jitter; the other side only accepts. libp2p's own
+ * KEEP_ALIVE reconnection gives up after a few quick retries, so it is not used.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface';
+import type { Ping } from '@libp2p/ping';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import type { Logger } from '../../core/ports.js';
+import {
+  DIAL_TIMEOUT_MS, LINK_STABLE_MS, LIVENESS_INTERVAL_MS, LIVENESS_MAX_FAILURES, PING_TIMEOUT_MS,
+  REDIAL_FACTOR, REDIAL_INITIAL_MS, REDIAL_JITTER, REDIAL_MAX_MS,
+} from './constants.js';
+
+export interface Neighbour {
+  readonly name: string;
+  readonly peerId: PeerId;
+  /** The configured address, with `/p2p/<peer id>`. */
+  readonly address: Multiaddr;
+  /** Whether this member dials the link (the other side accepts). */
+  readonly dials: boolean;
+}
+
+export interface LinkInfo {
+  readonly name: string;
+  readonly peerId: string;
+  readonly connected: boolean;
+  /** When the link last went up or down (ms since the epoch); null if it never came up. */
+  readonly since: number | null;
+  readonly direction: 'inbound' | 'outbound' | null;
+  /** Last ping round trip, stream negotiation included; null before the first answer. */
+  readonly rttMs: number | null;
+  /** Whether this member is the side that dials this link. */
+  readonly dials: boolean;
+}
+
+export interface LinkTuning {
+  readonly redialInitialMs?: number;
+  readonly redialMaxMs?: number;
+  readonly dialTimeoutMs?: number;
+  readonly livenessIntervalMs?: number;
+  readonly pingTimeoutMs?: number;
+  readonly livenessMaxFailures?: number;
+}
+
+export interface LinksInit {
+  readonly libp2p: Libp2p;
+  readonly ping: Ping;
+  readonly neighbours: readonly Neighbour[];
+  readonly log: Logger;
+  readonly tuning?: LinkTuning;
+  readonly onUp: (name: string, peerId: string) => void;
+  readonly onDown: (name: string, peerId: string) => void;
+}
+
+/** The smaller peer ID string dials: both ends agree without talking. */
+export function dialsTo(selfPeerId: string, otherPeerId: string): boolean {
+  return selfPeerId < otherPeerId;
+}
+
+/** Delay before redial number `attempt` (0-based): exponential, capped, part random. */
+export function redialDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const base = Math.min(maxMs, initialMs * REDIAL_FACTOR ** Math.min(attempt, 30));
+  return Math.round(base * (1 - REDIAL_JITTER * random()));
+}
+
+interface LinkState {
+  readonly n: Neighbour;
+  connected: boolean;
+  since: number | null;
+  upAt: number | null;
+  direction: 'inbound' | 'outbound' | null;
+  rttMs: number | null;
+  /** Dials that failed, or links that dropped before they were stable, since the last stable link. */
+  failures: number;
+  pingFailures: number;
+  pinging: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class LinkManager {
+  private readonly states = new Map<string, LinkState>();
+  private readonly t: Required<LinkTuning>;
+  private liveness: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly init: LinksInit) {
+    this.t = {
+      redialInitialMs: REDIAL_INITIAL_MS, redialMaxMs: REDIAL_MAX_MS, dialTimeoutMs: DIAL_TIMEOUT_MS,
+      livenessIntervalMs: LIVENESS_INTERVAL_MS, pingTimeoutMs: PING_TIMEOUT_MS, livenessMaxFailures: LIVENESS_MAX_FAILURES,
+      ...init.tuning,
+    };
+    for (const n of init.neighbours) {
+      this.states.set(n.peerId.toString(), {
+        n, connected: false, since: null, upAt: null, direction: null, rttMs: null,
+        failures: 0, pingFailures: 0, pinging: false, timer: undefined,
+      });
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.init.libp2p.addEventListener('peer:connect', this.onConnect);
+    this.init.libp2p.addEventListener('peer:disconnect', this.onDisconnect);
+    for (const s of this.states.values()) if (s.n.dials) this.dialAfter(s, 0);
+    this.liveness = setInterval(() => this.probeAll(), this.t.livenessIntervalMs);
+    this.liveness.unref();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.init.libp2p.removeEventListener('peer:connect', this.onConnect);
+    this.init.libp2p.removeEventListener('peer:disconnect', this.onDisconnect);
+    clearInterval(this.liveness);
+    for (const s of this.states.values()) clearTimeout(s.timer);
+  }
+
+  list(): LinkInfo[] {
+    return [...this.states.values()].map((s) => ({
+      name: s.n.name, peerId: s.n.peerId.toString(), connected: s.connected, since: s.since,
+      direction: s.direction, rttMs: s.rttMs, dials: s.n.dials,
+    }));
+  }
+
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    const s = this.states.get(evt.detail.toString());
+    if (!s || s.connected || !this.running) return;
+    const conn = this.init.libp2p.getConnections(evt.detail)[0];
+    Object.assign(s, { connected: true, since: Date.now(), upAt: Date.now(), direction: conn?.direction ?? null, pingFailures: 0 });
+    clearTimeout(s.timer);
+    this.init.log.info({ neighbour: s.n.name, peer: s.n.peerId.toString(), direction: s.direction, remoteAddr: conn?.remoteAddr.toString() }, 'link up');
+    this.probe(s); // an RTT right away, not one liveness interval later
+    this.init.onUp(s.n.name, s.n.peerId.toString());
+  };
+
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const s = this.states.get(evt.detail.toString());
+    if (!s || !s.connected || !this.running) return;
+    const upMs = Date.now() - (s.upAt ?? Date.now());
+    Object.assign(s, { connected: false, since: Date.now(), direction: null });
+    this.init.log.info({ neighbour: s.n.name, peer: s.n.peerId.toString(), upMs }, 'link down');
+    this.init.onDown(s.n.name, s.n.peerId.toString());
+    if (!s.n.dials) return;
+    // A link that dropped soon after coming up (e.g. the other side's gater refused us after
+    // the handshake) keeps backing off rather than redialling at once, forever.
+    s.failures = upMs >= LINK_STABLE_MS ? 0 : s.failures + 1;
+    this.dialAfter(s, redialDelay(s.failures, this.t.redialInitialMs, this.t.redialMaxMs));
+  };
+
+  private dialAfter(s: LinkState, delayMs: number): void {
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => void this.dial(s), delayMs);
+  }
+
+  private async dial(s: LinkState): Promise<void> {
+    if (!this.running || s.connected) return;
+    try {
+      await this.init.libp2p.dial(s.n.address, { signal: AbortSignal.timeout(this.t.dialTimeoutMs) });
+      // The dial can succeed and the connection close before we look (the other side refused
+      // us after the handshake); then keep trying, backing off.
+      if (this.running && !s.connected) this.dialAfter(s, redialDelay(++s.failures, this.t.redialInitialMs, this.t.redialMaxMs));
+    } catch (err) {
+      if (!this.running || s.connected) return;
+      const delay = redialDelay(++s.failures, this.t.redialInitialMs, this.t.redialMaxMs);
+      const entry = { neighbour: s.n.name, address: s.n.address.toString(), attempt: s.failures, retryInMs: delay, err: messageOf(err) };
+      // The first failure says the neighbour is unreachable; the retries are only debug noise.
+      if (s.failures === 1) this.init.log.info(entry, 'cannot reach neighbour; redialling with backoff');
+      else this.init.log.debug(entry, 'dial failed');
+      this.dialAfter(s, delay);
+    }
+  }
+
+  private probeAll(): void {
+    for (const s of this.states.values()) if (s.connected && !s.pinging) this.probe(s);
+  }
+
+  /** Pings one live link: RTT for `links()`, and a dead link is closed (then redialled). */
+  private probe(s: LinkState): void {
+    s.pinging = true;
+    this.init.ping.ping(s.n.peerId, { signal: AbortSignal.timeout(this.t.pingTimeoutMs) }).then(
+      (ms) => {
+        s.rttMs = ms;
+        s.pingFailures = 0;
+      },
+      (err) => this.pingFailed(s, err),
+    ).finally(() => {
+      s.pinging = false;
+    });
+  }
+
+  private pingFailed(s: LinkState, err: unknown): void {
+    if (!this.running || !s.connected) return;
+    s.pingFailures++;
+    const entry = { neighbour: s.n.name, peer: s.n.peerId.toString(), failures: s.pingFailures, err: messageOf(err) };
+    if (s.pingFailures < this.t.livenessMaxFailures) {
+      this.init.log.debug(entry, 'ping failed');
+      return;
+    }
+    this.init.log.warn(entry, 'neighbour stopped answering pings; closing the link');
+    this.init.libp2p.hangUp(s.n.peerId).catch((e: unknown) => this.init.log.debug({ neighbour: s.n.name, err: messageOf(e) }, 'hang up failed'));
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,412 @@
+/**
+ * A member's libp2p side: TCP + noise + yamux + identify + ping + gossipsub, a gater that
+ * admits only linked neighbours, link upkeep, the topic validator, the outbox and the
+ * back-pressure signal. `startHerdNode` builds and starts one; `HerdNode.stop` undoes it.
+ */
+import './shim.js'; // must precede libp2p: the peer store calls Promise.withResolvers
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import { gossipsub, type GossipSub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify, type Identify } from '@libp2p/identify';
+import { TopicValidatorResult, type Libp2p, type Message, type PeerId, type PrivateKey, type PubSub } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { ping, type Ping } from '@libp2p/ping';
+import { tcp } from '@libp2p/tcp';
+import { createLibp2p } from 'libp2p';
+import { neighboursOf, type HerdConfig, type MemberConfig } from '../../config/herdFile.js';
+import type { Logger, RecordSink } from '../../core/ports.js';
+import type { LocationStore } from '../../core/store.js';
+import { encodeRecords, type LocationRecord } from '../../protocol/record.js';
+import { dialAddress, listenAddresses, withoutPeerId } from './addresses.js';
+import { CongestionGauge, gossipQueueBytes, socketQueueBytes } from './backlog.js';
+import {
+  DIAL_TIMEOUT_MS, DIRECT_CONNECT_TICKS, GOSSIP_READY_POLL_MS, GOSSIP_READY_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS,
+  INBOUND_CONNECTION_THRESHOLD, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_OUTBOUND_BUFFER_BYTES,
+} from './constants.js';
+import { herdGater } from './gater.js';
+import { peerIdOf } from './keys.js';
+import { dialsTo, LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './links.js';
+import { Outbox } from './outbox.js';
+import { classifyMessage, newGossipCounters, type GossipCounters } from './validate.js';
+
+export type { GossipCounters, LinkInfo, LinkTuning };
+
+export interface HerdNodeTuning {
+  /** Neighbours as gossipsub direct peers (default true): usable at once, no mesh wait. */
+  readonly directPeers?: boolean;
+  readonly heartbeatIntervalMs?: number;
+  readonly outboxMaxRecords?: number;
+  readonly outboxMaxBytes?: number;
+  readonly congestionHighBytes?: number;
+  readonly congestionLowBytes?: number;
+  readonly links?: LinkTuning;
+}
+
+export interface HerdNodeInit {
+  readonly self: MemberConfig;
+  readonly herd: HerdConfig;
+  readonly privateKey: PrivateKey;
+  readonly store: LocationStore;
+  readonly log: Logger;
+  readonly tuning?: HerdNodeTuning;
+}
+
+/** What the admin endpoint shows of gossipsub; peer ID strings throughout. */
+export interface GossipView {
+  readonly topic: string;
+  readonly subscribers: string[];
+  readonly mesh: string[];
+  readonly direct: string[];
+  readonly scores: Record<string, number>;
+}
+
+/** Where the outbound backlog sits, in bytes. */
+export interface Backlog {
+  readonly outbox: number;
+  readonly signing: number;
+  readonly gossipQueues: number;
+  readonly muxerQueues: number;
+  readonly total: number;
+}
+
+export interface HerdNodeEvents {
+  /** The link is connected and gossip to the neighbour flows (see `onLinkUp`). */
+  'link:up': [name: string, peerId: string];
+  'link:down': [name: string, peerId: string];
+  /** Records stored from a gossip message, and the member that signed it. */
+  records: [records: LocationRecord[], origin: string];
+  congested: [backlogBytes: number];
+  drain: [backlogBytes: number];
+}
+
+// A type alias, not an interface: libp2p's ServiceMap needs an index signature.
+export type HerdServices = {
+  identify: Identify;
+  ping: Ping;
+  pubsub: PubSub<GossipsubEvents>;
+};
+
+export class HerdNodeError extends Error {
+  readonly code = 'HERD_P2P';
+}
+
+export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
+  const { self, herd } = init;
+  const actual = peerIdOf(init.privateKey);
+  if (actual !== self.peerId) {
+    throw new HerdNodeError(`member ${self.name}: key file ${self.keyPath} holds peer ID ${actual}, but ${herd.file} says ${self.peerId}`);
+  }
+  const log = init.log.child?.({ component: 'p2p' }) ?? init.log;
+  const neighbours = neighbourList(herd, self);
+  const libp2p = await createLibp2p<HerdServices>({
+    privateKey: init.privateKey,
+    addresses: { listen: await listenAddresses(self.host, self.p2pPort) },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: herdGater(gaterPolicy(neighbours), log),
+    connectionManager: {
+      maxConnections: MAX_CONNECTIONS,
+      inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
+      dialTimeout: DIAL_TIMEOUT_MS,
+      reconnectRetries: 0, // the link manager redials; libp2p's KEEP_ALIVE retries give up in ms
+    },
+    // The monitor aborts a connection whose ping is stuck behind a gossip burst; the link
+    // manager pings instead, with a generous timeout and several strikes.
+    connectionMonitor: { enabled: false },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub(gossipOptions(neighbours, init.tuning)),
+    },
+    start: false,
+  });
+  const node = new HerdNode(init, libp2p, neighbours, log);
+  try {
+    await node.start();
+  } catch (err) {
+    await Promise.resolve(libp2p.stop()).catch(() => {});
+    throw new HerdNodeError(`member ${self.name}: cannot start libp2p on ${self.host}:${self.p2pPort} (${(err as Error).message})`, { cause: err });
+  }
+  return node;
+}
+
+export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink {
+  readonly name: string;
+  readonly peerId: string;
+  readonly topic = LOCATIONS_TOPIC;
+  readonly counters: GossipCounters = newGossipCounters();
+  private readonly pubsub: GossipSub;
+  private readonly memberByPeerId: ReadonlyMap<string, string>;
+  private readonly linkManager: LinkManager;
+  private readonly outbox: Outbox;
+  private readonly gauge: CongestionGauge;
+  /** Bytes handed to gossipsub's publish whose signing has not finished yet. */
+  private signingBytes = 0;
+  /** Connected neighbours whose gossip is not flowing yet: peer ID to name and since when. */
+  private readonly awaitingGossip = new Map<string, { name: string; since: number }>();
+  private readyPoll: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly init: HerdNodeInit, readonly libp2p: Libp2p<HerdServices>, neighbours: readonly Neighbour[], private readonly log: Logger) {
+    super();
+    this.name = init.self.name;
+    this.peerId = init.self.peerId;
+    this.pubsub = libp2p.services.pubsub as unknown as GossipSub;
+    this.memberByPeerId = new Map(init.herd.members.map((m) => [m.peerId, m.name]));
+    const t = init.tuning ?? {};
+    this.outbox = new Outbox({ send: (batch) => this.send(batch), maxRecords: t.outboxMaxRecords, maxBytes: t.outboxMaxBytes });
+    this.gauge = new CongestionGauge({
+      measure: () => this.backlogBytes(),
+      onChange: (congested, bytes) => this.congestionChanged(congested, bytes),
+      highBytes: t.congestionHighBytes,
+      lowBytes: t.congestionLowBytes,
+    });
+    this.linkManager = new LinkManager({
+      libp2p, ping: libp2p.services.ping, neighbours, log, tuning: t.links,
+      onUp: (name, peerId) => this.linkConnected(name, peerId),
+      onDown: (name, peerId) => this.linkLost(name, peerId),
+    });
+  }
+
+  /** @internal called once by startHerdNode */
+  async start(): Promise<void> {
+    this.pubsub.topicValidators.set(this.topic, (source, msg) => this.validate(source, msg));
+    await this.libp2p.start();
+    this.pubsub.subscribe(this.topic);
+    this.linkManager.start();
+    this.log.info({ peer: this.peerId, listen: this.listenAddresses() }, 'p2p started');
+  }
+
+  /** RecordSink: queue a newly stored record for the herd; never throws. */
+  publish(record: LocationRecord): void {
+    this.outbox.push(record);
+  }
+
+  links(): LinkInfo[] {
+    return this.linkManager.list();
+  }
+
+  /**
+   * Calls `cb` each time a link comes up, once gossip to the neighbour flows (gossipsub knows
+   * its subscription and has a stream to it): a record stored before then is not gossiped to
+   * that neighbour, so a sync started from here sees every record gossip missed. Fires after
+   * GOSSIP_READY_TIMEOUT_MS regardless, so sync runs with a neighbour that never subscribes.
+   * Returns an unsubscribe function.
+   */
+  onLinkUp(cb: (name: string, peerId: string) => void): () => void {
+    return this.subscribe('link:up', cb);
+  }
+
+  onLinkDown(cb: (name: string, peerId: string) => void): () => void {
+    return this.subscribe('link:down', cb);
+  }
+
+  /** Calls `cb` with the records each accepted gossip message stored, and their origin. */
+  onRecords(cb: (records: LocationRecord[], origin: string) => void): () => void {
+    return this.subscribe('records', cb);
+  }
+
+  /** True while the outbound backlog is above the high-water mark: stop reading clients. */
+  get congested(): boolean {
+    return this.gauge.congested;
+  }
+
+  /** Calls `cb` each time congestion ends; returns an unsubscribe function. */
+  onDrain(cb: () => void): () => void {
+    return this.subscribe('drain', () => cb());
+  }
+
+  /** Bytes queued on the way out: outbox, signing, gossipsub queues, muxer queues. */
+  backlogBytes(): number {
+    return this.backlog().total;
+  }
+
+  backlog(): Backlog {
+    const outbox = this.outbox.bytes;
+    const signing = this.signingBytes;
+    const gossipQueues = gossipQueueBytes(this.pubsub.streamsOutbound.values());
+    const muxerQueues = socketQueueBytes(this.libp2p.getConnections());
+    return { outbox, signing, gossipQueues, muxerQueues, total: outbox + signing + gossipQueues + muxerQueues };
+  }
+
+  gossipView(): GossipView {
+    const peers = this.pubsub.getPeers().map(String);
+    return {
+      topic: this.topic,
+      subscribers: this.pubsub.getSubscribers(this.topic).map(String),
+      mesh: this.pubsub.getMeshPeers(this.topic),
+      direct: [...this.pubsub.direct],
+      scores: Object.fromEntries(peers.map((p) => [p, this.pubsub.getScore(p)])),
+    };
+  }
+
+  listenAddresses(): string[] {
+    return this.libp2p.getMultiaddrs().map(String);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.linkManager.stop();
+    clearTimeout(this.readyPoll);
+    this.awaitingGossip.clear();
+    const dropped = this.outbox.stop();
+    this.gauge.stop();
+    await this.libp2p.stop();
+    this.log.info({ unsentRecords: dropped }, 'p2p stopped');
+  }
+
+  private validate(source: PeerId, msg: Message): TopicValidatorResult {
+    const from = msg.type === 'signed' ? msg.from.toString() : undefined;
+    // Our own key on someone else's message means a copied key file: never trust it.
+    const signer = from === this.peerId ? undefined : from === undefined ? undefined : this.memberByPeerId.get(from);
+    const verdict = classifyMessage(signer, msg.data, this.init.store);
+    const c = this.counters;
+    switch (verdict.kind) {
+      case 'reject':
+        c.gossipMessagesRejected++;
+        this.log.warn({ via: this.nameOf(source.toString()), signer: from ?? null, reason: verdict.reason }, 'rejected gossip message');
+        return TopicValidatorResult.Reject;
+      case 'ignore':
+        c.gossipMessagesIgnored++;
+        c.gossipRecordsIgnored += verdict.records.length;
+        return TopicValidatorResult.Ignore;
+      case 'accept': {
+        const stored = verdict.fresh.filter((r) => this.init.store.offer(r));
+        c.gossipMessagesAccepted++;
+        c.gossipRecordsAccepted += stored.length;
+        c.gossipRecordsIgnored += verdict.records.length - stored.length;
+        this.safeEmit('records', stored, signer!);
+        return TopicValidatorResult.Accept;
+      }
+    }
+  }
+
+  private send(batch: LocationRecord[]): void {
+    const data = encodeRecords(batch);
+    this.signingBytes += data.length;
+    this.pubsub.publish(this.topic, data).then(
+      (result) => this.published(batch.length, result.recipients.length),
+      (err: unknown) => {
+        this.counters.gossipPublishFailures++;
+        // With allowPublishToZeroTopicPeers nothing is expected here; the sync protocol repairs.
+        this.log.debug({ err, records: batch.length }, 'gossip publish failed');
+      },
+    ).finally(() => {
+      this.signingBytes -= data.length;
+      this.gauge.check();
+    });
+    this.gauge.check();
+  }
+
+  private published(records: number, recipients: number): void {
+    this.counters.gossipMessagesPublished++;
+    this.counters.gossipRecordsPublished += records;
+    const expected = this.pubsub.getSubscribers(this.topic).length;
+    if (recipients === 0 && expected === 0) {
+      this.log.debug({ records }, 'published with no neighbour subscribed; sync delivers later');
+    } else if (recipients < expected) {
+      // gossipsub drops a message for a peer whose outbound queue is over maxOutboundBufferSize.
+      this.log.warn({ records, recipients, subscribers: expected }, 'gossip message not queued for every subscribed neighbour');
+    }
+  }
+
+  private linkConnected(name: string, peerId: string): void {
+    this.awaitingGossip.set(peerId, { name, since: Date.now() });
+    this.checkGossipReady();
+  }
+
+  private linkLost(name: string, peerId: string): void {
+    this.awaitingGossip.delete(peerId);
+    this.safeEmit('link:down', name, peerId);
+  }
+
+  /** Reports links whose gossip now flows; polls while some do not yet (there is no event for it). */
+  private checkGossipReady(): void {
+    clearTimeout(this.readyPoll);
+    this.readyPoll = undefined;
+    if (this.stopped) return;
+    const subscribers = new Set(this.pubsub.getSubscribers(this.topic).map(String));
+    for (const [peerId, { name, since }] of this.awaitingGossip) {
+      const flows = subscribers.has(peerId) && this.pubsub.streamsOutbound.has(peerId);
+      if (!flows && Date.now() - since < GOSSIP_READY_TIMEOUT_MS) continue;
+      this.awaitingGossip.delete(peerId);
+      if (flows) this.log.debug({ neighbour: name, afterMs: Date.now() - since }, 'gossip flows to neighbour');
+      else this.log.warn({ neighbour: name, afterMs: Date.now() - since }, 'neighbour has not subscribed to the topic; reporting the link up anyway');
+      this.safeEmit('link:up', name, peerId);
+    }
+    if (this.awaitingGossip.size > 0) this.readyPoll = setTimeout(() => this.checkGossipReady(), GOSSIP_READY_POLL_MS);
+  }
+
+  private congestionChanged(congested: boolean, bytes: number): void {
+    this.log.info({ backlogBytes: bytes }, congested ? 'outbound backlog high: congested' : 'outbound backlog drained');
+    this.safeEmit(congested ? 'congested' : 'drain', bytes);
+  }
+
+  private nameOf(peerId: string): string {
+    return this.memberByPeerId.get(peerId) ?? peerId;
+  }
+
+  private subscribe<K extends keyof HerdNodeEvents>(event: K, cb: (...args: HerdNodeEvents[K]) => void): () => void {
+    this.on(event, cb as never);
+    return () => this.off(event, cb as never);
+  }
+
+  /** A throwing listener must not break libp2p's event dispatch or the validator. */
+  private safeEmit<K extends keyof HerdNodeEvents>(event: K, ...args: HerdNodeEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: HerdNodeEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.log.error({ err, event }, 'listener failed');
+    }
+  }
+}
+
+function neighbourList(herd: HerdConfig, self: MemberConfig): Neighbour[] {
+  return neighboursOf(herd, self.name).map((name) => {
+    const m = herd.members.find((x) => x.name === name)!; // parseHerd checked every link end
+    const peerId = peerIdFromString(m.peerId);
+    return { name, peerId, address: dialAddress(m.host, m.p2pPort).encapsulate(`/p2p/${m.peerId}`), dials: dialsTo(self.peerId, m.peerId) };
+  });
+}
+
+function gaterPolicy(neighbours: readonly Neighbour[]) {
+  const dialable = neighbours.filter((n) => n.dials);
+  return {
+    neighbours: new Map(neighbours.map((n) => [n.peerId.toString(), n.name])),
+    dialable: new Set(dialable.map((n) => n.peerId.toString())),
+    dialAddresses: new Set(dialable.map((n) => withoutPeerId(n.address))),
+  };
+}
+
+function gossipOptions(neighbours: readonly Neighbour[], tuning: HerdNodeTuning = {}): Parameters<typeof gossipsub>[0] {
+  return {
+    globalSignaturePolicy: 'StrictSign',
+    allowPublishToZeroTopicPeers: true, // a member with every link down still answers IAMAT
+    emitSelf: false,
+    fallbackToFloodsub: false, // every member speaks gossipsub; one protocol less to negotiate
+    directPeers: tuning.directPeers === false ? [] : neighbours.map((n) => ({ id: n.peerId, addrs: [n.address.decapsulateCode(421)] })),
+    directConnectTicks: DIRECT_CONNECT_TICKS,
+    heartbeatInterval: tuning.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+    maxOutboundBufferSize: MAX_OUTBOUND_BUFFER_BYTES,
+    fastMsgIdFn,
+    // Every member of a demo herd shares one IP; colocation is no sign of a Sybil here.
+    scoreParams: { IPColocationFactorWeight: 0 },
+  };
+}
+
+/**
+ * Identifies a message by signer and payload before its signature is checked, so that the
+ * copies arriving over several links are dropped cheaply. A collision would drop a distinct
+ * message, hence a cryptographic hash.
+ */
+function fastMsgIdFn(msg: { from?: Uint8Array; data?: Uint8Array }): string {
+  const hash = createHash('sha256');
+  if (msg.from) hash.update(msg.from);
+  hash.update(new Uint8Array([0])); // separates from and data
+  if (msg.data) hash.update(msg.data);
+  return hash.digest('base64');
+}

@@ -1,0 +1,88 @@
+/**
+ * The herd as users see it: five member processes of the demo topology on 127.0.0.1,
+ * talked to over TCP, killed with SIGKILL and restarted.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { makeHerd, portOf, type TestHerd } from './helpers/herd.js';
+import { eventually, MemberProcesses } from './helpers/processes.js';
+import { AT_REPLY, exchange } from './helpers/wire.js';
+
+const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
+const LINKS: Array<[string, string]> = [
+  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+];
+
+describe('a five-member herd', () => {
+  let herd: TestHerd;
+  let members: MemberProcesses;
+  const send = async (name: string, line: string) => (await exchange(portOf(herd.herd, name), `${line}\n`)).toString('latin1');
+  /** The AT line a member holds for a client, as its WHATSAT reply starts, or its `? ` reply. */
+  const heldBy = async (name: string, client: string) => (await send(name, `WHATSAT ${client} 1 1`)).split('\n')[0]!;
+  const allHold = async (names: string[], client: string, atLine: string) =>
+    (await Promise.all(names.map((n) => heldBy(n, client)))).every((line) => line === atLine);
+
+  before(async () => {
+    herd = await makeHerd(NAMES, LINKS);
+    members = new MemberProcesses(herd);
+    await members.start(...NAMES);
+    // Links come up on their own; wait for all of them before measuring anything.
+    assert.ok(await eventually(async () => {
+      const statuses = await Promise.all(NAMES.map((n) => members.status(n)));
+      return statuses.every((s) => s.neighbours.every((n) => n.connected));
+    }, 20_000), 'all links up');
+  });
+
+  after(async () => {
+    await members.stopAll();
+  });
+
+  test('an IAMAT at Clark is answered by WHATSAT at Bailey and Campbell, asked right after', async () => {
+    const reply = await send('Clark', 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503');
+    assert.match(reply.slice(0, -1), AT_REPLY('Clark', 'kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503'));
+    const atLine = reply.slice(0, -1);
+    // Asked at once, the gossip may still be a few milliseconds away: allow the hop, nothing more.
+    assert.ok(await eventually(() => allHold(['Bailey', 'Campbell'], 'kiwi.cs.ucla.edu', atLine), 2_000, 5));
+    const whatsat = await send('Bailey', 'WHATSAT kiwi.cs.ucla.edu 10 3');
+    assert.ok(whatsat.startsWith(`${atLine}\n{\n`));
+    assert.ok(whatsat.endsWith('}\n\n'));
+    assert.ok(JSON.parse(whatsat.slice(atLine.length + 1)).results.length <= 3);
+  });
+
+  test('a stale update is answered with AT but changes no record and is not published', async () => {
+    const fresh = (await send('Clark', 'IAMAT stale-test +10+10 2000000000.5')).slice(0, -1);
+    assert.ok(await eventually(() => allHold(NAMES, 'stale-test', fresh)));
+    const before = await members.status('Bailey');
+    const stale = await send('Bailey', 'IAMAT stale-test +20+20 2000000000.4');
+    assert.match(stale.slice(0, -1), AT_REPLY('Bailey', 'stale-test +20+20 2000000000.4'));
+    const repeat = await send('Bona', 'IAMAT stale-test +10+10 2000000000.5');
+    assert.match(repeat.slice(0, -1), AT_REPLY('Bona', 'stale-test +10+10 2000000000.5'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(await allHold(NAMES, 'stale-test', fresh), 'every member keeps the fresh record');
+    const afterwards = await members.status('Bailey');
+    assert.equal(afterwards.counters.gossipMessagesPublished, before.counters.gossipMessagesPublished);
+  });
+
+  test('the classic failure: Clark cut off keeps its old record, then converges', async () => {
+    const old = (await send('Clark', 'IAMAT roamer +1+1 1700000000')).slice(0, -1);
+    assert.ok(await eventually(() => allHold(NAMES, 'roamer', old)));
+    await members.kill('Bona', 'Jaquez'); // Clark's only neighbours
+    const update = (await send('Bailey', 'IAMAT roamer +2+2 1700000001')).slice(0, -1);
+    assert.ok(await eventually(() => allHold(['Bailey', 'Campbell'], 'roamer', update)));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await heldBy('Clark', 'roamer'), old, 'the cut-off member keeps its old record');
+    await members.start('Bona', 'Jaquez');
+    assert.ok(await eventually(() => allHold(NAMES, 'roamer', update), 15_000), 'every member converges');
+  });
+
+  test('a restarted member catches up on what it missed', async () => {
+    await members.kill('Bailey');
+    const updates: string[] = [];
+    for (let i = 0; i < 50; i++) updates.push((await send(i % 2 ? 'Clark' : 'Jaquez', `IAMAT missed-${i} +3+3 1700000000.${i}`)).slice(0, -1));
+    await members.start('Bailey');
+    assert.ok(await eventually(async () => {
+      const held = await Promise.all(updates.map((_, i) => heldBy('Bailey', `missed-${i}`)));
+      return held.every((line, i) => line === updates[i]);
+    }, 15_000), 'Bailey holds every update made while it was down');
+  });
+});

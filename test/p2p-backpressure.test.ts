@@ -1,0 +1,80 @@
+/** The outbox and the congestion signal on two real members P-Q. */
+import '../src/net/p2p/shim.js';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { findMember } from '../src/config/herdFile.js';
+import type { Logger } from '../src/core/ports.js';
+import { LocationStore } from '../src/core/store.js';
+import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { readKeyFile } from '../src/net/p2p/keys.js';
+import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
+import { makeHerd } from './helpers/herd.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let seq = 0;
+function record(member: string): LocationRecord {
+  const n = ++seq;
+  return makeRecord({ member, difference: '+0.000000001', client: `client-${n}.example.org`, location: '+34.068930-118.445127', timeText: `${n}.5`, timeNanos: BigInt(n) * 1_000_000_000n + 500_000_000n });
+}
+
+describe('outbox and back-pressure between two members', () => {
+  const nodes: Record<string, { node: HerdNode; store: LocationStore }> = {};
+  // Tiny water marks, so that one burst on loopback is enough to cross them.
+  const tuning: HerdNodeTuning = { congestionHighBytes: 64 * 1024, congestionLowBytes: 16 * 1024 };
+
+  before(async () => {
+    const t = await makeHerd(['P', 'Q'], [['P', 'Q']]);
+    for (const name of ['P', 'Q']) {
+      const self = findMember(t.herd, name);
+      const store = new LocationStore();
+      nodes[name] = { store, node: await startHerdNode({ self, herd: t.herd, privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
+    }
+    await Promise.all(Object.values(nodes).map(({ node }) => new Promise<void>((resolve) => { const off = node.onLinkUp(() => { off(); resolve(); }); })));
+  });
+
+  after(async () => {
+    await Promise.all(Object.values(nodes).map(({ node }) => node.stop()));
+  });
+
+  const publish = (r: LocationRecord) => {
+    nodes.P!.store.offer(r);
+    nodes.P!.node.publish(r);
+  };
+
+  test('one record travels alone; a turn of 1200 travels as 3 messages', async () => {
+    const q = nodes.Q!.node.counters;
+    const before = q.gossipMessagesAccepted;
+    publish(record('P'));
+    await waitFor('one message', () => q.gossipMessagesAccepted === before + 1);
+    for (let i = 0; i < 1200; i++) publish(record('P'));
+    await waitFor('1201 records', () => q.gossipRecordsAccepted === 1201);
+    assert.equal(q.gossipMessagesAccepted, before + 4);
+    assert.equal(nodes.P!.node.counters.gossipRecordsPublished, 1201);
+  });
+
+  test('a burst makes the publisher congested, then it drains and everything arrives', async () => {
+    const p = nodes.P!.node;
+    const events: string[] = [];
+    p.on('congested', () => events.push('congested'));
+    const drained = new Promise<void>((resolve) => { const off = p.onDrain(() => { off(); events.push('drain'); resolve(); }); });
+    const before = nodes.Q!.node.counters.gossipRecordsAccepted;
+    for (let i = 0; i < 20_000; i++) publish(record('P'));
+    assert.equal(p.congested, false, 'the outbox alone does not count until it flushes');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(p.congested, true, 'messages being signed count');
+    assert.ok(p.backlog().total >= 64 * 1024);
+    await drained;
+    assert.deepEqual(events, ['congested', 'drain']);
+    assert.ok(p.backlog().total <= 16 * 1024);
+    await waitFor('every record at Q', () => nodes.Q!.node.counters.gossipRecordsAccepted === before + 20_000);
+  });
+});

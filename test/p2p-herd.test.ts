@@ -1,0 +1,250 @@
+/**
+ * Real libp2p members on 127.0.0.1 in a line A-B-C (plus D, linked to B, whose key a rogue
+ * uses): links, propagation through B, stale updates, outsiders, spoofed origins, restarts.
+ */
+import '../src/net/p2p/shim.js';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { gossipsub } from '@chainsafe/libp2p-gossipsub';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import type { PrivateKey, PubSub } from '@libp2p/interface';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import { findMember, type HerdConfig } from '../src/config/herdFile.js';
+import type { Logger } from '../src/core/ports.js';
+import { LocationStore } from '../src/core/store.js';
+import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { generateKey, readKeyFile } from '../src/net/p2p/keys.js';
+import { dialsTo } from '../src/net/p2p/links.js';
+import { HerdNodeError, startHerdNode, type HerdNode } from '../src/net/p2p/node.js';
+import { makeHerd, type TestHerd } from './helpers/herd.js';
+
+const TOPIC = 'herd/locations/1';
+
+interface Entry { level: string; obj: Record<string, unknown>; msg?: string }
+
+function captureLog(entries: Entry[]): Logger {
+  const at = (level: string) => (obj: object, msg?: string) => void entries.push({ level, obj: obj as Record<string, unknown>, msg });
+  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log };
+  return log;
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<number> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Date.now() - start;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let clientSeq = 0;
+function record(member: string, client: string, seconds: number): LocationRecord {
+  return makeRecord({ member, difference: '+0.000000001', client, location: '+34.068930-118.445127', timeText: `${seconds}.000000000`, timeNanos: BigInt(seconds) * 1_000_000_000n });
+}
+
+interface Running { node: HerdNode; store: LocationStore; log: Entry[] }
+
+async function startMember(herd: HerdConfig, name: string): Promise<Running> {
+  const self = findMember(herd, name);
+  const store = new LocationStore();
+  const log: Entry[] = [];
+  const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: captureLog(log) });
+  return { node, store, log };
+}
+
+/** Publishes at `from` as the member core does: store first, then the sink. */
+function report(m: Running, r: LocationRecord): void {
+  assert.ok(m.store.offer(r));
+  m.node.publish(r);
+}
+
+/** A bare libp2p node with gossipsub on the herd topic: what an outsider or rogue can run. */
+async function plainNode(privateKey: PrivateKey, listen: string) {
+  const node = await createLibp2p({
+    privateKey, addresses: { listen: [listen] },
+    transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
+    connectionMonitor: { enabled: false },
+    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }) },
+  });
+  const pubsub = node.services.pubsub as PubSub;
+  pubsub.subscribe(TOPIC);
+  const received: Uint8Array[] = [];
+  pubsub.addEventListener('message', (e) => received.push(e.detail.data));
+  return { node, pubsub, received };
+}
+
+const p2pAddr = (herd: HerdConfig, name: string) => {
+  const m = findMember(herd, name);
+  return multiaddr(`/ip4/${m.host}/tcp/${m.p2pPort}/p2p/${m.peerId}`);
+};
+
+describe('a herd of libp2p members', () => {
+  let t: TestHerd;
+  const m: Record<string, Running> = {};
+  const linked = (a: string, b: string) => m[a]!.node.links().some((l) => l.name === b && l.connected);
+  const subscribed = (a: string, b: string) => m[a]!.node.gossipView().subscribers.includes(findMember(t.herd, b).peerId);
+
+  before(async () => {
+    t = await makeHerd(['A', 'B', 'C', 'D'], [['A', 'B'], ['B', 'C'], ['B', 'D']]);
+    for (const name of ['A', 'B', 'C']) m[name] = await startMember(t.herd, name);
+  });
+
+  after(async () => {
+    await Promise.all(Object.values(m).map((r) => r.node.stop()));
+  });
+
+  test('links come up, dialled from one end, logged with the neighbour name', async () => {
+    await waitFor('A-B and B-C up on both ends', () => linked('A', 'B') && linked('B', 'A') && linked('B', 'C') && linked('C', 'B'));
+    for (const [a, b] of [['A', 'B'], ['B', 'C']] as const) {
+      const ab = m[a]!.node.links().find((l) => l.name === b)!;
+      const ba = m[b]!.node.links().find((l) => l.name === a)!;
+      const aDials = dialsTo(findMember(t.herd, a).peerId, findMember(t.herd, b).peerId);
+      assert.equal(ab.direction, aDials ? 'outbound' : 'inbound');
+      assert.equal(ba.direction, aDials ? 'inbound' : 'outbound');
+      assert.equal(ab.dials, aDials);
+      assert.ok(ab.since !== null && ab.since <= Date.now());
+    }
+    const up = m.B!.log.filter((e) => e.msg === 'link up').map((e) => e.obj.neighbour).sort();
+    assert.deepEqual(up, ['A', 'C']);
+    const d = m.B!.node.links().find((l) => l.name === 'D')!;
+    assert.deepEqual([d.connected, d.since, d.direction], [false, null, null]);
+    await waitFor('an RTT for B-C', () => m.B!.node.links().find((l) => l.name === 'C')!.rttMs !== null);
+    assert.equal(m.B!.node.gossipView().direct.length, 3, 'neighbours are direct peers');
+  });
+
+  test('onLinkUp fires once gossip flows to the neighbour', async () => {
+    const t2 = await makeHerd(['P', 'Q'], [['P', 'Q']]);
+    const ups: Array<{ at: string; name: string; subscribed: boolean }> = [];
+    const p = await startMember(t2.herd, 'P');
+    const q = await startMember(t2.herd, 'Q');
+    try {
+      for (const [at, r] of [['P', p], ['Q', q]] as const) {
+        r.node.onLinkUp((name, peerId) => ups.push({ at, name, subscribed: r.node.gossipView().subscribers.includes(peerId) }));
+      }
+      await waitFor('both ends up', () => ups.length === 2);
+      assert.deepEqual(ups.sort((x, y) => x.at.localeCompare(y.at)), [
+        { at: 'P', name: 'Q', subscribed: true }, { at: 'Q', name: 'P', subscribed: true },
+      ]);
+      // From that moment a record published at one end reaches the other, with no sync.
+      const r = record('P', `ready-${++clientSeq}`, 1);
+      report(p, r);
+      await waitFor('the record at Q', () => q.store.get(r.client) !== undefined, 2000);
+    } finally {
+      await Promise.all([p.node.stop(), q.node.stop()]);
+    }
+  });
+
+  test('a record reported at A is stored at C, through B', async () => {
+    await waitFor('subscriptions known', () => subscribed('A', 'B') && subscribed('B', 'C'));
+    const r = record('A', `kiwi-${++clientSeq}`, 1000);
+    report(m.A!, r);
+    const ms = await waitFor('the record at C', () => m.C!.store.get(r.client)?.atLine === r.atLine);
+    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.equal(m.B!.store.get(r.client)?.atLine, r.atLine);
+    assert.ok(m.B!.node.counters.gossipMessagesAccepted >= 1);
+    assert.ok(m.A!.node.counters.gossipMessagesPublished >= 1);
+  });
+
+  test('a stale record is not stored, counted ignored, and not forwarded', async () => {
+    const client = `stale-${++clientSeq}`;
+    report(m.A!, record('A', client, 2000));
+    await waitFor('the fresh record at C', () => m.C!.store.get(client) !== undefined);
+    const seenAtC = () => { const c = m.C!.node.counters; return c.gossipMessagesAccepted + c.gossipMessagesIgnored + c.gossipMessagesRejected; };
+    const cBefore = seenAtC();
+    const bIgnored = m.B!.node.counters.gossipMessagesIgnored;
+    m.A!.node.publish(record('A', client, 1999)); // older client time, straight to the sink
+    await waitFor('B ignoring it', () => m.B!.node.counters.gossipMessagesIgnored === bIgnored + 1);
+    await sleep(300);
+    assert.equal(m.B!.store.get(client)!.timeText, '2000.000000000');
+    assert.equal(seenAtC(), cBefore, 'C never saw the stale message');
+    // Published at B itself, the stale record reaches A and C, who both ignore it.
+    const a = m.A!.node.counters.gossipMessagesIgnored;
+    const c = m.C!.node.counters.gossipMessagesIgnored;
+    report(m.B!, record('B', `${client}-b`, 10));
+    await waitFor('B record at A and C', () => m.A!.store.get(`${client}-b`) !== undefined && m.C!.store.get(`${client}-b`) !== undefined);
+    m.B!.node.publish(record('B', `${client}-b`, 9));
+    await waitFor('A and C ignoring it', () => m.A!.node.counters.gossipMessagesIgnored === a + 1 && m.C!.node.counters.gossipMessagesIgnored === c + 1);
+    assert.equal(m.C!.store.get(`${client}-b`)!.timeText, '10.000000000');
+  });
+
+  test('an outsider can neither keep a connection nor get a message in or out', async () => {
+    const outsider = await plainNode(await generateKey(), '/ip4/127.0.0.1/tcp/0');
+    try {
+      for (const name of ['A', 'B', 'C']) await outsider.node.dial(p2pAddr(t.herd, name)).catch(() => {});
+      await sleep(300);
+      assert.deepEqual(outsider.node.getConnections().map(String), [], 'no connection stays open');
+      await outsider.pubsub.publish(TOPIC, encodeRecords([record('A', 'evil', 9_999_999)]));
+      const r = record('A', `secret-${++clientSeq}`, 3000);
+      report(m.A!, r);
+      await waitFor('the member record at C', () => m.C!.store.get(r.client) !== undefined);
+      await sleep(200);
+      for (const name of ['A', 'B', 'C']) assert.equal(m[name]!.store.get('evil'), undefined);
+      assert.equal(outsider.received.length, 0, 'the outsider received nothing');
+      assert.ok(m.B!.log.some((e) => e.msg === 'refused a connection from a peer that is not a neighbour'));
+      for (const name of ['A', 'B', 'C']) {
+        assert.ok(m[name]!.node.libp2p.getConnections().every((c) => c.remotePeer.toString() !== outsider.node.peerId.toString()));
+      }
+    } finally {
+      await outsider.node.stop();
+    }
+  });
+
+  test('a member signing records of another origin is rejected, not stored, not forwarded', async () => {
+    const d = findMember(t.herd, 'D');
+    const rogue = await plainNode(readKeyFile(d.keyPath), `/ip4/${d.host}/tcp/${d.p2pPort}`);
+    try {
+      if (!dialsTo(findMember(t.herd, 'B').peerId, d.peerId)) await rogue.node.dial(p2pAddr(t.herd, 'B'));
+      await waitFor('B linked to D (the rogue)', () => linked('B', 'D'), 15_000);
+      await waitFor('the rogue knows B subscribes', () => rogue.pubsub.getSubscribers(TOPIC).length === 1);
+      // Sanity: a record in D's own name is accepted, so the rejection below is about origin.
+      const own = record('D', `own-${++clientSeq}`, 10);
+      await rogue.pubsub.publish(TOPIC, encodeRecords([own]));
+      await waitFor('D own record at C', () => m.C!.store.get(own.client) !== undefined);
+      const rejected = m.B!.node.counters.gossipMessagesRejected;
+      const spoof = record('A', `spoof-${++clientSeq}`, 10);
+      await rogue.pubsub.publish(TOPIC, encodeRecords([spoof]));
+      await waitFor('B rejecting it', () => m.B!.node.counters.gossipMessagesRejected === rejected + 1);
+      await sleep(200);
+      for (const name of ['A', 'B', 'C']) assert.equal(m[name]!.store.get(spoof.client), undefined);
+      const entry = m.B!.log.find((e) => e.msg === 'rejected gossip message')!;
+      assert.equal(entry.obj.via, 'D');
+      assert.match(String(entry.obj.reason), /claims origin A, signed by D/);
+    } finally {
+      await rogue.node.stop();
+    }
+  });
+
+  test('the wrong key for the peer ID refuses to start, naming member, key file and both IDs', async () => {
+    const a = findMember(t.herd, 'A');
+    const b = findMember(t.herd, 'B');
+    await assert.rejects(
+      startHerdNode({ self: a, herd: t.herd, privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: captureLog([]) }),
+      (err: Error) => err instanceof HerdNodeError
+        && err.message === `member A: key file ${a.keyPath} holds peer ID ${b.peerId}, but ${t.file} says ${a.peerId}`,
+    );
+  });
+
+  test('a neighbour that restarts gets its link back, and catches new records', async () => {
+    // Restart the accepting end of some link, so the surviving end must redial.
+    const [survivor, restarted] = [['A', 'B'], ['B', 'A'], ['B', 'C'], ['C', 'B']]
+      .find(([x, y]) => dialsTo(findMember(t.herd, x!).peerId, findMember(t.herd, y!).peerId))! as [string, string];
+    await m[restarted]!.node.stop();
+    await waitFor(`${survivor} seeing ${restarted} down`, () => !linked(survivor, restarted));
+    await sleep(400); // let at least one redial fail
+    m[restarted] = await startMember(t.herd, restarted);
+    const ms = await waitFor(`${survivor} redialling ${restarted}`, () => linked(survivor, restarted) && linked(restarted, survivor), 10_000);
+    assert.ok(m[survivor]!.log.some((e) => e.msg === 'link down' && e.obj.neighbour === restarted));
+    await waitFor('every link up again', () => linked('A', 'B') && linked('B', 'C'), 10_000);
+    await waitFor('subscriptions known', () => subscribed('A', 'B') && subscribed('B', 'C') && subscribed('C', 'B') && subscribed('B', 'A'));
+    const r = record('C', `after-${++clientSeq}`, 4000);
+    report(m.C!, r);
+    await waitFor('the record at A', () => m.A!.store.get(r.client) !== undefined);
+    assert.ok(ms < 10_000);
+  });
+});

@@ -1,0 +1,198 @@
+/** The pure parts of the libp2p side: key files, the validator's verdicts, the outbox, backoff, congestion. */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { LocationStore } from '../src/core/store.js';
+import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { CongestionGauge } from '../src/net/p2p/backlog.js';
+import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, writeKeyFile } from '../src/net/p2p/keys.js';
+import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
+import { Outbox } from '../src/net/p2p/outbox.js';
+import { classifyMessage } from '../src/net/p2p/validate.js';
+import { dialAddress, listenAddresses } from '../src/net/p2p/addresses.js';
+
+function record(member: string, client: string, seconds: number, location = '+34.068930-118.445127'): LocationRecord {
+  return makeRecord({ member, difference: '+0.000000001', client, location, timeText: `${seconds}.000000000`, timeNanos: BigInt(seconds) * 1_000_000_000n });
+}
+
+const bytes = (...records: LocationRecord[]) => Buffer.from(records.map((r) => r.atLine).join('\n'), 'latin1');
+
+describe('key files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-keys-'));
+
+  test('round trip, mode 0600, peer ID preserved', async () => {
+    const key = await generateKey();
+    const file = join(dir, 'a.key');
+    writeKeyFile(file, key);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(peerIdOf(readKeyFile(file)), peerIdOf(key));
+    assert.match(peerIdOf(key), /^12D3KooW/);
+  });
+
+  test('rewriting an exposed file tightens its mode', async () => {
+    const file = join(dir, 'b.key');
+    writeFileSync(file, 'x', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    writeKeyFile(file, await generateKey());
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  test('missing and corrupt files fail on one line naming the path', () => {
+    assert.throws(() => readKeyFile(join(dir, 'nope.key')), (err: Error) => /nope\.key: cannot read key file \(ENOENT\)$/.test(err.message));
+    const bad = join(dir, 'bad.key');
+    writeFileSync(bad, 'not a key');
+    assert.throws(() => readKeyFile(bad), (err: Error) => err.message.startsWith(`${bad}: not a libp2p private key`) && !err.message.includes('\n'));
+  });
+
+  test('a group- or world-readable key file is warned about', async () => {
+    const file = join(dir, 'c.key');
+    writeKeyFile(file, await generateKey());
+    chmodSync(file, 0o640);
+    const warnings: object[] = [];
+    readKeyFile(file, { warn: (obj) => warnings.push(obj) });
+    assert.equal(keyFileIsExposed(file), true);
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(warnings[0], { keyFile: file, mode: '0640' });
+  });
+});
+
+describe('classifyMessage', () => {
+  const store = new LocationStore();
+  store.offer(record('Bona', 'kiwi', 100));
+
+  test('rejects a signer outside the herd', () => {
+    assert.deepEqual(classifyMessage(undefined, bytes(record('Bona', 'x', 1)), store), { kind: 'reject', reason: 'signer is not a herd member' });
+  });
+
+  test('rejects an undecodable payload, or one bad record in a batch', () => {
+    assert.equal(classifyMessage('Bona', Buffer.from('hello'), store).kind, 'reject');
+    assert.equal(classifyMessage('Bona', new Uint8Array(0), store).kind, 'reject');
+    const batch = Buffer.concat([bytes(record('Bona', 'a', 1)), Buffer.from('\nAT Bona nonsense')]);
+    assert.deepEqual(classifyMessage('Bona', batch, store), { kind: 'reject', reason: 'undecodable payload' });
+  });
+
+  test('rejects records claiming another origin than the signer', () => {
+    const v = classifyMessage('Bona', bytes(record('Bona', 'a', 200), record('Clark', 'b', 200)), store);
+    assert.deepEqual(v, { kind: 'reject', reason: 'record of b claims origin Clark, signed by Bona' });
+  });
+
+  test('ignores a message with nothing newer than the store', () => {
+    const v = classifyMessage('Bona', bytes(record('Bona', 'kiwi', 99), record('Bona', 'kiwi', 100)), store);
+    assert.equal(v.kind, 'ignore');
+  });
+
+  test('accepts, listing only the fresh records, one per client', () => {
+    const v = classifyMessage('Bona', bytes(record('Bona', 'kiwi', 50), record('Bona', 'new', 5), record('Bona', 'new', 7)), store);
+    assert.equal(v.kind, 'accept');
+    assert.deepEqual(v.kind === 'accept' && v.fresh.map((r) => `${r.client}@${r.timeText}`), ['new@7.000000000']);
+  });
+
+  test('does not touch the store', () => {
+    classifyMessage('Bona', bytes(record('Bona', 'kiwi', 500)), store);
+    assert.equal(store.get('kiwi')!.timeText, '100.000000000');
+  });
+});
+
+describe('Outbox', () => {
+  const manual = () => {
+    const queue: Array<() => void> = [];
+    return { defer: (fn: () => void) => queue.push(fn), run: () => queue.splice(0).forEach((fn) => fn()), queue };
+  };
+
+  test('one record travels alone, flushed once per turn', () => {
+    const turn = manual();
+    const sent: LocationRecord[][] = [];
+    const box = new Outbox({ send: (b) => sent.push(b), defer: turn.defer });
+    box.push(record('A', 'c1', 1));
+    assert.equal(turn.queue.length, 1);
+    assert.equal(sent.length, 0);
+    turn.run();
+    assert.deepEqual(sent.map((b) => b.length), [1]);
+  });
+
+  test('a turn of records is split by the record and byte caps', () => {
+    const turn = manual();
+    const sent: LocationRecord[][] = [];
+    const size = record('A', 'c000', 1).atLine.length + 1;
+    const box = new Outbox({ send: (b) => sent.push(b), defer: turn.defer, maxRecords: 4, maxBytes: size * 3 });
+    for (let i = 0; i < 10; i++) box.push(record('A', `c${String(i).padStart(3, '0')}`, 1));
+    assert.equal(turn.queue.length, 1, 'one flush per turn');
+    assert.equal(box.size, 10);
+    assert.equal(box.bytes, size * 10);
+    turn.run();
+    assert.deepEqual(sent.map((b) => b.length), [3, 3, 3, 1]);
+    assert.equal(box.bytes, 0);
+  });
+
+  test('a client reported twice in a turn is sent once, newest wins', () => {
+    const turn = manual();
+    const sent: LocationRecord[][] = [];
+    const box = new Outbox({ send: (b) => sent.push(b), defer: turn.defer });
+    box.push(record('A', 'c', 2));
+    box.push(record('A', 'c', 1));
+    box.push(record('A', 'c', 3));
+    turn.run();
+    assert.deepEqual(sent.flat().map((r) => r.timeText), ['3.000000000']);
+  });
+
+  test('real turns: records pushed in one turn share a message', async () => {
+    const sent: LocationRecord[][] = [];
+    const box = new Outbox({ send: (b) => sent.push(b) });
+    for (let i = 0; i < 1200; i++) box.push(record('A', `c${i}`, 1));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sent.map((b) => b.length), [500, 500, 200]);
+  });
+
+  test('bad caps are named', () => {
+    assert.throws(() => new Outbox({ send: () => {}, maxRecords: 0 }), /outbox maxRecords: must be a positive integer \(got 0\)/);
+  });
+});
+
+describe('links', () => {
+  test('exactly one end of a link dials', () => {
+    assert.equal(dialsTo('12D3KooWA', '12D3KooWB'), true);
+    assert.equal(dialsTo('12D3KooWB', '12D3KooWA'), false);
+  });
+
+  test('redial delay grows, is capped, and is jittered', () => {
+    assert.equal(redialDelay(0, 250, 10_000, () => 0), 250);
+    assert.equal(redialDelay(3, 250, 10_000, () => 0), 2000);
+    assert.equal(redialDelay(50, 250, 10_000, () => 0), 10_000);
+    assert.equal(redialDelay(50, 250, 10_000, () => 1), 5_000);
+  });
+});
+
+describe('addresses', () => {
+  test('IPv4, IPv6 and DNS hosts', async () => {
+    assert.equal(dialAddress('10.1.2.3', 4001).toString(), '/ip4/10.1.2.3/tcp/4001');
+    assert.equal(dialAddress('::1', 4001).toString(), '/ip6/::1/tcp/4001');
+    assert.equal(dialAddress('[::1]', 4001).toString(), '/ip6/::1/tcp/4001');
+    assert.equal(dialAddress('herd.example.org', 4001).toString(), '/dns/herd.example.org/tcp/4001');
+    assert.deepEqual(await listenAddresses('192.168.1.9', 1), ['/ip4/192.168.1.9/tcp/1']);
+    const local = await listenAddresses('localhost', 7);
+    assert.ok(local.length >= 1 && local.every((a) => /^\/ip[46]\/.+\/tcp\/7$/.test(a)), local.join());
+    await assert.rejects(listenAddresses('no-such-host.invalid', 7), /cannot resolve host "no-such-host.invalid"/);
+  });
+});
+
+describe('CongestionGauge', () => {
+  test('high and low water marks, drain noticed by polling', async () => {
+    let backlog = 0;
+    const changes: boolean[] = [];
+    const gauge = new CongestionGauge({ measure: () => backlog, onChange: (c) => changes.push(c), highBytes: 100, lowBytes: 10, pollMs: 5 });
+    gauge.check();
+    backlog = 150;
+    gauge.check();
+    assert.equal(gauge.congested, true);
+    backlog = 50;
+    gauge.check();
+    assert.equal(gauge.congested, true, 'between the marks nothing changes');
+    backlog = 5;
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(gauge.congested, false);
+    assert.deepEqual(changes, [true, false]);
+    gauge.stop();
+  });
+});
