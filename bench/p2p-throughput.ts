@@ -135,11 +135,17 @@ async function firstMessage(label: string, tuning: HerdNodeTuning, runs: number)
     const up = Number(process.hrtime.bigint() - start) / 1e6;
     const r = record('A');
     const t0 = process.hrtime.bigint();
-    const at = Promise.race([arrival(m.C!, r.client, t0), new Promise<number>((res) => setTimeout(() => res(Number.POSITIVE_INFINITY), 10_000))]);
+    const at = Promise.race([arrival(m.C!, r.client, t0), new Promise<number>((res) => setTimeout(() => res(Number.POSITIVE_INFINITY), 3_000))]);
     publishAt(m.A!, r);
     const ms = await at;
-    results.push(`${fmt(ms)}`);
-    if (i === 0) console.log(`  [${label}] nodes started in ${fmt(started)} ms; subscriptions known after ${fmt(up)} ms`);
+    results.push(Number.isFinite(ms) ? fmt(ms) : 'lost');
+    // Without direct peers B forwards only to its mesh, which the heartbeat builds.
+    await waitFor(() => m.B!.node.gossipView().mesh.length === 2 || tuning.directPeers !== false, 10_000).catch(() => {});
+    const mesh = Number(process.hrtime.bigint() - start) / 1e6;
+    if (i === 0) {
+      console.log(`  [${label}] nodes started in ${fmt(started)} ms; subscriptions known after ${fmt(up)} ms`
+        + (tuning.directPeers === false ? `; B's mesh complete after ${fmt(mesh)} ms` : ''));
+    }
     await stopAll(m);
   }
   console.log(`first message A->C right after start, ${label}: ${results.join(', ')} ms`);

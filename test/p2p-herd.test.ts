@@ -13,7 +13,9 @@ import type { PrivateKey, PubSub } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
-import { findMember, type HerdConfig } from '../src/config/herdFile.js';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { findMember, parseHerd, type HerdConfig } from '../src/config/herdFile.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
 import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/record.js';
@@ -247,4 +249,36 @@ describe('a herd of libp2p members', () => {
     await waitFor('the record at A', () => m.A!.store.get(r.client) !== undefined);
     assert.ok(ms < 10_000);
   });
+});
+
+/** Whether this machine can listen on `host` (IPv6 may be off in a container). */
+async function canListen(host: string): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, host, () => server.close(() => resolve(true)));
+  });
+}
+
+describe('hosts other than an IPv4 literal', () => {
+  for (const host of ['localhost', '::1']) {
+    test(`members on "${host}" link up and gossip`, async (ctx) => {
+      if (!(await canListen(host))) return ctx.skip(`cannot listen on ${host} here`);
+      const t = await makeHerd(['P', 'Q'], [['P', 'Q']]);
+      const json = JSON.parse(readFileSync(t.file, 'utf8'));
+      for (const member of json.members) member.host = host;
+      const herd = parseHerd(json, t.file);
+      const p = await startMember(herd, 'P');
+      const q = await startMember(herd, 'Q');
+      try {
+        await waitFor('P-Q up both ways', () => p.node.links()[0]!.connected && q.node.links()[0]!.connected);
+        await new Promise<void>((resolve) => { if (p.node.gossipView().subscribers.length) resolve(); else p.node.onLinkUp(() => resolve()); });
+        const r = record('P', `host-${++clientSeq}`, 1);
+        report(p, r);
+        await waitFor('the record at Q', () => q.store.get(r.client) !== undefined);
+      } finally {
+        await Promise.all([p.node.stop(), q.node.stop()]);
+      }
+    });
+  }
 });

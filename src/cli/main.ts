@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Level } from 'pino';
 import { ConfigError, loadHerdFile } from '../config/herdFile.js';
-import { LOG_LEVELS } from '../net/logger.js';
+import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logger.js';
 import { initHerd, parseLinks } from './init.js';
 import { mesh } from './mesh.js';
 import { oneOf, portNumber, positiveInteger } from './options.js';
@@ -25,6 +25,7 @@ interface StartOptions {
   logDir: string;
   logLevel: Level;
   consoleLevel: Level | 'silent';
+  consoleFormat: ConsoleFormat;
   maxLineBytes?: number;
   idleTimeoutMs?: number;
   maxConnections?: number;
@@ -48,6 +49,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--log-dir <dir>', 'where member logs go (NAME.log)', 'logs')
     .option('--log-level <level>', 'log file level', oneOf(LOG_LEVELS), 'info')
     .option('--console-level <level>', 'terminal log level', oneOf([...LOG_LEVELS, 'silent'] as const), 'info')
+    .option('--console-format <format>', 'terminal log format: auto (pretty on a TTY), pretty or json', oneOf(CONSOLE_FORMATS), 'auto')
     .option('--max-line-bytes <n>', 'longest client line accepted (default 65536)', positiveInteger)
     .option('--idle-timeout-ms <n>', 'close client connections silent this long (default 300000)', positiveInteger)
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
@@ -118,13 +120,20 @@ async function startOne(name: string, opts: StartOptions): Promise<number> {
   const dataDir = opts.dataDir === undefined ? undefined : join(opts.dataDir, name);
   const running = await runMember({ herd, name, ...opts, dataDir });
   await nextSignal();
+  // A terminal's Ctrl-C reaches the members both directly and through `herd start` without a
+  // name: a repeated signal during the orderly stop is expected, not a reason to die.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
   await running.stop();
   return 0;
 }
 
 function startAll(opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
-  const memberArgs = ['--log-dir', opts.logDir, '--log-level', opts.logLevel, '--console-level', opts.consoleLevel];
+  // Members write to a pipe; they print pretty lines when the supervisor's terminal is a TTY.
+  const consoleFormat = opts.consoleFormat === 'auto' && process.stdout.isTTY ? 'pretty' : opts.consoleFormat;
+  const memberArgs = ['--log-dir', opts.logDir, '--log-level', opts.logLevel, '--console-level', opts.consoleLevel, '--console-format', consoleFormat];
   if (opts.maxLineBytes) memberArgs.push('--max-line-bytes', String(opts.maxLineBytes));
   if (opts.idleTimeoutMs) memberArgs.push('--idle-timeout-ms', String(opts.idleTimeoutMs));
   if (opts.maxConnections) memberArgs.push('--max-connections', String(opts.maxConnections));

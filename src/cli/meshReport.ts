@@ -13,7 +13,8 @@ export interface MemberRow {
   readonly up: boolean;
   readonly linksUp: number;
   readonly linksExpected: number;
-  readonly meshPeers: number;
+  /** Peers this member forwards gossip to: its mesh and its direct peers. */
+  readonly gossipPeers: number;
   readonly records: number | null;
   readonly digest: string | null;
   readonly digestAgrees: boolean | null;
@@ -47,7 +48,7 @@ export function buildMeshReport(herd: HerdConfig, statuses: ReadonlyMap<string, 
       name: m.name, peerId: m.peerId, up: !!s,
       linksUp: s ? s.neighbours.filter((n) => n.connected).length : 0,
       linksExpected: expected,
-      meshPeers: s ? s.gossip.mesh.length : 0,
+      gossipPeers: s ? new Set([...s.gossip.mesh, ...s.gossip.direct]).size : 0,
       records: s ? s.store.clients : null,
       digest: s ? s.store.digest : null,
       digestAgrees: s ? s.store.digest === majorityDigest : null,
@@ -69,9 +70,9 @@ function majority(values: string[]): string | null {
 }
 
 export function renderTable(report: MeshReport): string {
-  const header = ['MEMBER', 'PEER ID', 'STATE', 'LINKS', 'MESH', 'RECORDS', 'DIGEST', 'MSGS IN/OUT', 'LAST ERROR'];
+  const header = ['MEMBER', 'PEER ID', 'STATE', 'LINKS', 'GOSSIP', 'RECORDS', 'DIGEST', 'MSGS IN/OUT', 'LAST ERROR'];
   const rows = report.members.map((m) => [
-    m.name, `…${m.peerId.slice(-8)}`, m.up ? 'up' : 'DOWN', `${m.linksUp}/${m.linksExpected}`, String(m.meshPeers),
+    m.name, `…${m.peerId.slice(-8)}`, m.up ? 'up' : 'DOWN', `${m.linksUp}/${m.linksExpected}`, String(m.gossipPeers),
     m.records === null ? '-' : String(m.records),
     m.digest === null ? '-' : `${m.digest.slice(0, 8)}${m.digestAgrees ? '' : ' DIFFERS'}`,
     m.messagesIn === null ? '-' : `${m.messagesIn}/${m.messagesOut}`,

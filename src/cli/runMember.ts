@@ -12,7 +12,7 @@ import { LocationStore } from '../core/store.js';
 import { AdminServer, type MemberStatus } from '../net/admin.js';
 import { ClientServer } from '../net/clientServer.js';
 import { systemClock } from '../net/clock.js';
-import { createMemberLogger } from '../net/logger.js';
+import { createMemberLogger, type ConsoleFormat } from '../net/logger.js';
 import { createMetrics, type CounterSnapshot, type MemberMetrics } from '../net/metrics.js';
 import { readKeyFile } from '../net/p2p/keys.js';
 import { startHerdNode, type HerdNode } from '../net/p2p/node.js';
@@ -28,6 +28,7 @@ export interface RunMemberOptions {
   readonly logDir: string;
   readonly logLevel?: Level;
   readonly consoleLevel?: Level | 'silent';
+  readonly consoleFormat?: ConsoleFormat;
   readonly env?: NodeJS.ProcessEnv;
   readonly maxLineBytes?: number;
   readonly idleTimeoutMs?: number;
@@ -55,6 +56,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const self = findMember(options.herd, options.name);
   const logger = createMemberLogger({
     name: self.name, logDir: options.logDir, level: options.logLevel ?? 'info', consoleLevel: options.consoleLevel ?? 'info',
+    consoleFormat: options.consoleFormat,
   });
   const log = logger.log;
   const clock = systemClock();

@@ -13,7 +13,12 @@ export interface MemberLoggerOptions {
   readonly logDir: string;
   readonly level: Level;
   readonly consoleLevel: Level | 'silent';
+  /** `auto`: pretty on a TTY, JSON lines otherwise. */
+  readonly consoleFormat?: ConsoleFormat;
 }
+
+export const CONSOLE_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
 
 export interface MemberLogger {
   readonly log: Pino;
@@ -31,7 +36,9 @@ export function createMemberLogger(options: MemberLoggerOptions): MemberLogger {
   const file = pino.destination({ dest: join(options.logDir, `${options.name}.log`), sync: false, minLength: 4096 });
   const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
   if (options.consoleLevel !== 'silent') {
-    const consoleStream = process.stdout.isTTY ? pretty({ colorize: true, sync: true }) : process.stdout;
+    const format = options.consoleFormat ?? 'auto';
+    const isPretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY);
+    const consoleStream = isPretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true }) : process.stdout;
     streams.push({ level: options.consoleLevel, stream: consoleStream });
   }
   const lowest = [options.level, options.consoleLevel].filter((l): l is Level => l !== 'silent')

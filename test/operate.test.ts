@@ -1,0 +1,129 @@
+/** Operating a herd: `herd mesh`, /metrics, `herd send`, `herd client`, signals. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { freePort, makeHerd, portOf, type TestHerd } from './helpers/herd.js';
+import { eventually, HERD_BIN, MemberProcesses } from './helpers/processes.js';
+import { exchange } from './helpers/wire.js';
+
+const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
+const LINKS: Array<[string, string]> = [
+  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+];
+
+/** Runs the built `herd` binary and returns its exit code and output. */
+function herdCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [HERD_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('latin1')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+interface MeshJson {
+  members: Array<{ name: string; up: boolean; linksUp: number; linksExpected: number; records: number | null; digestAgrees: boolean | null }>;
+  links: Array<{ a: string; b: string; state: string }>;
+  healthy: boolean;
+}
+
+describe('operating a five-member herd', () => {
+  let herd: TestHerd;
+  let members: MemberProcesses;
+  const mesh = async (...extra: string[]) => {
+    const run = await herdCli(['mesh', '--config', herd.file, '--json', ...extra]);
+    return { code: run.code, report: JSON.parse(run.stdout) as MeshJson };
+  };
+
+  before(async () => {
+    herd = await makeHerd(NAMES, LINKS);
+    members = new MemberProcesses(herd);
+    await members.start(...NAMES);
+  });
+
+  after(() => members.stopAll());
+
+  test('herd mesh --json: 5 members up, 6 links up, digests agree after an update', async () => {
+    assert.ok(await eventually(async () => (await mesh()).report.healthy, 15_000), 'the herd becomes healthy');
+    await exchange(portOf(herd.herd, 'Clark'), 'IAMAT mesh-client +1+1 1700000000\n');
+    assert.ok(await eventually(async () => {
+      const { report } = await mesh();
+      return report.members.every((m) => m.records === 1 && m.digestAgrees === true);
+    }));
+    const { code, report } = await mesh('--check');
+    assert.equal(code, 0);
+    assert.equal(report.members.filter((m) => m.up).length, 5);
+    assert.deepEqual(report.links.map((l) => l.state), ['up', 'up', 'up', 'up', 'up', 'up']);
+  });
+
+  test('/metrics is Prometheus text and its counters move', async () => {
+    const port = portOf(herd.herd, 'Bona', 'adminPort');
+    const scrape = async () => (await (await request(`http://127.0.0.1:${port}/metrics`)).body.text());
+    const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const before = await scrape();
+    assert.match(before, /^# TYPE herd_commands_total counter$/m);
+    const iamat = 'herd_commands_total{command="IAMAT",member="Bona"}';
+    const invalid = 'herd_commands_total{command="invalid",member="Bona"}';
+    await exchange(portOf(herd.herd, 'Bona'), 'IAMAT metrics +1+1 1700000000\nnonsense\n');
+    const afterwards = await scrape();
+    assert.equal(value(afterwards, iamat), value(before, iamat) + 1);
+    assert.equal(value(afterwards, invalid), value(before, invalid) + 1);
+    // Every sample line is `name{labels} value` or `name value`, and comments are HELP/TYPE.
+    for (const line of afterwards.trim().split('\n').filter((l) => l !== '')) {
+      assert.match(line, /^(# (HELP|TYPE) [a-z_:][a-z0-9_:]* .+|[a-z_:][a-z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.eNaInf]+)$/, line);
+    }
+    const health = await request(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.statusCode, 200);
+    assert.equal(await health.body.text(), 'ok\n');
+  });
+
+  test('herd send: a round trip, and exit codes that say what happened', async () => {
+    const ok = await herdCli(['send', 'Campbell', 'IAMAT sender +5+5 1700000000.5', '--config', herd.file]);
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, /^AT Campbell [+-]\d+\.\d{9} sender \+5\+5 1700000000\.5\n$/);
+    const invalid = await herdCli(['send', `127.0.0.1:${portOf(herd.herd, 'Campbell')}`, 'WHATSAT nobody 1 1']);
+    assert.equal(invalid.code, 3);
+    assert.equal(invalid.stdout, '? WHATSAT nobody 1 1\n');
+    const unknown = await herdCli(['send', 'Nobody', 'x', '--config', herd.file]);
+    assert.equal(unknown.code, 2, 'a usage error');
+    assert.match(unknown.stderr, /no member named "Nobody"/);
+    const closed = await herdCli(['send', `127.0.0.1:${await freePort()}`, 'x']);
+    assert.equal(closed.code, 1, 'nobody listening: no answer');
+    assert.match(closed.stderr, /ECONNREFUSED/);
+  });
+
+  test('herd client driven through a pipe', async () => {
+    const run = await herdCli(['client', 'Jaquez', '--config', herd.file], 'IAMAT piped +6+6 1700000000\nbad\nWHATSAT piped 5 1\n');
+    assert.equal(run.code, 0);
+    const lines = run.stdout.split('\n');
+    assert.match(lines[0]!, /^AT Jaquez [+-]\d+\.\d{9} piped \+6\+6 1700000000$/);
+    assert.equal(lines[1], '? bad');
+    assert.equal(lines[2], lines[0]);
+    assert.ok(run.stdout.endsWith('}\n\n'));
+  });
+
+  test('a killed member shows as down with its links, and --check fails', async () => {
+    await members.kill('Clark');
+    assert.ok(await eventually(async () => {
+      const { report } = await mesh();
+      return report.links.filter((l) => l.a === 'Clark' || l.b === 'Clark').every((l) => l.state === 'down');
+    }, 10_000));
+    const { code, report } = await mesh('--check');
+    assert.equal(code, 1);
+    assert.equal(report.members.find((m) => m.name === 'Clark')!.up, false);
+    assert.equal(report.healthy, false);
+    const table = spawnSync(process.execPath, [HERD_BIN, 'mesh', '--config', herd.file], { encoding: 'utf8' });
+    assert.equal(table.status, 0, 'without --check a down member is shown, not an error');
+    assert.match(table.stdout, /^Clark +\S+ +DOWN /m);
+    assert.match(table.stdout, /Clark - Jaquez: down/);
+  });
+
+  test('SIGTERM: the member answers what it received, then exits 0', async () => {
+    const code = await members.signal('Bailey', 'SIGTERM');
+    assert.equal(code, 0);
+  });
+});
