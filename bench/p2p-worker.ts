@@ -51,6 +51,8 @@ node.onRecords((records) => {
 });
 
 let maxBacklog = 0;
+/** Where the backlog sat when it peaked (outbox, signing, gossip queues, muxer queues). */
+let peak = node.backlog();
 let congestedMs = 0;
 let congestedAt = 0;
 node.on('congested', () => { congestedAt = now(); });
@@ -58,19 +60,23 @@ node.on('drain', () => { congestedMs += now() - congestedAt; });
 
 async function burst(count: number, perTurn: number, respectCongestion: boolean): Promise<void> {
   const t = now();
-  const sampler = setInterval(() => { maxBacklog = Math.max(maxBacklog, node.backlogBytes()); }, 1);
+  const sample = () => {
+    const b = node.backlog();
+    if (b.total > maxBacklog) [maxBacklog, peak] = [b.total, b];
+  };
+  const sampler = setInterval(sample, 1);
   for (let i = 0; i < count; i++) {
     publish(record(`${name}-burst-${seq}`));
     if (perTurn > 0 && (i + 1) % perTurn === 0) {
       await new Promise((r) => setImmediate(r));
-      maxBacklog = Math.max(maxBacklog, node.backlogBytes());
+      sample();
       // What the client adapter does: stop reading while congested.
       if (respectCongestion && node.congested) await new Promise<void>((r) => { const off = node.onDrain(() => { off(); r(); }); });
     }
   }
   await new Promise((r) => setTimeout(r, 50));
   clearInterval(sampler);
-  port.postMessage({ event: 'burst', t, published: node.counters.gossipMessagesPublished, maxBacklog, congestedMs });
+  port.postMessage({ event: 'burst', t, published: node.counters.gossipMessagesPublished, maxBacklog, peak, congestedMs });
 }
 
 port.on('message', (c: Command) => {

@@ -39,6 +39,7 @@ class Member {
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 const fmt = (n: number) => n.toFixed(2);
+const kib = (n: number) => (n / 1024).toFixed(0);
 
 async function latency(a: Member, c: Member, samples: number): Promise<void> {
   const times: number[] = [];
@@ -65,7 +66,8 @@ async function burst(a: Member, c: Member, count: number, perTurn: number, label
   acceptedSoFar = end.messages as number;
   const messages = acceptedSoFar - before;
   console.log(`${label}: ${count} records A->C in ${fmt(ms)} ms = ${Math.round(count / (ms / 1000))} records/s; ${fmt(count / messages)} records/message at C; `
-    + `A max backlog ${((stats.maxBacklog as number) / 1024).toFixed(0)} KiB, A congested for ${fmt(stats.congestedMs as number)} ms`);
+    + `A max backlog ${kib(stats.maxBacklog as number)} KiB (${Object.entries(stats.peak as Record<string, number>).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${kib(v)}`).join(', ')}), `
+    + `A congested for ${fmt(stats.congestedMs as number)} ms`);
 }
 
 /** Messages C had accepted at the end of the last burst (latency samples included). */

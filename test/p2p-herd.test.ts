@@ -21,7 +21,7 @@ import { LocationStore } from '../src/core/store.js';
 import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/record.js';
 import { generateKey, readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
-import { HerdNodeError, startHerdNode, type HerdNode } from '../src/net/p2p/node.js';
+import { HerdNodeError, startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
 import { makeHerd, type TestHerd } from './helpers/herd.js';
 
 const TOPIC = 'herd/locations/1';
@@ -52,11 +52,11 @@ function record(member: string, client: string, seconds: number): LocationRecord
 
 interface Running { node: HerdNode; store: LocationStore; log: Entry[] }
 
-async function startMember(herd: HerdConfig, name: string): Promise<Running> {
+async function startMember(herd: HerdConfig, name: string, tuning?: HerdNodeTuning): Promise<Running> {
   const self = findMember(herd, name);
   const store = new LocationStore();
   const log: Entry[] = [];
-  const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: captureLog(log) });
+  const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: captureLog(log), tuning });
   return { node, store, log };
 }
 
@@ -232,6 +232,21 @@ describe('a herd of libp2p members', () => {
     );
   });
 
+  test('a p2p port already taken fails on one line naming the address', async () => {
+    const d = findMember(t.herd, 'D');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(d.p2pPort, d.host, resolve));
+    try {
+      await assert.rejects(
+        startHerdNode({ self: d, herd: t.herd, privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: captureLog([]) }),
+        (err: Error) => err instanceof HerdNodeError && !err.message.includes('\n')
+          && err.message.startsWith(`member D: cannot start libp2p on ${d.host}:${d.p2pPort} (/ip4/${d.host}/tcp/${d.p2pPort}: Error: listen EADDRINUSE`),
+      );
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
   test('a neighbour that restarts gets its link back, and catches new records', async () => {
     // Restart the accepting end of some link, so the surviving end must redial.
     const [survivor, restarted] = [['A', 'B'], ['B', 'A'], ['B', 'C'], ['C', 'B']]
@@ -281,4 +296,28 @@ describe('hosts other than an IPv4 literal', () => {
       }
     });
   }
+});
+
+describe('liveness', () => {
+  test('a link whose pings go unanswered is closed, then redialled', async () => {
+    const t = await makeHerd(['P', 'Q'], [['P', 'Q']]);
+    const tuning: HerdNodeTuning = { links: { livenessIntervalMs: 50, pingTimeoutMs: 200, livenessMaxFailures: 2 } };
+    const p = await startMember(t.herd, 'P', tuning);
+    const q = await startMember(t.herd, 'Q', tuning);
+    try {
+      await waitFor('P-Q up', () => p.node.links()[0]!.connected && q.node.links()[0]!.connected);
+      // The accepting end stops getting answers, as if the other side hung without closing.
+      const acceptor = p.node.links()[0]!.dials ? q : p;
+      const dialler = acceptor === p ? q : p;
+      const service = acceptor.node.libp2p.services.ping;
+      const real = service.ping.bind(service);
+      service.ping = async () => { throw new Error('no answer'); };
+      await waitFor('the acceptor closing the link', () => acceptor.log.some((e) => e.msg === 'neighbour stopped answering pings; closing the link'));
+      service.ping = real;
+      await waitFor('the dialler seeing it down', () => dialler.log.some((e) => e.msg === 'link down'));
+      await waitFor('the link back up', () => dialler.log.filter((e) => e.msg === 'link up').length === 2 && p.node.links()[0]!.connected && q.node.links()[0]!.connected);
+    } finally {
+      await Promise.all([p.node.stop(), q.node.stop()]);
+    }
+  });
 });

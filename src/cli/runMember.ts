@@ -80,10 +80,10 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     onRoundDone: (seconds) => metrics?.observeSync(seconds),
   });
   await sync.start();
-  // One side of each link opens the catch-up round, so a link-up costs one round, not two.
-  node.onLinkUp((_name, peerId) => {
-    if (node.links().find((l) => l.peerId === peerId)?.dials) sync.syncWith(peerId).catch(() => {});
-  });
+  // Both ends open a catch-up round once gossip flows on the link: a record stored at either
+  // end between one end's digest and the link carrying gossip is then still caught at once.
+  // An equal-store round costs one 8 KiB digest each way.
+  node.onLinkUp((_name, peerId) => sync.syncWith(peerId).catch(() => {}));
   node.onRecords((records) => {
     const now = clock.nowNanos();
     for (const r of records) {

@@ -100,9 +100,12 @@ export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
   }
   const log = init.log.child?.({ component: 'p2p' }) ?? init.log;
   const neighbours = neighbourList(herd, self);
+  const listen = await listenAddresses(self.host, self.p2pPort).catch((err: Error) => {
+    throw new HerdNodeError(`member ${self.name}: ${err.message}`, { cause: err });
+  });
   const libp2p = await createLibp2p<HerdServices>({
     privateKey: init.privateKey,
-    addresses: { listen: await listenAddresses(self.host, self.p2pPort) },
+    addresses: { listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -128,7 +131,7 @@ export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
     await node.start();
   } catch (err) {
     await Promise.resolve(libp2p.stop()).catch(() => {});
-    throw new HerdNodeError(`member ${self.name}: cannot start libp2p on ${self.host}:${self.p2pPort} (${(err as Error).message})`, { cause: err });
+    throw new HerdNodeError(`member ${self.name}: cannot start libp2p on ${self.host}:${self.p2pPort} (${oneLine(err)})`, { cause: err });
   }
   return node;
 }
@@ -363,6 +366,15 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
       this.log.error({ err, event }, 'listener failed');
     }
   }
+}
+
+/**
+ * libp2p's listen failure is a paragraph with stack traces; the line naming the address and
+ * the socket error ("/ip4/.../tcp/N: Error: listen EADDRINUSE ...") is the one that matters.
+ */
+function oneLine(err: unknown): string {
+  const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^\/\S+: /.test(l)) ?? lines[0] ?? 'unknown error';
 }
 
 function neighbourList(herd: HerdConfig, self: MemberConfig): Neighbour[] {
