@@ -31,6 +31,7 @@ interface StartOptions {
   maxConnections?: number;
   dataDir?: string;
   syncIntervalMs?: number;
+  p2pListenPort?: number;
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -54,6 +55,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--idle-timeout-ms <n>', 'close client connections silent this long (default 300000)', positiveInteger)
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
     .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')
+    .option('--p2p-listen-port <port>', 'listen for peers here instead of the herd file\'s p2pPort (port forwarding)', portNumber)
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
       result = name === undefined ? startAll(opts) : startOne(name, opts);

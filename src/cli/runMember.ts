@@ -36,6 +36,8 @@ export interface RunMemberOptions {
   /** Keep every stored record in DIR/records.log and rebuild the store from it at start. */
   readonly dataDir?: string;
   readonly syncIntervalMs?: number;
+  /** Listen for peers here instead of the herd file's p2pPort (port forwarding, a relay). */
+  readonly p2pListenPort?: number;
 }
 
 export interface RunningMember {
@@ -66,7 +68,9 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const recordLog = options.dataDir ? openRecordLog(options.dataDir, store, log) : undefined;
   const privateKey = readKeyFile(self.keyPath, log);
   const places = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
-  const node = await startHerdNode({ self, herd: options.herd, privateKey, store, log });
+  // Neighbours dial the herd file's address; this member may listen behind a forwarded port.
+  const listening = options.p2pListenPort ? { ...self, p2pPort: options.p2pListenPort } : self;
+  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log });
 
   let metrics: MemberMetrics | undefined;
   const placesCounters = { calls: 0, errors: 0 };

@@ -1,0 +1,50 @@
+/**
+ * What Linux says about a process: CPU time from /proc/PID/stat, resident memory from
+ * /proc/PID/status. Read from outside, so the members need no instrumentation of their own.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** Clock ticks per second of utime/stime; 100 on practically every Linux, asked once anyway. */
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+export interface Memory {
+  /** Resident set now. */
+  readonly rssMiB: number;
+  /** Peak resident set since start or the last `resetPeak`. */
+  readonly peakMiB: number;
+}
+
+export function memory(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
+}
+
+/**
+ * Resets VmHWM to the current RSS (writing 5 to clear_refs, Linux >= 4.0), so a phase's peak
+ * is its own. Returns false where that is not allowed; the peak then covers the whole run.
+ */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
