@@ -37,3 +37,16 @@ test('the buffer never grows past the cap', () => {
   assert.deepEqual(events, ['<overlong 16>', 'ok']);
   assert.equal((framer as unknown as { pendingLength: number }).pendingLength, 0);
 });
+
+test('the overlong echo is the first cap bytes whatever the chunking (a CR held for the terminator included)', () => {
+  for (const size of [1, 2, 9, 100]) {
+    const framer = new LineFramer(8);
+    const events = feed(framer, '12345678\rx\n', size);
+    assert.deepEqual(events, ['<overlong 8>'], `chunk ${size}`);
+  }
+  const framer = new LineFramer(8);
+  framer.push(Buffer.from('12345678\r'));
+  const [event] = framer.push(Buffer.from('x\n'));
+  assert.ok(event?.type === 'overlong');
+  assert.equal(event.head.toString('latin1'), '12345678');
+});

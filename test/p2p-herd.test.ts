@@ -217,6 +217,23 @@ describe('a herd of libp2p members', () => {
       const entry = m.B!.log.find((e) => e.msg === 'rejected gossip message')!;
       assert.equal(entry.obj.via, 'D');
       assert.match(String(entry.obj.reason), /claims origin A, signed by D/);
+
+      // Hostile payloads in D's own name: each is rejected with a log line, nothing changes.
+      const sizes = ['A', 'B', 'C'].map((n) => m[n]!.store.size);
+      const hostile = [
+        new Uint8Array([0xff, 0x00, 0x13, 0x37]),
+        Buffer.from(`AT D +0.000000001 ${'x'.repeat(70_000)} +1+1 1`, 'latin1'),
+        Buffer.from('AT D +0.000000001 bad-coords +95+0 1', 'latin1'),
+        Buffer.from('AT D +0.000000001 bad-time +1+1 1.0000000001', 'latin1'),
+        Buffer.from(`${own.atLine}\nAT D +0.000000001 half-bad +1+1 x`, 'latin1'),
+      ];
+      for (const [i, data] of hostile.entries()) {
+        await rogue.pubsub.publish(TOPIC, data);
+        await waitFor(`B rejecting hostile payload ${i}`, () => m.B!.node.counters.gossipMessagesRejected === rejected + 2 + i);
+      }
+      await sleep(200);
+      assert.deepEqual(['A', 'B', 'C'].map((n) => m[n]!.store.size), sizes);
+      assert.equal(m.B!.log.filter((e) => e.msg === 'rejected gossip message').length, 1 + hostile.length);
     } finally {
       await rogue.node.stop();
     }

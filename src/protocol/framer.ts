@@ -51,7 +51,9 @@ export class LineFramer {
     // terminator, so allow one extra byte before deciding.
     if (this.pendingLength + part.length > this.maxLineBytes + 1) {
       const room = this.maxLineBytes - this.pendingLength;
-      const head = Buffer.concat([...this.pending, part.subarray(0, Math.max(0, room))]);
+      // What is held may already be cap + 1 bytes (room for a CR): clip it to the cap too, so
+      // the echo is the same however the line was chunked.
+      const head = Buffer.concat([...this.pending, part.subarray(0, Math.max(0, room))]).subarray(0, this.maxLineBytes);
       events.push({ type: 'overlong', head });
       this.reset();
       this.discarding = true;

@@ -1,0 +1,193 @@
+/**
+ * The benchmark's own herd: fresh keys (initHerd) in a temp dir, free ports on 127.0.0.1,
+ * one `herd start NAME` process per member, exactly as an operator (or the tests) run them.
+ * Separate processes matter: in one process the members would share a core and a heap, and
+ * CPU time and peak RSS per member could not be read from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { initHerd } from '../../src/cli/init.js';
+import { fetchStatus } from '../../src/cli/mesh.js';
+import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
+import type { MemberStatus } from '../../src/net/admin.js';
+import { cpuSeconds, memory, resetPeak, type Memory } from './proc.js';
+
+export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;
+export type Name = (typeof NAMES)[number];
+/** The demo topology of peers/herd.json. */
+export const LINKS: Array<[Name, Name]> = [
+  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+];
+
+const HERD_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** Every process any BenchHerd started and has not reaped: killed on exit, whatever happens. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => live.forEach((c) => c.kill('SIGKILL')));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface StartOptions {
+  /** The log file level: `warn` to measure the server, `info` to measure it logging every line. */
+  readonly logLevel: 'warn' | 'info';
+  readonly readyTimeoutMs?: number;
+}
+
+export class BenchHerd {
+  private readonly children = new Map<Name, ChildProcess>();
+  private readonly output = new Map<Name, string>();
+
+  private constructor(readonly dir: string, readonly herd: HerdConfig) {}
+
+  /** Writes keys and a herd file, starts the five members, waits until every link carries gossip. */
+  static async start(options: StartOptions): Promise<BenchHerd> {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-bench-'));
+    const file = await initHerd({ dir, names: [...NAMES], links: LINKS, host: '127.0.0.1', basePort: 20000, force: false });
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { members: Array<Record<string, unknown>> };
+    for (const member of json.members) {
+      member.clientPort = await freePort();
+      member.p2pPort = await freePort();
+      member.adminPort = await freePort();
+    }
+    writeFileSync(file, JSON.stringify(json, null, 2));
+    const herd = new BenchHerd(dir, loadHerdFile(file));
+    try {
+      for (const name of NAMES) herd.spawn(name, options.logLevel);
+      await herd.waitReady(options.readyTimeoutMs ?? 30_000);
+    } catch (err) {
+      await herd.stop();
+      throw err;
+    }
+    return herd;
+  }
+
+  clientPort(name: Name): number {
+    return findMember(this.herd, name).clientPort;
+  }
+
+  pid(name: Name): number {
+    const pid = this.children.get(name)?.pid;
+    if (pid === undefined) throw new Error(`${name} is not running`);
+    return pid;
+  }
+
+  status(name: Name): Promise<MemberStatus> {
+    return fetchStatus(findMember(this.herd, name), 5_000);
+  }
+
+  statuses(): Promise<MemberStatus[]> {
+    return Promise.all(NAMES.map((n) => this.status(n)));
+  }
+
+  /** The member's Prometheus text from /metrics. */
+  async metrics(name: Name): Promise<string> {
+    const { adminPort } = findMember(this.herd, name);
+    const { statusCode, body } = await request(`http://127.0.0.1:${adminPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    if (statusCode !== 200) throw new Error(`${name} /metrics: HTTP ${statusCode}`);
+    return body.text();
+  }
+
+  /** CPU seconds used so far by each member process. */
+  cpu(): Record<Name, number> {
+    return Object.fromEntries(NAMES.map((n) => [n, cpuSeconds(this.pid(n))])) as Record<Name, number>;
+  }
+
+  memory(): Record<Name, Memory> {
+    return Object.fromEntries(NAMES.map((n) => [n, memory(this.pid(n))])) as Record<Name, Memory>;
+  }
+
+  /** Restarts every member's peak-RSS counter; false if the kernel does not allow it. */
+  resetPeaks(): boolean {
+    return NAMES.map((n) => resetPeak(this.pid(n))).every(Boolean);
+  }
+
+  /** Bytes in the members' log files (what logging wrote so far, up to its async buffer). */
+  logBytes(): number {
+    return NAMES.reduce((sum, n) => {
+      try {
+        return sum + statSync(join(this.dir, `${n}.log`)).size;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  }
+
+  /**
+   * Polls until every member holds `clients` records (when given) and all five digests agree,
+   * or `timeoutMs` passes. Resolves with the ms it took, or null on timeout.
+   */
+  async converged(options: { clients?: number; timeoutMs: number; pollMs?: number }): Promise<number | null> {
+    const started = performance.now();
+    for (let polls = 0; polls < 100_000; polls++) {
+      try {
+        const all = await this.statuses();
+        const digests = new Set(all.map((s) => s.store.digest));
+        const full = options.clients === undefined || all.every((s) => s.store.clients >= options.clients!);
+        if (digests.size === 1 && full) return performance.now() - started;
+      } catch {
+        // a member slow to answer /status under load: ask again
+      }
+      if (performance.now() - started > options.timeoutMs) return null;
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 20));
+    }
+    return null;
+  }
+
+  /** SIGKILL for every member (nothing to flush that we measure); removes the temp dir. */
+  async stop(keepDir = false): Promise<void> {
+    await Promise.all([...this.children.values()].map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        live.delete(child);
+        return resolve();
+      }
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    })));
+    this.children.clear();
+    if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  outputOf(name: Name): string {
+    return this.output.get(name) ?? '';
+  }
+
+  private spawn(name: Name, logLevel: string): void {
+    const env = { ...process.env };
+    delete env.GOOGLE_PLACES_API_KEY; // offline places: no network, no quota, repeatable
+    delete env.HERD_PLACES_URL;
+    const child = spawn(process.execPath, [HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.dir,
+      '--log-level', logLevel, '--console-level', 'warn', '--console-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    this.children.set(name, child);
+    // Keep only the tail: under a flood a member may warn a lot, and we only show it on failure.
+    const keep = (chunk: Buffer) => this.output.set(name, (this.outputOf(name) + chunk.toString()).slice(-8_000));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+  }
+
+  /** Every link connected and every neighbour subscribed to the topic, at every member. */
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      for (const [name, child] of this.children) {
+        if (child.exitCode !== null) throw new Error(`${name} exited during start:\n${this.outputOf(name)}`);
+      }
+      const all = await this.statuses().catch(() => undefined);
+      if (all?.every((s) => s.neighbours.every((n) => n.connected) && s.gossip.subscribers.length === s.neighbours.length)) return;
+      if (performance.now() > deadline) throw new Error(`herd not ready within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Load generators for throughput: many connections, each a unique client id per IAMAT (so a
+ * member's store size counts exactly the updates that reached it). Replies are only counted
+ * (one line each) and checked to start with "AT"; no per-request promises, so the generator
+ * spends its CPU on the wire rather than on bookkeeping.
+ */
+import { connect, type Socket } from 'node:net';
+import { BENCH_LOCATION, nextTime } from './client.js';
+
+export interface LoadResult {
+  sent: number;
+  acked: number;
+  /** Replies that were not `AT ...` (a `?`): should stay 0. */
+  bad: number;
+  /** Times socket.write said "stop" (the member was not reading fast enough). */
+  writeStalls: number;
+  /** Time spent waiting for 'drain' after such a stop, summed over connections, ms. */
+  stalledMs: number;
+  /** performance.now() of the last reply received. */
+  lastAckAt: number;
+  /** Connections that broke or had to be cut at the time limit. */
+  failed: number;
+}
+
+export const emptyResult = (): LoadResult => ({ sent: 0, acked: 0, bad: 0, writeStalls: 0, stalledMs: 0, lastAckAt: 0, failed: 0 });
+
+export function addResults(results: readonly LoadResult[]): LoadResult {
+  const total = emptyResult();
+  for (const r of results) {
+    total.sent += r.sent;
+    total.acked += r.acked;
+    total.bad += r.bad;
+    total.writeStalls += r.writeStalls;
+    total.stalledMs += r.stalledMs;
+    total.failed += r.failed;
+    total.lastAckAt = Math.max(total.lastAckAt, r.lastAckAt);
+  }
+  return total;
+}
+
+/** One load connection: makes lines, counts replies. */
+class LoadConnection {
+  readonly result = emptyResult();
+  private seq = 0;
+  private atLineStart = true;
+
+  constructor(readonly socket: Socket, private readonly prefix: string) {}
+
+  static open(port: number, prefix: string): Promise<LoadConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ port, host: '127.0.0.1', noDelay: true }, () => {
+        socket.off('error', reject);
+        resolve(new LoadConnection(socket, prefix));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  /** `count` IAMAT lines, each for a client id never used before, as one string. */
+  lines(count: number): string {
+    let text = '';
+    for (let i = 0; i < count; i++) text += `IAMAT ${this.prefix}-${this.seq++} ${BENCH_LOCATION} ${nextTime()}\n`;
+    this.result.sent += count;
+    return text;
+  }
+
+  /** Counts the complete replies in a chunk; returns how many. */
+  count(chunk: Buffer): number {
+    let replies = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (this.atLineStart && byte !== 0x41 /* A */) this.result.bad++;
+      this.atLineStart = byte === 0x0a;
+      if (this.atLineStart) replies++;
+    }
+    this.result.acked += replies;
+    if (replies > 0) this.result.lastAckAt = performance.now();
+    return replies;
+  }
+
+  /** Resolves once the member closed the connection, or after `timeoutMs` (then cut). */
+  closed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      const timer = setTimeout(() => {
+        this.result.failed++;
+        this.socket.destroy();
+      }, timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+export interface WindowedOptions {
+  readonly port: number;
+  readonly prefix: string;
+  /** IAMATs outstanding (sent, not yet answered) on this connection. */
+  readonly window: number;
+  /** performance.now() after which no new IAMAT is sent. */
+  readonly until: number;
+  /** Longest wait for the last replies after `until`. */
+  readonly drainTimeoutMs?: number;
+}
+
+/**
+ * Sustained load: keeps `window` IAMATs outstanding; each batch of replies is refilled with
+ * one write of as many new lines. Half-closes at `until` and waits for the member to finish.
+ */
+export async function windowed(options: WindowedOptions): Promise<LoadResult> {
+  const conn = await LoadConnection.open(options.port, options.prefix);
+  const { socket } = conn;
+  socket.on('error', () => {}); // counted via `failed` when the close never comes in time
+  socket.on('data', (chunk: Buffer) => {
+    const replies = conn.count(chunk);
+    if (replies > 0 && performance.now() < options.until && !socket.writableEnded) socket.write(conn.lines(replies));
+    else if (performance.now() >= options.until && !socket.writableEnded) socket.end();
+  });
+  socket.write(conn.lines(options.window));
+  // If the member never answers, the end still comes from here.
+  const stopper = setTimeout(() => socket.writableEnded || socket.end(), Math.max(0, options.until - performance.now()) + 50);
+  await conn.closed(Math.max(0, options.until - performance.now()) + (options.drainTimeoutMs ?? 30_000));
+  clearTimeout(stopper);
+  return conn.result;
+}
+
+export interface BlastOptions {
+  readonly port: number;
+  readonly prefix: string;
+  readonly until: number;
+  /** IAMAT lines per write. */
+  readonly linesPerWrite?: number;
+  readonly drainTimeoutMs?: number;
+}
+
+/**
+ * A flood: writes IAMATs as fast as the socket takes them, with no window. Only the socket's
+ * own back-pressure stops it (write() returning false until 'drain'): if the member stops
+ * reading, the kernel buffers fill and that is what holds the blaster back. Replies are
+ * read all along, so the member is never blocked by us not reading.
+ */
+export async function blast(options: BlastOptions): Promise<LoadResult> {
+  const conn = await LoadConnection.open(options.port, options.prefix);
+  const { socket } = conn;
+  const perWrite = options.linesPerWrite ?? 128;
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => conn.count(chunk));
+  let stalledSince = 0;
+  const pump = () => {
+    // A bounded number of writes per turn so that replies are read in between.
+    for (let i = 0; i < 64; i++) {
+      if (performance.now() >= options.until) {
+        if (!socket.writableEnded) socket.end();
+        return;
+      }
+      if (!socket.write(conn.lines(perWrite))) {
+        conn.result.writeStalls++;
+        stalledSince = performance.now();
+        socket.once('drain', () => {
+          conn.result.stalledMs += performance.now() - stalledSince;
+          pump();
+        });
+        return;
+      }
+    }
+    setImmediate(pump);
+  };
+  pump();
+  // A stall that outlasts the flood: end the socket anyway (the member still answers all).
+  const stopper = setTimeout(() => socket.writableEnded || socket.end(), Math.max(0, options.until - performance.now()) + 50);
+  await conn.closed(Math.max(0, options.until - performance.now()) + (options.drainTimeoutMs ?? 30_000));
+  clearTimeout(stopper);
+  return conn.result;
+}
