@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Logger } from '../src/core/ports.js';
-import { GooglePlaces } from '../src/places/google.js';
 import { describePlaces, placesFromEnvironment } from '../src/places/index.js';
 import { OfflinePlaces } from '../src/places/offline.js';
 
@@ -27,12 +26,17 @@ describe('placesFromEnvironment', () => {
     const plain = placesFromEnvironment({ GOOGLE_PLACES_API_KEY: 'secret-key' }, log);
     const local = placesFromEnvironment({
       GOOGLE_PLACES_API_KEY: 'secret-key', HERD_PLACES_URL: 'http://127.0.0.1:8080', HERD_PLACES_TIMEOUT_MS: '2500',
+      HERD_PLACES_CONCURRENCY: '4', HERD_PLACES_QUEUE: '10',
     }, log);
-    assert.ok(plain instanceof GooglePlaces && local instanceof GooglePlaces);
-    assert.deepEqual([plain.origin, plain.timeoutMs], ['https://maps.googleapis.com', 10_000]);
-    assert.deepEqual([local.origin, local.timeoutMs], ['http://127.0.0.1:8080', 2500]);
-    assert.deepEqual(describePlaces({ GOOGLE_PLACES_API_KEY: 'secret-key', HERD_PLACES_URL: 'http://127.0.0.1:8080' }),
-      { provider: 'google', origin: 'http://127.0.0.1:8080', timeoutMs: 10_000 });
+    // Google sits behind the concurrency limit, so the provider is a wrapper, not the class.
+    assert.ok(!(plain instanceof OfflinePlaces) && !(local instanceof OfflinePlaces));
+    assert.deepEqual(describePlaces({ GOOGLE_PLACES_API_KEY: 'secret-key' }),
+      { provider: 'google', origin: 'https://maps.googleapis.com', timeoutMs: 10_000, concurrency: 32, maxQueue: 1000 });
+    assert.deepEqual(describePlaces({
+      GOOGLE_PLACES_API_KEY: 'secret-key', HERD_PLACES_URL: 'http://127.0.0.1:8080', HERD_PLACES_TIMEOUT_MS: '2500',
+      HERD_PLACES_CONCURRENCY: '4', HERD_PLACES_QUEUE: '10',
+    }), { provider: 'google', origin: 'http://127.0.0.1:8080', timeoutMs: 2500, concurrency: 4, maxQueue: 10 });
+    assert.throws(() => describePlaces({ GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_QUEUE: '0' }), /^Error: HERD_PLACES_QUEUE: .*"0"/);
     assert.ok(log.lines.length >= 2 && log.lines.every((line) => !line.includes('secret-key')), 'the key is never logged');
     await Promise.all([plain.close(), local.close()]);
   });

@@ -26,9 +26,16 @@ export const LINKS: Array<[Name, Name]> = [
 
 const HERD_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-/** Every process any BenchHerd started and has not reaped: killed on exit, whatever happens. */
+/**
+ * Every process any BenchHerd started and has not reaped, and every temp dir not yet
+ * removed: killed and removed on exit, whatever way the bench ends (error, Ctrl-C).
+ */
 const live = new Set<ChildProcess>();
-process.on('exit', () => live.forEach((c) => c.kill('SIGKILL')));
+const liveDirs = new Set<string>();
+process.on('exit', () => {
+  live.forEach((c) => c.kill('SIGKILL'));
+  liveDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -53,6 +60,7 @@ export class BenchHerd {
   /** Writes keys and a herd file, starts the five members, waits until every link carries gossip. */
   static async start(options: StartOptions): Promise<BenchHerd> {
     const dir = mkdtempSync(join(tmpdir(), 'herd-bench-'));
+    liveDirs.add(dir);
     const file = await initHerd({ dir, names: [...NAMES], links: LINKS, host: '127.0.0.1', basePort: 20000, force: false });
     const json = JSON.parse(readFileSync(file, 'utf8')) as { members: Array<Record<string, unknown>> };
     for (const member of json.members) {
@@ -155,6 +163,7 @@ export class BenchHerd {
       child.kill('SIGKILL');
     })));
     this.children.clear();
+    liveDirs.delete(this.dir); // removed now, or kept on purpose for a look at the logs
     if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -48,3 +48,29 @@ export function resetPeak(pid: number): boolean {
     return false;
   }
 }
+
+export interface SocketQueues {
+  /** Arrived at a member but not read by it yet (rx_queue of the member's end). */
+  readonly unreadByMembers: number;
+  /** Written by clients but not yet taken by the member's kernel side (tx_queue of the client's end). */
+  readonly unsentByClients: number;
+}
+
+/**
+ * Where the bytes of connections to the given local ports wait, from /proc/net/tcp: what a
+ * member leaves in the kernel when it stops reading, and what then backs up in the sending
+ * clients' kernel buffers. IPv4 only; the bench talks to 127.0.0.1.
+ */
+export function socketQueues(memberPorts: ReadonlySet<number>): SocketQueues {
+  let unreadByMembers = 0;
+  let unsentByClients = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 5 || fields[3] !== '01') continue; // 01: ESTABLISHED
+    const port = (address: string) => parseInt(address.split(':')[1]!, 16);
+    const [tx, rx] = fields[4]!.split(':').map((hex) => parseInt(hex, 16)) as [number, number];
+    if (memberPorts.has(port(fields[1]!))) unreadByMembers += rx;
+    else if (memberPorts.has(port(fields[2]!))) unsentByClients += tx;
+  }
+  return { unreadByMembers, unsentByClients };
+}

@@ -12,7 +12,7 @@ import { ConfigError, loadHerdFile } from '../config/herdFile.js';
 import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logger.js';
 import { initHerd, parseLinks } from './init.js';
 import { mesh } from './mesh.js';
-import { oneOf, portNumber, positiveInteger } from './options.js';
+import { lineCap, oneOf, portNumber, positiveInteger } from './options.js';
 import { interactive, resolveTarget, send } from './talk.js';
 import { runMember } from './runMember.js';
 import { superviseHerd } from './supervisor.js';
@@ -51,7 +51,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--log-level <level>', 'log file level', oneOf(LOG_LEVELS), 'info')
     .option('--console-level <level>', 'terminal log level', oneOf([...LOG_LEVELS, 'silent'] as const), 'info')
     .option('--console-format <format>', 'terminal log format: auto (pretty on a TTY), pretty or json', oneOf(CONSOLE_FORMATS), 'auto')
-    .option('--max-line-bytes <n>', 'longest client line accepted (default 65536)', positiveInteger)
+    .option('--max-line-bytes <n>', 'longest client line accepted, 64-65536 (default 65536)', lineCap)
     .option('--idle-timeout-ms <n>', 'close client connections silent this long (default 300000)', positiveInteger)
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
     .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')

@@ -22,3 +22,13 @@ export function oneOf<T extends string>(choices: readonly T[]) {
     return value as T;
   };
 }
+
+/**
+ * The client line cap. Other members accept records up to 64 KiB of client id, so a larger cap
+ * would let one member store records that the rest of the herd rejects.
+ */
+export function lineCap(value: string): number {
+  const bytes = positiveInteger(value);
+  if (bytes < 64 || bytes > 65536) throw new InvalidArgumentError(`expected 64-65536 bytes, got "${value}"`);
+  return bytes;
+}

