@@ -91,7 +91,7 @@ export class BenchHerd {
   }
 
   status(name: Name): Promise<MemberStatus> {
-    return fetchStatus(findMember(this.herd, name), 5_000);
+    return fetchStatus(findMember(this.herd, name), 10_000);
   }
 
   statuses(): Promise<MemberStatus[]> {

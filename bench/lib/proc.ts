@@ -74,3 +74,14 @@ export function socketQueues(memberPorts: ReadonlySet<number>): SocketQueues {
   }
   return { unreadByMembers, unsentByClients };
 }
+
+/**
+ * CPU seconds the whole machine has been busy (all cores; everything but idle and iowait),
+ * from /proc/stat. Minus the members and the bench, it shows how much other tenants of a
+ * shared machine took during a phase.
+ */
+export function machineBusySeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
+  return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+}

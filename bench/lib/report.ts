@@ -64,6 +64,7 @@ export function renderTable(r: BenchResults): string {
   row('  IAMAT at Clark, back to back p50 / p90 / p99', (l) => pcts(l.iamatLatency));
   row(`  IAMAT at Clark, ${r.warn.iamatLatencyPaced.gapMs} ms apart p50 / p90 / p99`, (l) => pcts(l.iamatLatencyPaced));
   row('  member CPU per IAMAT back to back (us, all 5)', (l) => f(l.iamatLatency.memberCpuMicrosPerUpdate, 0));
+  row('  other tenants during back to back (cores)', (l) => f(l.iamatLatency.otherCores));
   row('  propagation Clark->Bailey, polled p50 / p99', (l) => (l.propagation ? `${f(l.propagation.observed.p50)} / ${f(l.propagation.observed.p99)}` : '-'));
   row('  propagation, Bailey histogram p50 / p99', (l) => (l.propagation ? `${f(l.propagation.histogram.p50)} / ${f(l.propagation.histogram.p99)}` : '-'));
   row('  WHATSAT (offline places) p50 / p99', (l) => (l.whatsat ? `${f(l.whatsat.p50)} / ${f(l.whatsat.p99)}` : '-'));
@@ -75,7 +76,7 @@ export function renderTable(r: BenchResults): string {
   row('  catch-up after last reply (ms)', (l) => int(l.sustained.catchUpMs));
   row('  records per gossip message', (l) => f(l.sustained.recordsPerGossipMessage, 1));
   row('  member CPU per update (us, all 5)', (l) => f(l.sustained.memberCpuMicrosPerUpdate, 1));
-  row('  cores used: members / bench', (l) => `${f(l.sustained.cost.membersCores)} / ${f(l.sustained.cost.benchCores)}`);
+  row('  cores used: members / bench / others', (l) => `${f(l.sustained.cost.membersCores)} / ${f(l.sustained.cost.benchCores)} / ${f(l.sustained.cost.otherCores)}`);
   row('  busiest member (cores)', (l) => busiest(l.sustained.cost.coresByMember));
   row('  log bytes per update', (l) => f(l.sustained.logBytesPerUpdate, 0));
   const fl = r.warn.flood;
@@ -88,7 +89,7 @@ export function renderTable(r: BenchResults): string {
     row('  every update at all five', (l) => (l.flood ? (l.flood.allArrived ? 'yes' : 'NO') : '-'));
     row('  digests agree, ms after the cut', (l) => int(l.flood?.catchUpMs));
     row('  peak RSS, largest member (MiB)', (l) => (l.flood ? f(Math.max(...Object.values(l.flood.peakRssMiB)), 0) : '-'));
-    row('  cores used: members / bench', (l) => (l.flood ? `${f(l.flood.cost.membersCores)} / ${f(l.flood.cost.benchCores)}` : '-'));
+    row('  cores used: members / bench / others', (l) => (l.flood ? `${f(l.flood.cost.membersCores)} / ${f(l.flood.cost.benchCores)} / ${f(l.flood.cost.otherCores)}` : '-'));
   }
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i]!.length), i === 0 ? 0 : 12));
   const line = (x: string[]) => x.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join('   ').trimEnd();

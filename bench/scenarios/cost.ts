@@ -4,6 +4,8 @@
  */
 import type { MemberStatus } from '../../src/net/admin.js';
 import { NAMES, type BenchHerd, type Name } from '../lib/herd.js';
+import { machineBusySeconds } from '../lib/proc.js';
+import { sleep } from '../lib/util.js';
 
 export interface Snapshot {
   readonly at: number;
@@ -11,10 +13,27 @@ export interface Snapshot {
   readonly bench: NodeJS.CpuUsage;
   readonly statuses: MemberStatus[];
   readonly logBytes: number;
+  readonly machineBusy: number;
 }
 
 export async function snapshot(herd: BenchHerd): Promise<Snapshot> {
-  return { at: performance.now(), cpu: herd.cpu(), bench: process.cpuUsage(), statuses: await herd.statuses(), logBytes: herd.logBytes() };
+  const at = performance.now();
+  const cpu = herd.cpu();
+  const bench = process.cpuUsage();
+  const machineBusy = machineBusySeconds();
+  return { at, cpu, bench, machineBusy, statuses: await statusesPatiently(herd), logBytes: herd.logBytes() };
+}
+
+/** A member busy catching up may take seconds to answer /status: ask up to three times. */
+async function statusesPatiently(herd: BenchHerd): Promise<MemberStatus[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await herd.statuses();
+    } catch (err) {
+      if (attempt === 3) throw err;
+      await sleep(500);
+    }
+  }
 }
 
 export interface Cost {
@@ -24,6 +43,8 @@ export interface Cost {
   readonly membersCores: number;
   /** The load generator's own share, so a saturated bench is visible. */
   readonly benchCores: number;
+  /** Everything else on the machine (other tenants, the kernel's own threads), cores. */
+  readonly otherCores: number;
   readonly memberCpuSeconds: number;
   readonly gossipMessagesPublished: number;
   readonly gossipRecordsPublished: number;
@@ -45,6 +66,7 @@ export function costBetween(a: Snapshot, b: Snapshot): Cost {
     coresByMember,
     membersCores: memberCpuSeconds / wallSeconds,
     benchCores: benchCpu / wallSeconds,
+    otherCores: Math.max(0, b.machineBusy - a.machineBusy - memberCpuSeconds - benchCpu) / wallSeconds,
     memberCpuSeconds,
     gossipMessagesPublished: sum('gossipMessagesPublished'),
     gossipRecordsPublished: sum('gossipRecordsPublished'),
@@ -61,7 +83,7 @@ export const storeSize = (s: Snapshot): number => Math.max(...s.statuses.map((st
 /** Cores the members use with no client traffic at all (heartbeats, pings, timers). */
 export async function idleCores(herd: BenchHerd, seconds: number): Promise<Record<Name, number> & { total: number }> {
   const before = await snapshot(herd);
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  await sleep(seconds * 1000);
   const cost = costBetween(before, await snapshot(herd));
   return { ...cost.coresByMember, total: cost.membersCores };
 }

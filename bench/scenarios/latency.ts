@@ -19,6 +19,8 @@ export interface LatencyResult extends Summary {
   readonly errors: number;
   /** All five members' CPU time per IAMAT (each gossiped alone), µs. */
   readonly memberCpuMicrosPerUpdate: number;
+  /** Cores other processes on the machine used meanwhile: the noise under these figures. */
+  readonly otherCores: number;
 }
 
 export async function iamatLatency(herd: BenchHerd, member: Name, requests: number, gapMs = 0, maxMs = 20_000): Promise<LatencyResult> {
@@ -40,5 +42,6 @@ export async function iamatLatency(herd: BenchHerd, member: Name, requests: numb
   }
   await herd.converged({ timeoutMs: 10_000 }); // the last update's gossip is part of its cost
   const cost = costBetween(before, await snapshot(herd));
-  return { member, gapMs, errors, memberCpuMicrosPerUpdate: (cost.memberCpuSeconds / Math.max(1, times.length)) * 1e6, ...summarize(times) };
+  const memberCpuMicrosPerUpdate = (cost.memberCpuSeconds / Math.max(1, times.length)) * 1e6;
+  return { member, gapMs, errors, memberCpuMicrosPerUpdate, otherCores: cost.otherCores, ...summarize(times) };
 }

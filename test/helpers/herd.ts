@@ -6,12 +6,20 @@ import { join } from 'node:path';
 import { initHerd } from '../../src/cli/init.js';
 import { loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
 
+/** Ports free right now, all distinct: each is held open until every one is chosen. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return (await freePorts(1))[0]!;
 }
 
 export interface TestHerd {
@@ -25,10 +33,9 @@ export async function makeHerd(names: string[], links: Array<[string, string]>):
   const dir = mkdtempSync(join(tmpdir(), 'herd-test-'));
   const file = await initHerd({ dir, names, links, host: '127.0.0.1', basePort: 20000, force: false });
   const json = JSON.parse(readFileSync(file, 'utf8'));
+  const ports = await freePorts(3 * json.members.length);
   for (const member of json.members) {
-    member.clientPort = await freePort();
-    member.p2pPort = await freePort();
-    member.adminPort = await freePort();
+    [member.clientPort, member.p2pPort, member.adminPort] = ports.splice(0, 3);
   }
   writeFileSync(file, JSON.stringify(json, null, 2));
   return { dir, file, herd: loadHerdFile(file) };
