@@ -25,7 +25,7 @@ export async function snapshot(herd: BenchHerd): Promise<Snapshot> {
 }
 
 /** A member busy catching up may take seconds to answer /status: ask up to three times. */
-async function statusesPatiently(herd: BenchHerd): Promise<MemberStatus[]> {
+export async function statusesPatiently(herd: BenchHerd): Promise<MemberStatus[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await herd.statuses();

@@ -7,7 +7,7 @@
  */
 import type { BenchHerd, Name } from '../lib/herd.js';
 import { addResults, windowed, type LoadResult } from '../lib/load.js';
-import { costBetween, snapshot, storeSize, type Cost } from './cost.js';
+import { costBetween, snapshot, statusesPatiently, storeSize, type Cost } from './cost.js';
 
 export interface SustainedOptions {
   readonly members: readonly Name[];
@@ -50,7 +50,7 @@ export async function sustained(herd: BenchHerd, options: SustainedOptions): Pro
     }
   }
   const load = addResults(await Promise.all(runs));
-  const atAck = await herd.statuses();
+  const atAck = await statusesPatiently(herd);
   const lastAck = load.lastAckAt;
   const waitFrom = performance.now();
   const caughtUp = await herd.converged({ clients: base + load.acked, timeoutMs: options.catchUpTimeoutMs ?? 30_000 });

@@ -32,13 +32,18 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] a
 
 export function createMemberLogger(options: MemberLoggerOptions): MemberLogger {
   mkdirSync(options.logDir, { recursive: true });
-  // Asynchronous writes keep logging off the hot path; flush() empties the buffer at exit.
-  const file = pino.destination({ dest: join(options.logDir, `${options.name}.log`), sync: false, minLength: 4096 });
+  // Synchronous writes of 4 KiB batches: memory stays bounded however fast clients talk (an
+  // asynchronous destination buffered hundreds of MiB under a flood), and a slow disk slows
+  // the member, which then reads its clients more slowly. A lone line waits at most a second.
+  const file = pino.destination({
+    dest: join(options.logDir, `${options.name}.log`), sync: true, minLength: 4096, periodicFlush: 1_000,
+  });
   const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
   if (options.consoleLevel !== 'silent') {
     const format = options.consoleFormat ?? 'auto';
     const isPretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY);
-    const consoleStream = isPretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true }) : process.stdout;
+    // Synchronous for the same reason: process.stdout buffers without bound behind a slow pipe.
+    const consoleStream = isPretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true }) : pino.destination({ dest: 1, sync: true });
     streams.push({ level: options.consoleLevel, stream: consoleStream });
   }
   const lowest = [options.level, options.consoleLevel].filter((l): l is Level => l !== 'silent')

@@ -1,5 +1,6 @@
 /** Members as real processes, started the way `herd start NAME` starts them. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fetchStatus } from '../../src/cli/mesh.js';
 import { findMember } from '../../src/config/herdFile.js';
@@ -50,6 +51,13 @@ export class MemberProcesses {
 
   status(name: string): Promise<MemberStatus> {
     return fetchStatus(findMember(this.herd.herd, name), 2_000);
+  }
+
+  /** Peak resident memory of a running member, in bytes (Linux /proc). */
+  peakRss(name: string): number {
+    const pid = this.running.get(name)?.pid;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)![1]) * 1024;
   }
 
   outputOf(name: string): string {
