@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -51,4 +51,28 @@ test('herd start with a bad herd file exits 2 with the message on stderr', () =>
   run = spawnSync(process.execPath, [bin, 'start', 'A', '--config', join(dir, 'missing.json')], { encoding: 'utf8' });
   assert.equal(run.status, 2);
   assert.match(run.stderr, /cannot read herd file \(ENOENT\)/);
+});
+
+test('herd init writes a herd file and 0600 keys, validates links, refuses to overwrite', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'herd-init-')), 'herd');
+  const bin = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const init = (...args: string[]) => spawnSync(process.execPath, [bin, 'init', dir, ...args], { encoding: 'utf8' });
+  let run = init('--names', 'A,B,C', '--links', 'A-B,B-Z');
+  assert.equal(run.status, 2);
+  assert.equal(run.stderr, 'herd: --links: unknown member "Z" in B-Z\n');
+  run = init('--names', 'A,B,C', '--links', 'A-B');
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /the herd is not connected \(C unreachable from A\)/);
+  run = init('--names', 'A,B,C', '--links', 'A-B,B-C', '--base-port', '15000', '--host', '10.1.2.3');
+  assert.equal(run.status, 0, run.stderr);
+  const herd = JSON.parse(readFileSync(join(dir, 'herd.json'), 'utf8'));
+  assert.deepEqual(herd.members.map((m: { name: string; clientPort: number; p2pPort: number; adminPort: number; host: string }) =>
+    [m.name, m.host, m.clientPort, m.p2pPort, m.adminPort]), [['A', '10.1.2.3', 15000, 15100, 15200], ['B', '10.1.2.3', 15001, 15101, 15201], ['C', '10.1.2.3', 15002, 15102, 15202]]);
+  assert.deepEqual(herd.links, [['A', 'B'], ['B', 'C']]);
+  for (const name of ['A', 'B', 'C']) assert.equal(statSync(join(dir, `${name}.key`)).mode & 0o777, 0o600);
+  assert.equal(new Set(herd.members.map((m: { peerId: string }) => m.peerId)).size, 3);
+  run = init('--names', 'A,B,C', '--links', 'A-B,B-C');
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /herd\.json exists; pass --force/);
+  assert.equal(init('--names', 'A,B', '--links', 'A-B', '--force').status, 0);
 });
