@@ -43,7 +43,7 @@ export function createMemberLogger(options: MemberLoggerOptions): MemberLogger {
     const format = options.consoleFormat ?? 'auto';
     const isPretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY);
     // Synchronous for the same reason: process.stdout buffers without bound behind a slow pipe.
-    const consoleStream = isPretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true }) : pino.destination({ dest: 1, sync: true });
+    const consoleStream = isPretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true, singleLine: true, ignore: 'pid,hostname,member' }) : pino.destination({ dest: 1, sync: true });
     streams.push({ level: options.consoleLevel, stream: consoleStream });
   }
   const lowest = [options.level, options.consoleLevel].filter((l): l is Level => l !== 'silent')
