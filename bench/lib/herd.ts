@@ -132,6 +132,26 @@ export class BenchHerd {
   }
 
   /**
+   * Waits until the log files stop growing (unchanged over `quietMs`), or `timeoutMs`. pino
+   * writes asynchronously and, when the disk falls behind, buffers in the member's memory:
+   * the cost of logging a phase is only all paid once its lines are on disk. Returns the ms.
+   */
+  async logsSettled(timeoutMs = 30_000, quietMs = 600): Promise<number> {
+    const started = performance.now();
+    let size = this.logBytes();
+    let stableSince = performance.now();
+    while (performance.now() - stableSince < quietMs && performance.now() - started < timeoutMs) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = this.logBytes();
+      if (now !== size) {
+        size = now;
+        stableSince = performance.now();
+      }
+    }
+    return performance.now() - started;
+  }
+
+  /**
    * Polls until every member holds `clients` records (when given) and all five digests agree,
    * or `timeoutMs` passes. Resolves with the ms it took, or null on timeout.
    */

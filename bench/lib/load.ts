@@ -145,8 +145,8 @@ export interface BlastOptions {
  * own back-pressure stops it (write() returning false until 'drain'): if the member stops
  * reading, the kernel buffers fill and that is what holds the blaster back. Replies are read
  * all along, so the member is never blocked by us not reading. At `until` the connection is
- * cut: what the kernel still holds for the member (up to tens of MiB per connection with
- * Linux's autotuned buffers) is dropped unanswered, like a misbehaving client that leaves.
+ * cut: what the kernel still holds for the member (a few MiB per connection, mostly in our
+ * own send buffer) is dropped unanswered, like a misbehaving client that leaves.
  * Only replies received count as acknowledged.
  */
 export async function blast(options: BlastOptions): Promise<LoadResult> {

@@ -79,6 +79,7 @@ export function renderTable(r: BenchResults): string {
   row('  cores used: members / bench / others', (l) => `${f(l.sustained.cost.membersCores)} / ${f(l.sustained.cost.benchCores)} / ${f(l.sustained.cost.otherCores)}`);
   row('  busiest member (cores)', (l) => busiest(l.sustained.cost.coresByMember));
   row('  log bytes per update', (l) => f(l.sustained.logBytesPerUpdate, 0));
+  row('  logs still being written after catch-up (ms)', (l) => int(l.sustained.logFlushMs));
   const fl = r.warn.flood;
   if (fl) {
     section(`Flood: ${fl.options.connections} conns, no window, ${fl.options.seconds} s, ${fl.options.pool} ids per conn`);
