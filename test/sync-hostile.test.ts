@@ -3,6 +3,7 @@
  * the victim keeps its records (plus any it validly received before the fault). The hostile
  * side is a bare libp2p node speaking raw frames.
  */
+import '../src/net/p2p/shim.js'; // before libp2p loads: Node 20 lacks Promise.withResolvers
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Libp2p, Stream } from '@libp2p/interface';
@@ -17,19 +18,6 @@ import {
 } from '../src/protocol/sync-codec.js';
 import type { SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
 
-// libp2p 2.x uses Promise.withResolvers, which Node 20 lacks; define it before libp2p loads.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-      return { promise, resolve, reject };
-    },
-  });
-}
 const { createLibp2p } = await import('libp2p');
 const { tcp } = await import('@libp2p/tcp');
 const { noise } = await import('@chainsafe/libp2p-noise');

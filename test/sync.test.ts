@@ -1,4 +1,5 @@
 /** Catch-up between real libp2p nodes on 127.0.0.1 (tcp + noise + yamux), each with its own store. */
+import '../src/net/p2p/shim.js'; // before libp2p loads: Node 20 lacks Promise.withResolvers
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Libp2p } from '@libp2p/interface';
@@ -7,19 +8,6 @@ import type { Logger } from '../src/core/ports.js';
 import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
 import type { SyncInit, SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
 
-// libp2p 2.x uses Promise.withResolvers, which Node 20 lacks; define it before libp2p loads.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-      return { promise, resolve, reject };
-    },
-  });
-}
 const { createLibp2p } = await import('libp2p');
 const { tcp } = await import('@libp2p/tcp');
 const { noise } = await import('@chainsafe/libp2p-noise');

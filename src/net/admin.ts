@@ -6,17 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/ports.js';
 import type { CounterSnapshot } from './metrics.js';
+import type { LinkInfo } from './p2p/links.js';
 import type { Registry } from 'prom-client';
 
-export interface NeighbourStatus {
-  readonly name: string;
-  readonly peerId: string;
-  readonly connected: boolean;
-  /** When the link last changed state (ms since the epoch), or null if it never came up. */
-  readonly since: number | null;
-  readonly direction: 'inbound' | 'outbound' | null;
-  readonly rttMs: number | null;
-}
+/** A link as /status shows it: what the link manager knows, less its dialling role. */
+export type NeighbourStatus = Omit<LinkInfo, 'dials'>;
 
 export interface GossipStatus {
   readonly topic: string;
