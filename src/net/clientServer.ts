@@ -154,9 +154,11 @@ class ClientConnection {
     this.pauseIfNeeded();
   }
 
-  /** Answers lines already received, then closes; used on shutdown and idle timeout. */
+  /**
+   * Answers the complete lines already received, then closes; used on shutdown and idle
+   * timeout. A partial line is dropped: the client never ended it, nor its side.
+   */
   drainAndClose(): Promise<void> {
-    if (!this.inputEnded) this.onEvents(this.framer.end());
     this.inputEnded = true;
     this.closing = true;
     this.flush();
