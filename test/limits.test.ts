@@ -38,6 +38,14 @@ describe('limits of one member', () => {
     assert.equal(received.length, 0);
   });
 
+  test('an idle connection with half a line is closed without answering it', async () => {
+    const socket = await open(member.clientPort);
+    const received = collect(socket);
+    socket.write('IAMAT partial +1+1 1');
+    assert.equal((await received).length, 0);
+    assert.equal(member.store.get('partial'), undefined);
+  });
+
   test('a connection over the limit is closed at once; the others are unaffected', async () => {
     const sockets = await Promise.all(Array.from({ length: 8 }, () => open(member.clientPort)));
     await new Promise((resolve) => setTimeout(resolve, 50));
