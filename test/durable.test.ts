@@ -4,7 +4,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { makeHerd, portOf } from './helpers/herd.js';
-import { MemberProcesses } from './helpers/processes.js';
+import { eventually, MemberProcesses } from './helpers/processes.js';
 import { exchange, open } from './helpers/wire.js';
 
 const heldBy = async (port: number, client: string) => (await exchange(port, `WHATSAT ${client} 1 1\n`)).toString('latin1').split('\n')[0]!;
@@ -56,7 +56,9 @@ describe('durable state', () => {
     try {
       const replies = [];
       for (let i = 0; i < 20; i++) replies.push((await exchange(portOf(herd.herd, i % 2 ? 'A' : 'B'), `IAMAT whole-${i} +2+2 1700000001\n`)).toString('latin1').slice(0, -1));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Both members hold all 20 (by gossip, or by sync if the link came up after a report).
+      assert.ok(await eventually(async () => (await Promise.all(['A', 'B'].map((n) => members.status(n))))
+        .every((s) => s.store.clients === 20), 10_000));
       await members.kill('A', 'B');
       const logFile = join(dataDir, 'A', 'records.log');
       assert.equal(readFileSync(logFile, 'latin1').trim().split('\n').length, 20, 'A logged its own and gossiped records');
