@@ -35,3 +35,19 @@ test('isNewer does not store', () => {
   assert.equal(store.isNewer(older), true);
   assert.equal(store.get('kiwi'), undefined);
 });
+
+test('the store digest depends on the records held, not on the order they came in', async () => {
+  const { StoreDigest } = await import('../src/core/digest.js');
+  const digestOf = (records: LocationRecord[]) => {
+    const store = new LocationStore();
+    const digest = new StoreDigest();
+    store.onStored((r, replaced) => digest.update(r, replaced));
+    records.forEach((r) => store.offer(r));
+    return digest.toString();
+  };
+  const other = record('AT Clark +0.100000000 lime +1+1 5');
+  assert.equal(digestOf([older, newer, other]), digestOf([other, newer, older]));
+  assert.equal(digestOf([older, newer]), digestOf([newer]), 'a replaced record leaves no trace');
+  assert.notEqual(digestOf([older]), digestOf([newer]));
+  assert.match(digestOf([other]), /^[0-9a-f]{16}$/);
+});

@@ -5,7 +5,7 @@
  */
 import type { Level } from 'pino';
 import { findMember, type HerdConfig } from '../config/herdFile.js';
-import { StoreDigest } from '../core/digest.js';
+import { DigestIndex, StoreDigest } from '../core/digest.js';
 import { Member } from '../core/member.js';
 import type { Logger, Places } from '../core/ports.js';
 import { LocationStore } from '../core/store.js';
@@ -63,7 +63,8 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const log = logger.log;
   const clock = systemClock();
   const store = new LocationStore();
-  const digest = new StoreDigest();
+  const digestIndex = new DigestIndex();
+  const digest = new StoreDigest(digestIndex);
   store.onStored((record, replaced) => digest.update(record, replaced));
   const recordLog = options.dataDir ? openRecordLog(options.dataDir, store, log) : undefined;
   const privateKey = readKeyFile(self.keyPath, log);
@@ -77,7 +78,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const member = new Member({ name: self.name, store, places: measured(places, placesCounters, (s) => metrics?.observeWhatsat(s)), clock, sink: node, log });
   const nameOf = new Map(options.herd.members.map((m) => [m.peerId, m.name]));
   const sync = new SyncService({
-    libp2p: node.libp2p, store, log,
+    libp2p: node.libp2p, store, log, digestIndex,
     nameOf: (peerId) => (node.links().some((l) => l.peerId === peerId) ? nameOf.get(peerId) : undefined),
     neighbours: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
     intervalMs: options.syncIntervalMs,

@@ -132,10 +132,12 @@ export class StoreDigest {
   private hi = 0;
   private lo = 0;
 
+  constructor(private readonly index: DigestIndex = new DigestIndex()) {}
+
   /** Folds a newly stored record in, and the record it replaced out. */
   update(record: LocationRecord, replaced: LocationRecord | undefined): void {
     for (const r of replaced ? [record, replaced] : [record]) {
-      const { hi, lo } = fnv1a64(r.atLine);
+      const { hi, lo } = this.index.hashOf(r);
       this.hi = (this.hi ^ hi) >>> 0;
       this.lo = (this.lo ^ lo) >>> 0;
     }

@@ -67,6 +67,8 @@ export interface SyncInit {
   bucketCount?: number;
   learnDebounceMs?: number;
   onRecordsLearned?(records: LocationRecord[], fromName: string): void;
+  /** Record hashes shared with the store's own digest, so each record is hashed once. */
+  digestIndex?: DigestIndex;
   /** Called with the duration of every completed round, either side (for metrics). */
   onRoundDone?(seconds: number): void;
 }
@@ -127,7 +129,7 @@ export class SyncService {
   private readonly maxFrameBytes: number;
   private readonly bucketCount: number;
   private readonly learnDebounceMs: number;
-  private readonly index = new DigestIndex();
+  private readonly index: DigestIndex;
 
   private stopController?: AbortController;
   private interval?: NodeJS.Timeout;
@@ -144,6 +146,7 @@ export class SyncService {
     this.neighbours = init.neighbours;
     this.onRecordsLearned = init.onRecordsLearned;
     this.onRoundDone = init.onRoundDone;
+    this.index = init.digestIndex ?? new DigestIndex();
     this.intervalMs = positiveInteger('intervalMs', init.intervalMs ?? SYNC_DEFAULTS.intervalMs);
     this.timeoutMs = positiveInteger('timeoutMs', init.timeoutMs ?? SYNC_DEFAULTS.timeoutMs);
     this.maxFrameBytes = positiveInteger('maxFrameBytes', init.maxFrameBytes ?? SYNC_DEFAULTS.maxFrameBytes);
