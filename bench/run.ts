@@ -1,132 +1,142 @@
 /**
- * `npm run bench`: the herd benchmark. Starts its own five-member demo herd (separate
- * processes, fresh keys, free ports on 127.0.0.1, offline places) and measures, in one run so
- * that ratios hold on a noisy shared machine:
- *   1. IAMAT latency, 2. propagation Clark -> Bailey, 5. WHATSAT latency,
- *   3. sustained IAMAT throughput, 4. a flood (push back, peak RSS, catch-up)
- * with members logging at `warn`; then, on a fresh herd logging every line at `info`,
- * 1 and 3 again, for the cost of logging. Prints a table; writes bench/results/latest.json.
+ * `npm run bench`: the herd benchmark. Each scenario starts its own herd (member processes,
+ * fresh keys, free ports on 127.0.0.1) and measures, in one run so that ratios hold on a
+ * noisy shared machine:
+ *   1. client throughput on one member against a bare echo server, 2. propagation from an
+ *   edge member, 3. the herd-wide sustained rate (and a CPU profile), 4. WHATSAT latency,
+ *   5. memory per client and gossip buffers under a burst, 6. catch-up after a restart.
+ * Prints a markdown report on stdout; a full run also writes it to BENCHMARKS.md.
  *
- *   npx tsc -p . && node dist/bench/run.js [--seconds 10] [--flood-seconds 5] [--no-info] ...
+ *   npm run bench -- [--quick] [--json FILE] [--markdown FILE] [--only throughput,catchup]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
-import { dirname, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchHerd, type Name } from './lib/herd.js';
-import { infoOverWarn, renderTable, type BenchResults, type LevelResults } from './lib/report.js';
-import { progress } from './lib/util.js';
-import { idleCores } from './scenarios/cost.js';
-import { flood } from './scenarios/flood.js';
-import { iamatLatency } from './scenarios/latency.js';
+import { BenchHerd, type StartOptions } from './lib/herd.js';
+import { Progress } from './lib/progress.js';
+import { renderMarkdown, type BenchResults } from './lib/report.js';
+import { burst } from './scenarios/burst.js';
+import { catchUp } from './scenarios/catchup.js';
+import { memoryPerClient } from './scenarios/memory.js';
+import { profile } from './scenarios/profile.js';
 import { propagation } from './scenarios/propagation.js';
 import { sustained } from './scenarios/sustained.js';
+import { throughput } from './scenarios/throughput.js';
 import { warmUp } from './scenarios/warmup.js';
-import { whatsatLatency } from './scenarios/whatsat.js';
+import { whatsat } from './scenarios/whatsat.js';
 
-const { values: args } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '2000' }, // figure 1 and 5 sample counts
-    samples: { type: 'string', default: '200' }, // figure 2, each of its two views
-    seconds: { type: 'string', default: '10' }, // figure 3 duration
-    connections: { type: 'string', default: '4' }, // figure 3, per loaded member
-    window: { type: 'string', default: '100' }, // figure 3, outstanding IAMATs per connection
-    'flood-connections': { type: 'string', default: '32' },
-    'flood-seconds': { type: 'string', default: '5' },
-    'flood-pool': { type: 'string', default: '1000' }, // client ids per flood connection
-    'no-info': { type: 'boolean', default: false }, // skip the run at log level info
-    out: { type: 'string' }, // default: bench/results/latest.json in the project
+const SCENARIOS = ['throughput', 'propagation', 'sustained', 'profile', 'whatsat', 'memory', 'burst', 'catchup'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+/** Sizes of a full run, and of `--quick` (a smoke run: under a minute, figures not comparable). */
+const SIZES = {
+  full: {
+    clients: 50, throughputSeconds: 5,
+    fixedRate: 1000, fixedSeconds: 5, edgeRates: [2000, 5000, 10_000, 20_000, 30_000, 40_000], edgeSeconds: 3,
+    herdRates: [10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 50_000], herdSeconds: 4,
+    profileRate: 20_000, profileSeconds: 4,
+    whatsatRequests: 1000, memorySizes: [100_000, 1_000_000], burst: 100_000, catchUp: 100_000, warmUpSeconds: 1.5,
   },
-});
-const num = (key: keyof typeof args): number => {
-  const n = Number(args[key]);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${key}: a positive number, please (got ${args[key]})`);
-  return n;
+  quick: {
+    clients: 50, throughputSeconds: 0.5,
+    fixedRate: 1000, fixedSeconds: 0.5, edgeRates: [2000], edgeSeconds: 0.5,
+    herdRates: [2000], herdSeconds: 0.5,
+    profileRate: 2000, profileSeconds: 0.5,
+    whatsatRequests: 50, memorySizes: [1000, 5000], burst: 2000, catchUp: 2000, warmUpSeconds: 0.3,
+  },
 };
 
-/** Figure 1 again with a pause after each reply: the latency of a quiet herd. */
-const PACED_REQUESTS = 500;
-const PACED_GAP_MS = 5;
-
-/** The loaded members: four of the five, so Bona (the Clark-Bailey relay) only relays. */
-const LOADED: Name[] = ['Clark', 'Bailey', 'Campbell', 'Jaquez'];
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      only: { type: 'string' },
+    },
+  });
+  const only = values.only?.split(',').map((s) => s.trim()) ?? [...SCENARIOS];
+  for (const name of only) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario "${name}" (one of ${SCENARIOS.join(', ')})`);
+  }
+  // A full run of every scenario is what BENCHMARKS.md shows; anything less goes there only on request.
+  const full = !values.quick && only.length === SCENARIOS.length;
+  const markdown = values.markdown ?? (full ? fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url)) : undefined);
+  return { quick: values.quick, json: values.json, markdown, only: new Set(only as Scenario[]) };
+}
 
 // Ctrl-C or a kill: exit through 'exit', whose handler (lib/herd.ts) kills every member.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 
-/** Starts a herd, runs `body` on it, and always stops it (the temp dir stays on failure). */
-async function withHerd<T>(logLevel: 'warn' | 'info', body: (herd: BenchHerd) => Promise<T>): Promise<T> {
-  progress(`starting five members, log level ${logLevel}`);
-  const herd = await BenchHerd.start({ logLevel });
-  let ok = false;
-  try {
-    await warmUp(herd);
-    const result = await body(herd);
-    ok = true;
-    return result;
-  } finally {
-    if (!ok) progress(`failed; member logs kept in ${herd.dir}`);
-    await herd.stop(!ok);
-  }
-}
-
-async function measureWarn(): Promise<LevelResults> {
-  return withHerd('warn', async (herd) => {
-    progress('idle herd, 2 s');
-    const idle = await idleCores(herd, 2);
-    progress('1. IAMAT latency');
-    const iamat = await iamatLatency(herd, 'Clark', num('requests'));
-    const paced = await iamatLatency(herd, 'Clark', Math.min(num('requests'), PACED_REQUESTS), PACED_GAP_MS);
-    progress('2. propagation Clark -> Bailey');
-    const prop = await propagation(herd, num('samples'));
-    progress('5. WHATSAT latency');
-    const whatsat = await whatsatLatency(herd, 'Clark', Math.min(num('requests'), 1000));
-    progress(`3. sustained IAMAT throughput, ${num('seconds')} s`);
-    const sus = await sustained(herd, { members: LOADED, connectionsPerMember: num('connections'), window: num('window'), seconds: num('seconds'), tag: 'bench-sus-warn' });
-    progress(`4. flood, ${num('flood-connections')} connections, ${num('flood-seconds')} s`);
-    const fl = await flood(herd, { members: LOADED, connections: num('flood-connections'), seconds: num('flood-seconds'), pool: num('flood-pool'), catchUpTimeoutMs: 30_000, tag: 'bench-flood' });
-    return { logLevel: 'warn', idleCores: idle, iamatLatency: iamat, iamatLatencyPaced: paced, propagation: prop, whatsat, sustained: sus, flood: fl };
-  });
-}
-
-async function measureInfo(): Promise<LevelResults> {
-  return withHerd('info', async (herd) => {
-    progress('1. IAMAT latency (info)');
-    const iamat = await iamatLatency(herd, 'Clark', num('requests'));
-    const paced = await iamatLatency(herd, 'Clark', Math.min(num('requests'), PACED_REQUESTS), PACED_GAP_MS);
-    progress(`3. sustained IAMAT throughput (info), ${num('seconds')} s`);
-    const sus = await sustained(herd, { members: LOADED, connectionsPerMember: num('connections'), window: num('window'), seconds: num('seconds'), tag: 'bench-sus-info' });
-    return { logLevel: 'info', iamatLatency: iamat, iamatLatencyPaced: paced, sustained: sus };
-  });
-}
-
 async function main(): Promise<void> {
+  const options = parseOptions();
+  const size = options.quick ? SIZES.quick : SIZES.full;
+  const progress = new Progress(options.only.size);
   const started = performance.now();
   const loadAvgBefore = loadavg();
-  const warn = await measureWarn();
-  const info = args['no-info'] ? undefined : await measureInfo();
+
+  /** Starts a herd, warms it up, runs `body`, and always stops it (its temp dir stays on failure). */
+  const withHerd = async <T>(start: Omit<StartOptions, 'logLevel'> & { warm?: boolean }, body: (herd: BenchHerd) => Promise<T>): Promise<T> => {
+    progress.step(`starting ${start.names?.length ?? 5} member(s)`);
+    const herd = await BenchHerd.start({ logLevel: 'warn', ...start });
+    let ok = false;
+    try {
+      if (start.warm !== false) await warmUp(herd, size.warmUpSeconds);
+      const result = await body(herd);
+      ok = true;
+      return result;
+    } finally {
+      if (!ok) progress.log(`failed; member logs kept in ${herd.dir}`);
+      await herd.stop(!ok);
+    }
+  };
+  const run = async <T>(scenario: Scenario, body: () => Promise<T>): Promise<T | undefined> => {
+    if (!options.only.has(scenario)) return undefined;
+    progress.step(scenario);
+    const result = await body();
+    progress.done();
+    return result;
+  };
+  const onStep = (text: string) => progress.step(text);
+
   const results: BenchResults = {
     date: new Date().toISOString(),
-    command: ['node', relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' '),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model.trim() ?? '?', node: process.version, kernel: release(), loadAvgBefore, loadAvgAfter: loadavg() },
-    durationSeconds: (performance.now() - started) / 1000,
-    warn,
-    info,
-    infoOverWarn: info ? infoOverWarn(warn, info) : undefined,
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    quick: options.quick,
+    machine: { model: cpus()[0]?.model.trim() ?? '?', cores: cpus().length, node: process.version, kernel: release(), loadAvgBefore, loadAvgAfter: [] },
+    durationSeconds: 0,
+    throughput: await run('throughput', () => withHerd({}, (herd) => throughput(herd, 'Clark', size.clients, size.throughputSeconds))),
+    propagation: await run('propagation', () => withHerd({}, (herd) => propagation(herd, {
+      fixedRate: size.fixedRate, fixedSeconds: size.fixedSeconds, rates: size.edgeRates, stepSeconds: size.edgeSeconds,
+    }, onStep))),
+    sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),
+    profile: await run('profile', () => profile(size.profileRate, size.profileSeconds)),
+    whatsat: await run('whatsat', () => whatsat(size.whatsatRequests, (env, body) => withHerd({ env }, body))),
+    memory: await run('memory', () => withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false }, (herd) => memoryPerClient(herd, size.memorySizes, onStep))),
+    burst: await run('burst', () => withHerd({}, (herd) => burst(herd, size.burst))),
+    catchUp: await run('catchup', () => withHerd({}, (herd) => catchUp(herd, size.catchUp))),
   };
-  process.stdout.write(renderTable(results));
-  // Relative to where the bench was started; by default in the project, wherever that is.
-  const out = args.out ? resolve(args.out) : fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  progress(`wrote ${out}`);
+  progress.stop();
+
+  const final: BenchResults = { ...results, durationSeconds: (performance.now() - started) / 1000, machine: { ...results.machine, loadAvgAfter: loadavg() } };
+  const markdown = renderMarkdown(final);
+  process.stdout.write(markdown);
+  if (options.markdown) {
+    writeFileSync(resolve(options.markdown), markdown);
+    progress.log(`wrote ${options.markdown}`);
+  }
+  if (options.json) {
+    writeFileSync(resolve(options.json), `${JSON.stringify(final, null, 2)}\n`);
+    progress.log(`wrote ${options.json}`);
+  }
 }
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`\nbench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -14,7 +14,7 @@ import { request } from 'undici';
 import { initHerd } from '../../src/cli/init.js';
 import { fetchStatus } from '../../src/cli/mesh.js';
 import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
-import type { MemberStatus } from '../../src/net/admin.js';
+import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';
 import { cpuSeconds, memory, resetPeak, type Memory } from './proc.js';
 
 export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;
@@ -48,6 +48,12 @@ async function freePort(): Promise<number> {
 export interface StartOptions {
   /** The log file level: `warn` to measure the server, `info` to measure it logging every line. */
   readonly logLevel: 'warn' | 'info';
+  /** The members to run (default: all five); links between them are kept. */
+  readonly names?: readonly Name[];
+  /** node options before the script, e.g. `--expose-gc` or `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
+  /** Extra environment for every member (e.g. a Google stand-in's URL). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly readyTimeoutMs?: number;
 }
 
@@ -55,13 +61,15 @@ export class BenchHerd {
   private readonly children = new Map<Name, ChildProcess>();
   private readonly output = new Map<Name, string>();
 
-  private constructor(readonly dir: string, readonly herd: HerdConfig) {}
+  private constructor(readonly dir: string, readonly herd: HerdConfig, readonly names: readonly Name[], private readonly options: StartOptions) {}
 
-  /** Writes keys and a herd file, starts the five members, waits until every link carries gossip. */
+  /** Writes keys and a herd file, starts the members, waits until every link carries gossip. */
   static async start(options: StartOptions): Promise<BenchHerd> {
     const dir = mkdtempSync(join(tmpdir(), 'herd-bench-'));
     liveDirs.add(dir);
-    const file = await initHerd({ dir, names: [...NAMES], links: LINKS, host: '127.0.0.1', basePort: 20000, force: false });
+    const names = options.names ?? NAMES;
+    const links = LINKS.filter(([a, b]) => names.includes(a) && names.includes(b));
+    const file = await initHerd({ dir, names: [...names], links, host: '127.0.0.1', basePort: 20000, force: false });
     const json = JSON.parse(readFileSync(file, 'utf8')) as { members: Array<Record<string, unknown>> };
     for (const member of json.members) {
       member.clientPort = await freePort();
@@ -69,9 +77,9 @@ export class BenchHerd {
       member.adminPort = await freePort();
     }
     writeFileSync(file, JSON.stringify(json, null, 2));
-    const herd = new BenchHerd(dir, loadHerdFile(file));
+    const herd = new BenchHerd(dir, loadHerdFile(file), names, options);
     try {
-      for (const name of NAMES) herd.spawn(name, options.logLevel);
+      for (const name of names) herd.spawn(name);
       await herd.waitReady(options.readyTimeoutMs ?? 30_000);
     } catch (err) {
       await herd.stop();
@@ -95,7 +103,27 @@ export class BenchHerd {
   }
 
   statuses(): Promise<MemberStatus[]> {
-    return Promise.all(NAMES.map((n) => this.status(n)));
+    return Promise.all(this.names.map((n) => this.status(n)));
+  }
+
+  /** Heap and RSS right after a full collection (the members run with `--expose-gc`). */
+  async collectGarbage(name: Name): Promise<MemoryStatus> {
+    const { adminPort } = findMember(this.herd, name);
+    const { statusCode, body } = await request(`http://127.0.0.1:${adminPort}/gc`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+    if (statusCode !== 200) throw new Error(`${name} POST /gc: HTTP ${statusCode} (started without --expose-gc?)`);
+    return (await body.json()) as MemoryStatus;
+  }
+
+  /** Kills one member (SIGKILL) and waits for it to be gone. */
+  async kill(name: Name): Promise<void> {
+    const child = this.children.get(name);
+    if (child) await killed(child, 'SIGKILL');
+    this.children.delete(name);
+  }
+
+  /** Starts a member again (after `kill`); resolves once it runs, not once it is linked. */
+  restart(name: Name): void {
+    this.spawn(name);
   }
 
   /** The member's Prometheus text from /metrics. */
@@ -108,21 +136,21 @@ export class BenchHerd {
 
   /** CPU seconds used so far by each member process. */
   cpu(): Record<Name, number> {
-    return Object.fromEntries(NAMES.map((n) => [n, cpuSeconds(this.pid(n))])) as Record<Name, number>;
+    return Object.fromEntries(this.names.map((n) => [n, cpuSeconds(this.pid(n))])) as Record<Name, number>;
   }
 
   memory(): Record<Name, Memory> {
-    return Object.fromEntries(NAMES.map((n) => [n, memory(this.pid(n))])) as Record<Name, Memory>;
+    return Object.fromEntries(this.names.map((n) => [n, memory(this.pid(n))])) as Record<Name, Memory>;
   }
 
   /** Restarts every member's peak-RSS counter; false if the kernel does not allow it. */
   resetPeaks(): boolean {
-    return NAMES.map((n) => resetPeak(this.pid(n))).every(Boolean);
+    return this.names.map((n) => resetPeak(this.pid(n))).every(Boolean);
   }
 
   /** Bytes in the members' log files (what logging wrote so far, up to its async buffer). */
   logBytes(): number {
-    return NAMES.reduce((sum, n) => {
+    return this.names.reduce((sum, n) => {
       try {
         return sum + statSync(join(this.dir, `${n}.log`)).size;
       } catch {
@@ -172,16 +200,12 @@ export class BenchHerd {
     return null;
   }
 
-  /** SIGKILL for every member (nothing to flush that we measure); removes the temp dir. */
-  async stop(keepDir = false): Promise<void> {
-    await Promise.all([...this.children.values()].map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        live.delete(child);
-        return resolve();
-      }
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    })));
+  /**
+   * SIGKILL for every member (nothing to flush that we measure), or SIGTERM when `graceful`
+   * (a `--cpu-prof` profile is written on a clean exit); removes the temp dir unless `keepDir`.
+   */
+  async stop(keepDir = false, graceful = false): Promise<void> {
+    await Promise.all([...this.children.values()].map((child) => killed(child, graceful ? 'SIGTERM' : 'SIGKILL')));
     this.children.clear();
     liveDirs.delete(this.dir); // removed now, or kept on purpose for a look at the logs
     if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
@@ -191,12 +215,13 @@ export class BenchHerd {
     return this.output.get(name) ?? '';
   }
 
-  private spawn(name: Name, logLevel: string): void {
+  private spawn(name: Name): void {
     const env = { ...process.env };
-    delete env.GOOGLE_PLACES_API_KEY; // offline places: no network, no quota, repeatable
+    delete env.GOOGLE_PLACES_API_KEY; // offline places unless asked: no network, no quota, repeatable
     delete env.HERD_PLACES_URL;
-    const child = spawn(process.execPath, [HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.dir,
-      '--log-level', logLevel, '--console-level', 'warn', '--console-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    Object.assign(env, this.options.env);
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.dir,
+      '--log-level', this.options.logLevel, '--console-level', 'warn', '--console-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
     live.add(child);
     child.once('exit', () => live.delete(child));
     this.children.set(name, child);
@@ -207,7 +232,7 @@ export class BenchHerd {
   }
 
   /** Every link connected and every neighbour subscribed to the topic, at every member. */
-  private async waitReady(timeoutMs: number): Promise<void> {
+  async waitReady(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       for (const [name, child] of this.children) {
@@ -219,4 +244,15 @@ export class BenchHerd {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      live.delete(child);
+      return resolve();
+    }
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
 }

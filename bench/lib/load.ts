@@ -95,6 +95,9 @@ class LoadConnection {
   }
 }
 
+/** No load phase runs longer: also the limit when only a count is given. */
+const MAX_LOAD_MS = 10 * 60_000;
+
 export interface WindowedOptions {
   readonly port: number;
   readonly prefix: string;
@@ -102,6 +105,8 @@ export interface WindowedOptions {
   readonly window: number;
   /** performance.now() after which no new IAMAT is sent. */
   readonly until: number;
+  /** Send at most this many IAMATs in all (default: no limit but `until`). */
+  readonly count?: number;
   /** Longest wait for the last replies after `until`. */
   readonly drainTimeoutMs?: number;
 }
@@ -114,15 +119,20 @@ export async function windowed(options: WindowedOptions): Promise<LoadResult> {
   const conn = await LoadConnection.open(options.port, options.prefix);
   const { socket } = conn;
   socket.on('error', () => {}); // counted via `failed` when the close never comes in time
+  const limit = options.count ?? Number.POSITIVE_INFINITY;
+  const more = (n: number) => Math.min(n, limit - conn.result.sent);
   socket.on('data', (chunk: Buffer) => {
     const replies = conn.count(chunk);
-    if (replies > 0 && performance.now() < options.until && !socket.writableEnded) socket.write(conn.lines(replies));
-    else if (performance.now() >= options.until && !socket.writableEnded) socket.end();
+    if (socket.writableEnded) return;
+    const due = more(replies);
+    if (due > 0 && performance.now() < options.until) socket.write(conn.lines(due));
+    else if (performance.now() >= options.until || conn.result.acked >= limit) socket.end();
   });
-  socket.write(conn.lines(options.window));
-  // If the member never answers, the end still comes from here.
-  const stopper = setTimeout(() => socket.writableEnded || socket.end(), Math.max(0, options.until - performance.now()) + 50);
-  await conn.closed(Math.max(0, options.until - performance.now()) + (options.drainTimeoutMs ?? 30_000));
+  socket.write(conn.lines(more(options.window)));
+  // If the member never answers, the end still comes from here (a count alone ends by replies).
+  const untilMs = Math.min(Math.max(0, options.until - performance.now()), MAX_LOAD_MS);
+  const stopper = setTimeout(() => socket.writableEnded || socket.end(), untilMs + 50);
+  await conn.closed(untilMs + (options.drainTimeoutMs ?? 30_000));
   clearTimeout(stopper);
   return conn.result;
 }
@@ -182,4 +192,55 @@ export async function blast(options: BlastOptions): Promise<LoadResult> {
   // A stall still open at the cut counts up to the cut.
   if (stalledSince && socket.listenerCount('drain') > 0) conn.result.stalledMs += options.until - stalledSince;
   return conn.result;
+}
+
+export interface PacedOptions {
+  /** Members' client ports; a connection each (or `connectionsPerPort`), load spread evenly. */
+  readonly ports: readonly number[];
+  readonly connectionsPerPort?: number;
+  readonly prefix: string;
+  /** IAMATs per second over all connections. */
+  readonly rate: number;
+  readonly seconds: number;
+  readonly drainTimeoutMs?: number;
+}
+
+/**
+ * Open-loop load at a steady rate: every millisecond, what is due by then is written, spread
+ * over the connections in turn, without waiting for replies. Unlike a closed loop, a slow
+ * member does not slow the offered load down: it shows as latency and as replies behind.
+ */
+export async function paced(options: PacedOptions): Promise<LoadResult> {
+  const perPort = options.connectionsPerPort ?? 1;
+  const conns = await Promise.all(options.ports.flatMap((port, p) =>
+    Array.from({ length: perPort }, (_, c) => LoadConnection.open(port, `${options.prefix}-${p}-${c}`))));
+  for (const conn of conns) {
+    conn.socket.on('error', () => {});
+    conn.socket.on('data', (chunk: Buffer) => conn.count(chunk));
+  }
+  const total = Math.round(options.rate * options.seconds);
+  const started = performance.now();
+  let sent = 0;
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * options.rate)) - sent;
+      // One write per connection per tick, however many lines are due.
+      const share = Math.floor(due / conns.length);
+      for (let i = 0; i < conns.length; i++) {
+        const n = share + (i < due - share * conns.length ? 1 : 0);
+        const conn = conns[(next + i) % conns.length]!;
+        if (n > 0) conn.socket.write(conn.lines(n));
+      }
+      next = (next + due) % conns.length;
+      sent += due;
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  for (const conn of conns) conn.socket.end();
+  await Promise.all(conns.map((conn) => conn.closed(options.drainTimeoutMs ?? 30_000)));
+  return addResults(conns.map((conn) => conn.result));
 }

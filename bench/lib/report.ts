@@ -1,119 +1,157 @@
-/** The results document (written as JSON) and its rendering as a plain-text table. */
-import type { FloodResult } from '../scenarios/flood.js';
-import type { LatencyResult } from '../scenarios/latency.js';
-import type { PropagationResult } from '../scenarios/propagation.js';
+/** The results document (written as JSON) and its rendering as markdown. */
+import type { BurstResult } from '../scenarios/burst.js';
+import type { CatchUpResult } from '../scenarios/catchup.js';
+import type { MemoryAt } from '../scenarios/memory.js';
+import type { ProfileResult } from '../scenarios/profile.js';
+import type { PropagationResult, RateResult } from '../scenarios/propagation.js';
 import type { SustainedResult } from '../scenarios/sustained.js';
+import type { ThroughputResult } from '../scenarios/throughput.js';
 import type { WhatsatResult } from '../scenarios/whatsat.js';
-import { NAMES, type Name } from './herd.js';
 
-export interface LevelResults {
-  readonly logLevel: 'warn' | 'info';
-  /** Members' CPU with no traffic, cores (the baseline under every other figure). */
-  readonly idleCores?: Record<Name, number> & { total: number };
-  /** Back to back. */
-  readonly iamatLatency: LatencyResult;
-  /** With a pause after each reply. */
-  readonly iamatLatencyPaced: LatencyResult;
-  readonly sustained: SustainedResult;
-  readonly propagation?: PropagationResult;
-  readonly whatsat?: WhatsatResult;
-  readonly flood?: FloodResult;
+export interface Machine {
+  readonly model: string;
+  readonly cores: number;
+  readonly node: string;
+  readonly kernel: string;
+  readonly loadAvgBefore: readonly number[];
+  readonly loadAvgAfter: readonly number[];
 }
 
 export interface BenchResults {
   readonly date: string;
   readonly command: string;
-  readonly machine: { cpus: number; model: string; node: string; kernel: string; loadAvgBefore: number[]; loadAvgAfter: number[] };
+  readonly quick: boolean;
+  readonly machine: Machine;
   readonly durationSeconds: number;
-  readonly warn: LevelResults;
-  readonly info?: LevelResults;
-  /** info / warn, for the cost of logging every line. */
-  readonly infoOverWarn?: Record<string, number>;
+  readonly throughput?: ThroughputResult;
+  readonly propagation?: PropagationResult;
+  readonly sustained?: SustainedResult;
+  readonly profile?: ProfileResult;
+  readonly whatsat?: WhatsatResult;
+  readonly memory?: MemoryAt[];
+  readonly burst?: BurstResult;
+  readonly catchUp?: CatchUpResult;
 }
 
 const f = (n: number | null | undefined, digits = 2): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 const int = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
+const kib = (bytes: number): string => int(bytes / 1024);
+const yes = (ok: boolean | undefined): string => (ok === undefined ? 'not measured at this size' : ok ? '**yes**' : '**no**');
 
-/** The busiest process of a phase, e.g. "Clark 0.93". */
-function busiest(cores: Record<Name, number>): string {
-  const [name, value] = Object.entries(cores).sort((a, b) => b[1] - a[1])[0]!;
-  return `${name} ${f(value)}`;
+function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-export function infoOverWarn(warn: LevelResults, info: LevelResults): Record<string, number> {
-  return {
-    iamatLatencyP50: info.iamatLatency.p50 / warn.iamatLatency.p50,
-    iamatLatencyP99: info.iamatLatency.p99 / warn.iamatLatency.p99,
-    pacedIamatLatencyP50: info.iamatLatencyPaced.p50 / warn.iamatLatencyPaced.p50,
-    pacedIamatLatencyP99: info.iamatLatencyPaced.p99 / warn.iamatLatencyPaced.p99,
-    memberCpuMicrosPerIamatBackToBack: info.iamatLatency.memberCpuMicrosPerUpdate / warn.iamatLatency.memberCpuMicrosPerUpdate,
-    ackedPerSecond: info.sustained.ackedPerSecond / warn.sustained.ackedPerSecond,
-    memberCpuMicrosPerUpdate: info.sustained.memberCpuMicrosPerUpdate / warn.sustained.memberCpuMicrosPerUpdate,
-  };
+/** The farthest hop count's delays of a propagation step. */
+function farthest(step: RateResult): RateResult['byHops'][string] {
+  return step.byHops[String(Math.max(...Object.keys(step.byHops).map(Number)))]!;
 }
 
-export function renderTable(r: BenchResults): string {
-  const cols = [r.warn, r.info];
-  const rows: Array<[string, ...string[]]> = [];
-  const row = (label: string, cell: (l: LevelResults) => string) => rows.push([label, ...cols.map((l) => (l ? cell(l) : '-'))]);
-  const section = (label: string) => rows.push([label, '', '']);
-
-  row('Members idle, no traffic (cores, all 5)', (l) => f(l.idleCores?.total, 3));
-  section('Latency, one request at a time (ms)');
-  const pcts = (x: { p50: number; p90: number; p99: number }) => `${f(x.p50)} / ${f(x.p90)} / ${f(x.p99)}`;
-  row('  IAMAT at Clark, back to back p50 / p90 / p99', (l) => pcts(l.iamatLatency));
-  row(`  IAMAT at Clark, ${r.warn.iamatLatencyPaced.gapMs} ms apart p50 / p90 / p99`, (l) => pcts(l.iamatLatencyPaced));
-  row('  member CPU per IAMAT back to back (us, all 5)', (l) => f(l.iamatLatency.memberCpuMicrosPerUpdate, 0));
-  row('  other tenants during back to back (cores)', (l) => f(l.iamatLatency.otherCores));
-  row('  propagation Clark->Bailey, polled p50 / p99', (l) => (l.propagation ? `${f(l.propagation.observed.p50)} / ${f(l.propagation.observed.p99)}` : '-'));
-  row('  propagation, Bailey histogram p50 / p99', (l) => (l.propagation ? `${f(l.propagation.histogram.p50)} / ${f(l.propagation.histogram.p99)}` : '-'));
-  row('  WHATSAT (offline places) p50 / p99', (l) => (l.whatsat ? `${f(l.whatsat.p50)} / ${f(l.whatsat.p99)}` : '-'));
-  const s = r.warn.sustained.options;
-  section(`Sustained: ${s.members.length} members x ${s.connectionsPerMember} conns x window ${s.window}, ${s.seconds} s`);
-  row('  acknowledged updates/s', (l) => int(l.sustained.ackedPerSecond));
-  row('  updates/s held by all five', (l) => int(l.sustained.everywherePerSecond));
-  row('  held by all five at last reply', (l) => `${f(l.sustained.everywhereAtLastAck * 100, 1)} %`);
-  row('  catch-up after last reply (ms)', (l) => int(l.sustained.catchUpMs));
-  row('  records per gossip message', (l) => f(l.sustained.recordsPerGossipMessage, 1));
-  row('  member CPU per update (us, all 5)', (l) => f(l.sustained.memberCpuMicrosPerUpdate, 1));
-  row('  cores used: members / bench / others', (l) => `${f(l.sustained.cost.membersCores)} / ${f(l.sustained.cost.benchCores)} / ${f(l.sustained.cost.otherCores)}`);
-  row('  busiest member (cores)', (l) => busiest(l.sustained.cost.coresByMember));
-  row('  log bytes per update', (l) => f(l.sustained.logBytesPerUpdate, 0));
-  row('  logs still being written after catch-up (ms)', (l) => int(l.sustained.logFlushMs));
-  const fl = r.warn.flood;
-  if (fl) {
-    section(`Flood: ${fl.options.connections} conns, no window, ${fl.options.seconds} s, ${fl.options.pool} ids per conn`);
-    row('  acknowledged updates/s', (l) => int(l.flood?.ackedPerSecond));
-    row('  sent / acknowledged (millions)', (l) => (l.flood ? `${f(l.flood.load.sent / 1e6)} / ${f(l.flood.load.acked / 1e6)}` : '-'));
-    row('  kernel queues: unread by members / unsent (MiB)', (l) => (l.flood ? `${f(l.flood.peakUnreadMiB, 0)} / ${f(l.flood.peakUnsentMiB, 0)}` : '-'));
-    row('  blasters stalled in write()', (l) => (l.flood ? `${f(l.flood.stalledShare * 100, 0)} % of the time` : '-'));
-    row('  every update at all five', (l) => (l.flood ? (l.flood.allArrived ? 'yes' : 'NO') : '-'));
-    row('  digests agree, ms after the cut', (l) => int(l.flood?.catchUpMs));
-    row('  peak RSS, largest member (MiB)', (l) => (l.flood ? f(Math.max(...Object.values(l.flood.peakRssMiB)), 0) : '-'));
-    row('  cores used: members / bench / others', (l) => (l.flood ? `${f(l.flood.cost.membersCores)} / ${f(l.flood.cost.benchCores)} / ${f(l.flood.cost.otherCores)}` : '-'));
+function targets(r: BenchResults): string {
+  const rows: string[][] = [];
+  if (r.sustained) {
+    const h = r.sustained.highest;
+    rows.push(['Herd-wide sustained rate, all five converged 2 s after, p99 < 250 ms', '≥ 20,000 updates/s', h ? `${int(h.rate)}/s (p99 ${f(h.delays.p99)} ms)` : 'none', yes(h ? h.rate >= 20_000 : false)]);
   }
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i]!.length), i === 0 ? 0 : 12));
-  const line = (x: string[]) => x.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join('   ').trimEnd();
+  if (r.propagation) {
+    const far = farthest(r.propagation.fixed);
+    rows.push([`Propagation at ${int(r.propagation.fixed.rate)}/s to the farthest member`, 'p50 < 2 ms, p99 < 10 ms', `p50 ${f(far.p50)} ms, p99 ${f(far.p99)} ms`,
+      yes(r.propagation.fixed.rate === 1000 ? far.p50 < 2 && far.p99 < 10 : undefined)]);
+  }
+  if (r.throughput) {
+    const { kept, perConnection } = r.throughput;
+    rows.push(['One-member IAMAT throughput / echo floor (kept; per connection)', '≥ 0.5', `${f(kept.ratio)}; ${f(perConnection.ratio)}`, yes(kept.ratio >= 0.5 && perConnection.ratio >= 0.5)]);
+  }
+  const million = r.memory?.find((m) => m.clients === 1_000_000);
+  if (r.memory) {
+    const last = r.memory.at(-1)!;
+    rows.push(['Heap per stored client at 1M clients', '< 300 B', `${int(last.heapBytesPerClient)} B at ${int(last.clients)}`, yes(million ? million.heapBytesPerClient < 300 : undefined)]);
+  }
+  if (r.catchUp) {
+    rows.push(['Catch-up of 100k records (from process start)', '< 2 s', `${f(r.catchUp.fromStartMs / 1000)} s for ${int(r.catchUp.records)}`,
+      yes(r.catchUp.records >= 100_000 ? r.catchUp.fromStartMs < 2000 : undefined)]);
+  }
+  return table(['target', 'goal', 'measured', 'met'], rows);
+}
+
+function throughputSection(t: ThroughputResult): string {
+  const row = (mode: string, m: ThroughputResult['kept']) => [mode, int(m.herd.repliesPerSecond), int(m.echo.repliesPerSecond), f(m.ratio),
+    `${f(m.herd.latency.p50)} / ${f(m.herd.latency.p99)}`, `${f(m.echo.latency.p50)} / ${f(m.echo.latency.p99)}`, `${m.herd.errors} / ${m.echo.errors}`];
+  return [`## 1. Client throughput on one member (${t.member}, ${t.clients} clients, ${t.seconds} s per run)`, '',
+    table(['mode', 'herd replies/s', 'echo replies/s', 'herd / echo', 'herd p50 / p99 ms', 'echo p50 / p99 ms', 'errors herd / echo'],
+      [row('new connection per IAMAT, half-closed', t.perConnection), row('kept connection, back to back', t.kept)])].join('\n');
+}
+
+function propagationSection(p: PropagationResult): string {
+  const fixed = p.fixed;
+  const hopRows = Object.entries(fixed.byHops).map(([hops, d]) => [hops, Object.entries(fixed.byMember).filter(([, m]) => String(m.hops) === hops).map(([n]) => n).join(', '), int(d.n), f(d.p50), f(d.p99), f(d.maxAtMost, 1)]);
+  const stepRows = p.steps.map((s) => {
+    const far = farthest(s);
+    return [int(s.rate), int(s.load.acked), s.converged ? 'yes' : 'no', f(far.p50), f(far.p99), f(far.maxAtMost, 1), s.sustained ? 'yes' : 'no'];
+  });
+  return [`## 2. Propagation from ${p.origin} (an edge member)`, '',
+    `At ${int(fixed.rate)} updates/s for ${fixed.seconds} s (${int(fixed.load.acked)} acknowledged, converged: ${fixed.converged ? 'yes' : 'no'}); delays in ms from ${p.origin} receiving the IAMAT to the member storing it:`, '',
+    table(['hops', 'members', 'records', 'p50', 'p99', 'max ≤'], hopRows), '',
+    `Rising rates, ${p.steps[0]?.seconds ?? '-'} s each, until one is not sustained; delays to the farthest members:`, '',
+    table(['offered/s', 'acknowledged', 'converged in 2 s', 'p50 ms', 'p99 ms', 'max ≤ ms', 'sustained'], stepRows), '',
+    `Highest sustained from one edge member: ${p.highest ? `**${int(p.highest.rate)}/s**` : 'none'}.`].join('\n');
+}
+
+function sustainedSection(s: SustainedResult, profile: ProfileResult | undefined): string {
+  const rows = s.steps.map((st) => [int(st.rate), int(st.load.acked), st.converged ? 'yes' : 'no', f(st.delays.p50), f(st.delays.p99), f(st.delays.maxAtMost, 1),
+    f(st.memberCpuMicrosPerUpdate, 1), f(st.recordsPerGossipMessage, 1), `${f(st.cost.membersCores)} / ${f(st.cost.benchCores)} / ${f(st.cost.otherCores)}`, st.sustained ? 'yes' : 'no']);
+  const parts = ['## 3. Herd-wide sustained rate (fresh clients spread over all five members)', '',
+    table(['offered/s', 'acknowledged', 'converged in 2 s', 'p50 ms', 'p99 ms', 'max ≤ ms', 'member CPU µs/update', 'records/message', 'cores: members / bench / others', 'sustained'], rows), '',
+    `Highest sustained: ${s.highest ? `**${int(s.highest.rate)} updates/s**` : 'none'}.`];
+  if (profile) {
+    parts.push('', `Where the members' CPU goes at ${int(profile.rate)}/s (${f(profile.memberCpuMicrosPerUpdate, 1)} µs per update over the five; \`--cpu-prof\` of every member, self time, idle excluded):`, '',
+      table(['category', 'share'], profile.categories.map(([c, share]) => [c, `${f(share * 100, 1)} %`])));
+  }
+  return parts.join('\n');
+}
+
+function whatsatSection(w: WhatsatResult): string {
+  const row = (label: string, l: WhatsatResult['offline']) => [label, int(l.n), f(l.p50), f(l.p99), int(l.replyBytes), String(l.errors)];
+  return ['## 4. WHATSAT latency (one request at a time, radius 10 km, 5 results)', '',
+    table(['provider', 'requests', 'p50 ms', 'p99 ms', 'reply bytes', 'errors'], [row('offline (GeoNames)', w.offline), row('Google stand-in on loopback', w.google),
+      ['the stand-in alone', int(w.standIn.n), f(w.standIn.p50), f(w.standIn.p99), '-', '-']]), '',
+    `Added by the member over the stand-in's own latency: p50 ${f(w.addedP50)} ms, p99 ${f(w.addedP99)} ms.`].join('\n');
+}
+
+function memorySection(memory: MemoryAt[] | undefined, burst: BurstResult | undefined): string {
+  const parts = ['## 5. Memory'];
+  if (memory) {
+    parts.push('', 'One member alone, filled over the client protocol; heap and RSS after a full collection, growth since the empty member:', '',
+      table(['clients', 'heap B/client', 'RSS B/client', 'heap MiB', 'RSS MiB'], memory.map((m) => [int(m.clients), int(m.heapBytesPerClient), int(m.rssBytesPerClient), int(m.heapUsedMiB), int(m.rssMiB)])));
+  }
+  if (burst) {
+    parts.push('', `A burst of ${int(burst.count)} IAMATs at Clark (taken in ${f(burst.acceptSeconds)} s; all five held them ${f((burst.convergedAfterMs ?? Number.NaN) / 1000)} s later). Largest outbound backlog seen per member (${burst.samples} samples), KiB:`, '',
+      table(['member', 'total', 'outbox', 'signing', 'gossipsub queues', 'muxer/socket', 'peak RSS MiB'], Object.entries(burst.peakBacklog).sort().map(([name, b]) =>
+        [name, kib(b.total), kib(b.outbox), kib(b.signing), kib(b.gossipQueues), kib(b.muxerQueues), int(burst.peakRssMiB[name])])));
+  }
+  return parts.join('\n');
+}
+
+function catchUpSection(c: CatchUpResult): string {
+  return ['## 6. Catch-up', '',
+    `Bailey restarted with an empty store and received all ${int(c.records)} records from its neighbours: first link up ${f(c.linkUpMs)} ms after its process started; every record held (digest equal) ` +
+    `${f(c.fromLinkUpMs)} ms after that, **${f(c.fromStartMs)} ms** after the start.`].join('\n');
+}
+
+export function renderMarkdown(r: BenchResults): string {
   const m = r.machine;
-  const out = [
-    `herd benchmark, ${r.date}, ${m.cpus} x ${m.model}, Node ${m.node}, load average ${m.loadAvgBefore.map((x) => x.toFixed(2)).join(' ')} before`,
-    '',
-    line(['', 'log warn', r.info ? 'log info' : '']),
-    ...rows.map(line),
+  const parts = [
+    '# herd benchmark', '',
+    `Produced by \`${r.command}\` on ${r.date.slice(0, 10)}, in ${Math.round(r.durationSeconds)} s${r.quick ? ' (**--quick**: small sizes, not comparable)' : ''}.`,
+    `Machine: ${m.model}, ${m.cores} cores, Node ${m.node}, Linux ${m.kernel}; load average ${m.loadAvgBefore.map((l) => l.toFixed(2)).join(' ')} before, ${m.loadAvgAfter.map((l) => l.toFixed(2)).join(' ')} after.`,
+    'Every scenario starts its own herd (five member processes from a fresh `herd init`, on 127.0.0.1, logging at warn, offline places unless stated). How each figure is measured: docs/BENCHMARK.md.', '',
+    '## Targets', '', targets(r),
   ];
-  out.push('', 'Per member (cores used = CPU seconds / wall seconds):');
-  const members = (label: string, v: Record<Name, number> | undefined, digits = 2) => {
-    if (v) out.push(`  ${label.padEnd(34)}${NAMES.map((n) => f(v[n], digits).padStart(10)).join('')}`);
-  };
-  out.push(`  ${''.padEnd(34)}${NAMES.map((n) => n.padStart(10)).join('')}`);
-  members('sustained, warn: cores', r.warn.sustained.cost.coresByMember);
-  members('sustained, info: cores', r.info?.sustained.cost.coresByMember);
-  members('flood: cores', fl?.cost.coresByMember);
-  members('flood: RSS before (MiB)', fl?.rssBeforeMiB, 0);
-  members('flood: peak RSS (MiB)', fl?.peakRssMiB, 0);
-  if (r.infoOverWarn) {
-    out.push('', `Logging every line (info / warn): ${Object.entries(r.infoOverWarn).map(([k, v]) => `${k} x${f(v)}`).join(', ')}`);
-  }
-  out.push(`Whole run ${f(r.durationSeconds, 0)} s; load average after ${m.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}`);
-  return `${out.join('\n')}\n`;
+  if (r.throughput) parts.push('', throughputSection(r.throughput));
+  if (r.propagation) parts.push('', propagationSection(r.propagation));
+  if (r.sustained) parts.push('', sustainedSection(r.sustained, r.profile));
+  if (r.whatsat) parts.push('', whatsatSection(r.whatsat));
+  if (r.memory || r.burst) parts.push('', memorySection(r.memory, r.burst));
+  if (r.catchUp) parts.push('', catchUpSection(r.catchUp));
+  return `${parts.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * the gossip counters, between two snapshots. Shared by the sustained and the flood phases.
  */
 import type { MemberStatus } from '../../src/net/admin.js';
-import { NAMES, type BenchHerd, type Name } from '../lib/herd.js';
+import type { BenchHerd, Name } from '../lib/herd.js';
 import { machineBusySeconds } from '../lib/proc.js';
 import { sleep } from '../lib/util.js';
 
@@ -56,8 +56,9 @@ export interface Cost {
 
 export function costBetween(a: Snapshot, b: Snapshot): Cost {
   const wallSeconds = (b.at - a.at) / 1000;
-  const coresByMember = Object.fromEntries(NAMES.map((n) => [n, (b.cpu[n] - a.cpu[n]) / wallSeconds])) as Record<Name, number>;
-  const memberCpuSeconds = NAMES.reduce((s, n) => s + b.cpu[n] - a.cpu[n], 0);
+  const names = Object.keys(b.cpu) as Name[];
+  const coresByMember = Object.fromEntries(names.map((n) => [n, (b.cpu[n] - a.cpu[n]) / wallSeconds])) as Record<Name, number>;
+  const memberCpuSeconds = names.reduce((s, n) => s + b.cpu[n] - a.cpu[n], 0);
   const benchCpu = (b.bench.user + b.bench.system - a.bench.user - a.bench.system) / 1e6;
   const sum = (key: keyof MemberStatus['counters']) =>
     b.statuses.reduce((s, st, i) => s + (st.counters[key] as number) - (a.statuses[i]!.counters[key] as number), 0);
@@ -79,11 +80,3 @@ export function costBetween(a: Snapshot, b: Snapshot): Cost {
 
 /** Every member holds the same number of records before a phase (the herd converged). */
 export const storeSize = (s: Snapshot): number => Math.max(...s.statuses.map((st) => st.store.clients));
-
-/** Cores the members use with no client traffic at all (heartbeats, pings, timers). */
-export async function idleCores(herd: BenchHerd, seconds: number): Promise<Record<Name, number> & { total: number }> {
-  const before = await snapshot(herd);
-  await sleep(seconds * 1000);
-  const cost = costBetween(before, await snapshot(herd));
-  return { ...cost.coresByMember, total: cost.membersCores };
-}

@@ -1,91 +1,80 @@
 /**
- * Figure 2: how long an update takes from Clark to Bailey, which are not neighbours (two hops:
- * Clark-Bona-Bailey, or three the other way round). Two views, because neither is perfect:
- *
- *  - observed: the bench sends the IAMAT at Clark and, at the same time, asks Bailey
- *    `WHATSAT id 1 1` over and over on one connection until the answer is an AT line. Measured
- *    from the IAMAT's send to that answer, so it includes Clark's handling and one WHATSAT
- *    round trip of slack (the poll). The polling costs Bailey and the bench CPU, on 2 cores.
- *  - histogram: the same kind of IAMATs, no polling; Bailey's own `herd_propagation_delay_seconds`
- *    (Clark's receive time, from the AT line, to Bailey storing the record; one host, one
- *    clock) over just these samples. Undisturbed, but only as fine as its bucket edges
- *    (1, 2.5, 5, 10 ms ...): quantiles are interpolated within a bucket.
+ * Figure 2: propagation from an edge member. IAMATs of fresh clients are sent to Clark at a
+ * steady rate (open loop: sent on a 1 ms clock whether or not replies are back); each other
+ * member's own histogram gives the delay from Clark receiving the IAMAT to that member
+ * storing it, grouped by hop count. First at a fixed rate (1,000/s), then at rising rates
+ * until one is not sustained: not every member holds every acknowledged record 2 s after the
+ * load stops, or the p99 to the farthest members is 250 ms or more (a rate reached by
+ * queueing is not sustained).
  */
-import { iamat, LineClient } from '../lib/client.js';
-import type { BenchHerd } from '../lib/herd.js';
-import { bucketDelta, histogramQuantile, summarize, type Buckets, type Summary } from '../lib/stats.js';
-import { sleep } from '../lib/util.js';
+import { delaysBetween, hopsFrom, mergeBuckets, scrapeDelays, summarizeDelays, type DelaySummary } from '../lib/delays.js';
+import type { BenchHerd, Name } from '../lib/herd.js';
+import type { Buckets } from '../lib/stats.js';
+import { paced, type LoadResult } from '../lib/load.js';
+import { storeSize, snapshot } from './cost.js';
+
+export interface RateResult {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly load: LoadResult;
+  /** Every member held every acknowledged record within 2 s of the load's end. */
+  readonly converged: boolean;
+  readonly byMember: Record<string, DelaySummary & { readonly hops: number }>;
+  /** All members at each hop count, merged. */
+  readonly byHops: Record<string, DelaySummary>;
+  /** Converged and p99 at the farthest hop under the limit. */
+  readonly sustained: boolean;
+}
 
 export interface PropagationResult {
-  readonly from: 'Clark';
-  readonly to: 'Bailey';
-  /** Polled from outside, ms. */
-  readonly observed: Summary & { readonly lost: number; readonly meanPolls: number };
-  /** From Bailey's histogram, ms (bucket-interpolated). */
-  readonly histogram: { readonly n: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly bucketsLeSeconds: Array<[string, number]> };
+  readonly origin: Name;
+  readonly fixed: RateResult;
+  readonly steps: RateResult[];
+  /** The highest rate sustained (null: not even the first step). */
+  readonly highest: RateResult | null;
 }
 
-const METRIC = 'herd_propagation_delay_seconds_bucket';
+export const P99_LIMIT_MS = 250;
+export const CONVERGE_WITHIN_MS = 2_000;
 
-/** The propagation histogram's cumulative buckets from Prometheus text. */
-export function parseBuckets(text: string): Buckets {
-  const buckets: Array<[number, number]> = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(METRIC)) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (le !== undefined) buckets.push([le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), value]);
-  }
-  return buckets.sort((a, b) => a[0] - b[0]);
+export interface PropagationOptions {
+  readonly fixedRate: number;
+  readonly fixedSeconds: number;
+  readonly rates: readonly number[];
+  readonly stepSeconds: number;
 }
 
-export async function propagation(herd: BenchHerd, samples: number, gapMs = 5, perSampleMs = 2_000): Promise<PropagationResult> {
-  const clark = await LineClient.open(herd.clientPort('Clark'));
-  const bailey = await LineClient.open(herd.clientPort('Bailey'));
-  try {
-    const observed = await polled(clark, bailey, samples, gapMs, perSampleMs);
-    const histogram = await unpolled(herd, clark, samples, gapMs);
-    return { from: 'Clark', to: 'Bailey', observed, histogram };
-  } finally {
-    clark.close();
-    bailey.close();
+export async function propagation(herd: BenchHerd, options: PropagationOptions, onStep: (text: string) => void): Promise<PropagationResult> {
+  const origin: Name = 'Clark';
+  onStep(`propagation at ${options.fixedRate}/s`);
+  const fixed = await atRate(herd, origin, options.fixedRate, options.fixedSeconds);
+  const steps: RateResult[] = [];
+  for (const rate of options.rates) {
+    onStep(`propagation at ${rate}/s`);
+    const step = await atRate(herd, origin, rate, options.stepSeconds);
+    steps.push(step);
+    if (!step.sustained) break;
   }
+  return { origin, fixed, steps, highest: steps.filter((s) => s.sustained).at(-1) ?? null };
 }
 
-async function polled(clark: LineClient, bailey: LineClient, samples: number, gapMs: number, perSampleMs: number) {
-  const times: number[] = [];
-  let lost = 0;
-  let polls = 0;
-  for (let i = 0; i < samples; i++) {
-    const client = `bench-prop-${i}.example.org`;
-    const t0 = performance.now();
-    const ack = clark.request(iamat(client));
-    let seen = false;
-    // Bounded by count and time; a sample that never shows up is counted as lost.
-    for (let p = 0; p < 20_000 && performance.now() - t0 < perSampleMs; p++) {
-      polls++;
-      const reply = await bailey.request(`WHATSAT ${client} 1 1`, 'whatsat');
-      if (reply.startsWith('AT ')) {
-        times.push(performance.now() - t0);
-        seen = true;
-        break;
-      }
-    }
-    if (!seen) lost++;
-    await ack;
-    await sleep(gapMs); // let queues empty: we measure one update, not a burst
+/** One step: `rate` IAMATs/s at `origin` for `seconds` (two connections, so no single socket is the limit). */
+export async function atRate(herd: BenchHerd, origin: Name, rate: number, seconds: number): Promise<RateResult> {
+  const baseline = storeSize(await snapshot(herd));
+  const before = await scrapeDelays(herd);
+  const load = await paced({ ports: [herd.clientPort(origin)], connectionsPerPort: 2, prefix: `bench-prop-${rate}`, rate, seconds });
+  const converged = (await herd.converged({ clients: baseline + load.acked, timeoutMs: CONVERGE_WITHIN_MS })) !== null;
+  const delays = delaysBetween(before, await scrapeDelays(herd));
+  const hops = hopsFrom(origin, herd.names);
+  const byMember: RateResult['byMember'] = {};
+  const grouped = new Map<number, Buckets[]>();
+  for (const [name, buckets] of delays) {
+    const h = hops.get(name)!;
+    if (h === 0) continue; // the origin stores its own records at once
+    byMember[name] = { hops: h, ...summarizeDelays(buckets) };
+    grouped.set(h, [...(grouped.get(h) ?? []), buckets]);
   }
-  return { ...summarize(times), lost, meanPolls: polls / samples };
-}
-
-async function unpolled(herd: BenchHerd, clark: LineClient, samples: number, gapMs: number) {
-  const before = parseBuckets(await herd.metrics('Bailey'));
-  for (let i = 0; i < samples; i++) {
-    await clark.request(iamat(`bench-hist-${i}.example.org`));
-    await sleep(gapMs);
-  }
-  await herd.converged({ timeoutMs: 10_000 });
-  const delta = bucketDelta(parseBuckets(await herd.metrics('Bailey')), before);
-  const ms = (q: number) => histogramQuantile(delta, q) * 1000;
-  return { n: delta.at(-1)?.[1] ?? 0, p50: ms(0.5), p90: ms(0.9), p99: ms(0.99), bucketsLeSeconds: delta.map(([le, n]): [string, number] => [Number.isFinite(le) ? String(le) : '+Inf', n]) };
+  const byHops = Object.fromEntries([...grouped].sort((a, b) => a[0] - b[0]).map(([h, all]) => [String(h), summarizeDelays(mergeBuckets(all))]));
+  const farthest = byHops[String(Math.max(...grouped.keys()))]!;
+  return { rate, seconds, load, converged, byMember, byHops, sustained: converged && load.bad === 0 && farthest.p99 < P99_LIMIT_MS };
 }

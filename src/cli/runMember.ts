@@ -9,7 +9,7 @@ import { DigestIndex, StoreDigest } from '../core/digest.js';
 import { Member } from '../core/member.js';
 import type { Logger, Places } from '../core/ports.js';
 import { LocationStore } from '../core/store.js';
-import { AdminServer, type MemberStatus } from '../net/admin.js';
+import { AdminServer, memoryNow, type MemberStatus } from '../net/admin.js';
 import { ClientServer } from '../net/clientServer.js';
 import { systemClock } from '../net/clock.js';
 import { createMemberLogger, type ConsoleFormat } from '../net/logger.js';
@@ -129,6 +129,8 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     gossip: namedView(node, nameOf),
     store: { clients: store.size, digest: digest.toString() },
     counters: snapshot(),
+    backlog: node.backlog(),
+    memory: memoryNow(),
     lastError: logger.lastProblem(),
   });
   const admin = new AdminServer({ host: self.adminHost, port: self.adminPort, status, registry: metrics.registry, log: log.child({ component: 'admin' }) });

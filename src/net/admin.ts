@@ -1,5 +1,7 @@
 /**
- * The admin endpoint: `/status` (JSON), `/metrics` (Prometheus text), `/healthz`.
+ * The admin endpoint: `/status` (JSON), `/metrics` (Prometheus text), `/healthz`, and
+ * `POST /gc` only when node runs with `--expose-gc` (the benchmark's heap-per-client figure
+ * needs the heap measured after a full collection).
  * Listens on loopback unless the herd file says otherwise; it is for operators and scripts.
  */
 import { createServer, type Server } from 'node:http';
@@ -7,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/ports.js';
 import type { CounterSnapshot } from './metrics.js';
 import type { LinkInfo } from './p2p/links.js';
+import type { Backlog } from './p2p/node.js';
 import type { Registry } from 'prom-client';
 
 /** A link as /status shows it: what the link manager knows, less its dialling role. */
@@ -31,7 +34,17 @@ export interface MemberStatus {
   readonly gossip: GossipStatus;
   readonly store: { readonly clients: number; readonly digest: string };
   readonly counters: CounterSnapshot;
+  /** Bytes queued on the way out to neighbours, by where they wait. */
+  readonly backlog: Backlog;
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
   readonly lastError: string | null;
+}
+
+export type MemoryStatus = MemberStatus['memory'];
+
+export function memoryNow(): MemoryStatus {
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rssBytes: rss, heapUsedBytes: heapUsed };
 }
 
 export interface AdminServerOptions {
@@ -71,8 +84,14 @@ export class AdminServer {
   }
 
   private async route(method: string, url: string): Promise<{ status: number; type: string; body: string }> {
+    const path = new URL(url, 'http://admin').pathname;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (method === 'POST' && path === '/gc' && gc) {
+      gc();
+      return { status: 200, type: 'application/json', body: `${JSON.stringify(memoryNow())}\n` };
+    }
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, type: 'text/plain', body: 'GET only\n' };
-    switch (new URL(url, 'http://admin').pathname) {
+    switch (path) {
       case '/status':
         return { status: 200, type: 'application/json', body: `${JSON.stringify(await this.options.status(), null, 2)}\n` };
       case '/metrics':

@@ -1,0 +1,46 @@
+/**
+ * Figure 5a: memory per stored client. A one-member herd (run with --expose-gc) is filled with
+ * fresh clients over the client protocol; after each size, a full collection (POST /gc) and
+ * the heap and RSS growth since the empty member, per client.
+ */
+import type { BenchHerd } from '../lib/herd.js';
+import { addResults, windowed } from '../lib/load.js';
+
+export interface MemoryAt {
+  readonly clients: number;
+  readonly heapBytesPerClient: number;
+  readonly rssBytesPerClient: number;
+  readonly heapUsedMiB: number;
+  readonly rssMiB: number;
+}
+
+const CONNECTIONS = 4;
+const WINDOW = 500;
+const MiB = 1024 * 1024;
+
+export async function memoryPerClient(herd: BenchHerd, sizes: readonly number[], onStep: (text: string) => void): Promise<MemoryAt[]> {
+  const member = herd.names[0]!;
+  const empty = await herd.collectGarbage(member);
+  const results: MemoryAt[] = [];
+  let stored = 0;
+  for (const size of sizes) {
+    onStep(`memory: filling to ${size} clients`);
+    const each = Math.ceil((size - stored) / CONNECTIONS);
+    const loads = await Promise.all(Array.from({ length: CONNECTIONS }, (_, c) =>
+      windowed({ port: herd.clientPort(member), prefix: `bench-mem-${size}-${c}`, window: WINDOW, count: Math.min(each, size - stored - c * each), until: Number.POSITIVE_INFINITY })));
+    const load = addResults(loads);
+    if (load.acked !== load.sent || load.bad > 0) throw new Error(`memory: ${load.sent} sent, ${load.acked} acknowledged, ${load.bad} refused`);
+    stored += load.acked;
+    const status = await herd.status(member);
+    if (status.store.clients !== size) throw new Error(`memory: the member holds ${status.store.clients} clients, expected ${size}`);
+    const now = await herd.collectGarbage(member);
+    results.push({
+      clients: size,
+      heapBytesPerClient: (now.heapUsedBytes - empty.heapUsedBytes) / size,
+      rssBytesPerClient: (now.rssBytes - empty.rssBytes) / size,
+      heapUsedMiB: now.heapUsedBytes / MiB,
+      rssMiB: now.rssBytes / MiB,
+    });
+  }
+  return results;
+}
