@@ -1,0 +1,53 @@
+/**
+ * Smoke test of `npm run bench -- --quick`: every scenario runs end to end against real
+ * member processes and the report has every section. Nothing about speed is asserted (the
+ * machines are shared); only that each figure was measured.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import type { BenchResults } from '../bench/lib/report.js';
+
+const BENCH = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
+
+test('bench --quick measures every scenario and reports them', { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-bench-test-'));
+  try {
+    const jsonFile = join(dir, 'out.json');
+    const committed = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : undefined;
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BENCH, '--quick', '--json', jsonFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    });
+    assert.equal(code, 0, stderr);
+    for (const heading of ['## Targets', '## 1. Client throughput', '## 2. Propagation', '## 3. Herd-wide sustained rate', '## 4. WHATSAT', '## 5. Memory', '## 6. Catch-up']) {
+      assert.ok(stdout.includes(heading), `report lacks "${heading}"`);
+    }
+    const r = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResults;
+    assert.equal(r.quick, true);
+    assert.ok(r.throughput!.kept.herd.replies > 0 && r.throughput!.kept.echo.replies > 0);
+    assert.equal(r.throughput!.kept.herd.errors + r.throughput!.perConnection.herd.errors, 0);
+    assert.ok(r.propagation!.fixed.converged, 'every member held the propagation phase');
+    assert.deepEqual(Object.keys(r.propagation!.fixed.byHops), ['1', '2']);
+    assert.ok(r.sustained!.steps.length > 0 && r.sustained!.steps[0]!.load.acked > 0);
+    assert.ok(r.profile!.categories.length > 0);
+    assert.equal(r.whatsat!.offline.errors + r.whatsat!.google.errors, 0);
+    assert.deepEqual(r.memory!.map((m) => m.clients), [1000, 5000]);
+    assert.ok(r.memory!.every((m) => m.heapBytesPerClient > 0));
+    assert.ok(r.burst!.convergedAfterMs !== null, 'the burst reached every member');
+    assert.ok(r.catchUp!.records >= 2000);
+    // A quick run never overwrites the committed full report.
+    assert.equal(existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : undefined, committed);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
