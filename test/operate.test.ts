@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { freePort, makeHerd, portOf, type TestHerd } from './helpers/herd.js';
 import { eventually, HERD_BIN, MemberProcesses } from './helpers/processes.js';
 import { exchange } from './helpers/wire.js';
+import type { MemberStatus } from '../src/net/admin.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [
@@ -79,6 +80,16 @@ describe('operating a five-member herd', () => {
     const health = await request(`http://127.0.0.1:${port}/healthz`);
     assert.equal(health.statusCode, 200);
     assert.equal(await health.body.text(), 'ok\n');
+  });
+
+  test('/status shows memory and the outbound backlog; POST /gc is refused without --expose-gc', async () => {
+    const port = portOf(herd.herd, 'Bona', 'adminPort');
+    const status = (await (await request(`http://127.0.0.1:${port}/status`)).body.json()) as MemberStatus;
+    assert.ok(status.memory.heapUsedBytes > 0 && status.memory.rssBytes >= status.memory.heapUsedBytes);
+    assert.equal(status.backlog.total, status.backlog.outbox + status.backlog.signing + status.backlog.gossipQueues + status.backlog.muxerQueues);
+    const gc = await request(`http://127.0.0.1:${port}/gc`, { method: 'POST' });
+    assert.equal(gc.statusCode, 405);
+    assert.equal(await gc.body.text(), 'GET only\n');
   });
 
   test('herd send: a round trip, and exit codes that say what happened', async () => {
