@@ -65,17 +65,24 @@ function wire(): { store: LocationStore; summarize(): void; digest(): string } {
   return { store, summarize: () => digest.summarize(1024), digest: () => digest.toString() };
 }
 
-/** Offers clients [0, n) in chunks, half from gossip and half from clients; returns ns per offer. */
-function fill(store: LocationStore, n: number, round: number): number {
+/**
+ * Offers clients [0, n) in chunks, half from gossip and half from clients; returns ns per offer,
+ * by the clock and by process CPU time (steadier on a busy machine; includes GC threads).
+ */
+function fill(store: LocationStore, n: number, round: number): { wall: number; cpu: number } {
   let nanos = 0n;
+  let cpuMicros = 0;
   for (let from = 0; from < n; from += CHUNK) {
     const to = Math.min(from + CHUNK, n);
     const records = (from / CHUNK) % 2 === 0 ? fromGossip(from, to, round) : fromClients(from, to, round);
     const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     for (const r of records) if (!store.offer(r)) throw new Error(`not stored: ${r.atLine}`);
+    const { user, system } = process.cpuUsage(cpu);
     nanos += process.hrtime.bigint() - start;
+    cpuMicros += user + system;
   }
-  return Number(nanos) / n;
+  return { wall: Math.round(Number(nanos) / n), cpu: Math.round((cpuMicros * 1000) / n) };
 }
 
 const perClient = (bytes: number): number => Math.round(bytes / clients);
@@ -88,13 +95,13 @@ function usage(): { heap: number; rss: number } {
 
 const before = usage();
 const herd = wire();
-const insertNs = fill(herd.store, clients, 0);
+const insert = fill(herd.store, clients, 0);
 const filled = usage();
 let start = performance.now();
 herd.summarize();
 const summarizeMs = performance.now() - start;
 const summarized = usage();
-const replaceNs = fill(herd.store, updates, 1);
+const replace = fill(herd.store, updates, 1);
 const replaced = usage();
 start = performance.now();
 herd.summarize();
@@ -107,8 +114,10 @@ console.log(JSON.stringify({
   rssPerClient: perClient(filled.rss - before.rss),
   heapPerClientAfterSummarize: perClient(summarized.heap - before.heap),
   heapPerClientAfterUpdates: perClient(replaced.heap - before.heap),
-  insertNsPerOffer: Math.round(insertNs),
-  replaceNsPerOffer: Math.round(replaceNs),
+  insertNsPerOffer: insert.wall,
+  insertCpuNsPerOffer: insert.cpu,
+  replaceNsPerOffer: replace.wall,
+  replaceCpuNsPerOffer: replace.cpu,
   updates,
   summarizeMs: Math.round(summarizeMs),
   summarizeAfterUpdatesMs: Math.round(summarizeAfterMs),
