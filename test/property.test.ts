@@ -10,9 +10,9 @@ import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { parseCommand } from '../src/protocol/command.js';
 import { LineFramer, type FrameEvent } from '../src/protocol/framer.js';
 import { parseLocation } from '../src/protocol/location.js';
-import { decodeRecords, encodeRecords, makeRecord, parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { MAX_RECORD_LINE_BYTES, decodeRecords, detached, encodeRecords, makeRecord, parseAtLine, recordOf, type LocationRecord } from '../src/protocol/record.js';
 import { invalidReply } from '../src/protocol/reply.js';
-import { formatSignedSeconds, parseSignedSeconds, parsePosixTime } from '../src/protocol/time.js';
+import { compareTimeTexts, formatSignedSeconds, parseSignedSeconds, parsePosixTime } from '../src/protocol/time.js';
 import { LocationStore } from '../src/core/store.js';
 import {
   badBoundText, badRadiusText, boundText, clientId, digits, edgeLocation, iamatFields, iamatLine, joinFields, location, mutation,
@@ -100,6 +100,7 @@ describe('pure protocol properties', () => {
         for (const r of records) {
           assert.equal(r.atLine, `AT ${r.member} ${r.difference} ${r.client} ${r.location} ${r.timeText}`);
           assert.deepEqual(parseAtLine(r.atLine), r);
+          assert.deepEqual(recordOf(r.atLine), r);
         }
         const bytes = encodeRecords(records);
         assert.deepEqual(decodeRecords(bytes), records);
@@ -179,6 +180,34 @@ describe('pure protocol properties', () => {
     );
   });
 
+  test('time: time texts compare exactly as their nanoseconds do', () => {
+    // The same instant spelled with extra leading or trailing zeros, so ties are common.
+    const respelled = (text: string, lead: number, trail: number): string => {
+      const [whole, fraction = ''] = text.split('.');
+      const longer = `${'0'.repeat(Math.min(lead, 18 - whole!.length))}${whole}`;
+      const digits = fraction + '0'.repeat(Math.min(trail, 9 - fraction.length));
+      return digits ? `${longer}.${digits}` : longer;
+    };
+    const pair = fc.oneof(
+      fc.tuple(posixTime, posixTime),
+      fc.tuple(posixTime, fc.nat(3), fc.nat(3)).map(([t, lead, trail]) => [t, respelled(t, lead, trail)] as [string, string]),
+    );
+    fc.assert(
+      fc.property(pair, ([a, b]) => {
+        const [x, y] = [parsePosixTime(a)!, parsePosixTime(b)!];
+        assert.equal(Math.sign(compareTimeTexts(a, b)), x < y ? -1 : x > y ? 1 : 0, `${a} vs ${b}`);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('record: a detached copy of any latin1 string is equal to it', () => {
+    const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 100 });
+    fc.assert(fc.property(latin1, (text) => assert.equal(detached(text), text)));
+    const long = 'x'.repeat(MAX_RECORD_LINE_BYTES + 10); // past the scratch buffer
+    assert.equal(detached(long), long);
+  });
+
   test('store: any two orders converge, and offer reports exactly the changes', () => {
     // Few clients and few times, so ties (broken by the AT line) are common.
     const tiedRecord = fc
@@ -194,7 +223,7 @@ describe('pure protocol properties', () => {
     const beats = (x: LocationRecord, y: LocationRecord) => x.timeNanos > y.timeNanos || (x.timeNanos === y.timeNanos && x.atLine > y.atLine);
     const play = (order: readonly LocationRecord[]): Map<string, string> => {
       const store = new LocationStore();
-      const heard: Array<[LocationRecord, LocationRecord | undefined]> = [];
+      const heard: Array<[LocationRecord, string | undefined]> = [];
       store.onStored((r, replaced) => heard.push([r, replaced]));
       for (const r of order) {
         // A copy, so identity cannot stand in for equality.
@@ -203,11 +232,11 @@ describe('pure protocol properties', () => {
         const expectChange = before === undefined || beats(offered, before);
         const heardBefore = heard.length;
         assert.equal(store.offer(offered), expectChange, `offer ${offered.atLine} over ${before?.atLine}`);
-        assert.equal(store.get(r.client), expectChange ? offered : before);
-        assert.deepEqual(heard.slice(heardBefore), expectChange ? [[offered, before]] : []);
+        assert.deepEqual(store.get(r.client), expectChange ? offered : before);
+        assert.deepEqual(heard.slice(heardBefore), expectChange ? [[offered, before?.atLine]] : []);
         assert.equal(store.isNewer(offered), false, 'a kept or beaten record is never newer');
       }
-      return new Map([...store.records()].map((r) => [r.client, r.atLine]));
+      return new Map(store.entries());
     };
 
     fc.assert(

@@ -15,7 +15,7 @@ test('the later client time wins and reports whether it was new', () => {
   assert.equal(store.offer(newer), true);
   assert.equal(store.offer(older), false);
   assert.equal(store.offer(newer), false, 'a repeat is not new');
-  assert.equal(store.get('kiwi'), newer);
+  assert.deepEqual(store.get('kiwi'), newer);
   assert.equal(store.size, 1);
 });
 
@@ -40,8 +40,7 @@ test('the store digest depends on the records held, not on the order they came i
   const { StoreDigest } = await import('../src/core/digest.js');
   const digestOf = (records: LocationRecord[]) => {
     const store = new LocationStore();
-    const digest = new StoreDigest();
-    store.onStored((r, replaced) => digest.update(r, replaced));
+    const digest = new StoreDigest(store);
     records.forEach((r) => store.offer(r));
     return digest.toString();
   };

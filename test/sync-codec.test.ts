@@ -38,7 +38,7 @@ test('a digest frame round-trips', () => {
 
 test('a records frame round-trips with the strict codec', () => {
   const records = [rec('kiwi'), rec('apple', '1.5')];
-  const frame = decodeFrame(encodeRecordsFrame(records));
+  const frame = decodeFrame(encodeRecordsFrame(records.map((r) => r.atLine)));
   assert.equal(frame.type, 'records');
   assert.deepEqual(frame.type === 'records' && frame.records.map((r) => r.atLine), records.map((r) => r.atLine));
 });
@@ -55,7 +55,7 @@ test('frames decode from a subarray at any offset', () => {
 });
 
 test('malformed frames are refused with ERR_SYNC_BAD_FRAME', () => {
-  const good = encodeRecordsFrame([rec('kiwi')]);
+  const good = encodeRecordsFrame([rec('kiwi').atLine]);
   const garbage = Uint8Array.from([0x02, ...Buffer.from('AT nonsense', 'latin1')]);
   const oneBadLine = Uint8Array.from([...good, 0x0a, ...Buffer.from('AT x y', 'latin1')]);
   const digest = encodeDigestFrame({ bucketCount: 2, hashes: new Uint32Array(4) });
@@ -76,17 +76,17 @@ test('malformed frames are refused with ERR_SYNC_BAD_FRAME', () => {
 });
 
 test('chunkRecords keeps every frame within the cap and loses nothing', () => {
-  const records = Array.from({ length: 5000 }, (_, i) => rec(`client-${i}`));
+  const records = Array.from({ length: 5000 }, (_, i) => rec(`client-${i}`).atLine);
   const cap = 4096;
   const batches = [...chunkRecords(records, cap)];
   assert.ok(batches.length > 1);
   for (const batch of batches) assert.ok(encodeRecordsFrame(batch).length <= cap);
   assert.deepEqual(batches.flat(), records);
   // The bound is tight: a frame exactly at the cap is allowed.
-  const one = rec('x');
-  const exact = [...chunkRecords([one, one], 2 * (one.atLine.length + 1))];
+  const one = rec('x').atLine;
+  const exact = [...chunkRecords([one, one], 2 * (one.length + 1))];
   assert.equal(exact.length, 1);
-  assert.equal(encodeRecordsFrame(exact[0]!).length, 2 * (one.atLine.length + 1));
+  assert.equal(encodeRecordsFrame(exact[0]!).length, 2 * (one.length + 1));
   assert.equal(code(() => [...chunkRecords([one], 10)]), 'ERR_SYNC_FRAME_TOO_LARGE');
   assert.deepEqual([...chunkRecords([], cap)], []);
 });

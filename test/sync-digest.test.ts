@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DigestIndex, clientHash, countMarked, differingBuckets, fnv1a64 } from '../src/core/digest.js';
+import fc from 'fast-check';
+import { StoreDigest, clientHash, countMarked, differingBuckets, fnv1a64, summarizeEntries } from '../src/core/digest.js';
 import { LocationStore } from '../src/core/store.js';
 import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { clientId, posixTime } from './helpers/arbitraries.js';
 
 const rec = (client: string, time: string, member = 'Clark'): LocationRecord =>
   parseAtLine(`AT ${member} +0.100000000 ${client} +34.068930-118.445127 ${time}`)!;
@@ -26,53 +28,85 @@ test('a digest does not depend on the order records arrived in', () => {
   const records = Array.from({ length: 500 }, (_, i) => rec(`c${i}`, `${1_600_000_000 + i}`));
   const forward = new LocationStore();
   const backward = new LocationStore();
+  const forwardDigest = new StoreDigest(forward, 64);
+  const backwardDigest = new StoreDigest(backward, 64);
   records.forEach((r) => forward.offer(r));
   [...records].reverse().forEach((r) => backward.offer(r));
-  const index = new DigestIndex();
-  const a = index.summarize(forward.records(), 64);
-  const b = new DigestIndex().summarize(backward.records(), 64);
+  const a = forwardDigest.summarize();
+  const b = backwardDigest.summarize();
   assert.deepEqual(a.hashes, b.hashes);
   assert.equal(countMarked(differingBuckets(a, b)), 0);
 });
 
 test('one changed record marks exactly its bucket, and select returns that bucket only', () => {
   const store = new LocationStore();
+  const digest = new StoreDigest(store);
   for (let i = 0; i < 1000; i++) store.offer(rec(`c${i}`, '1600000000'));
-  const index = new DigestIndex();
-  const before = index.summarize(store.records(), 128);
+  const before = digest.summarize(128);
   const changed = rec('c7', '1600000001');
   store.offer(changed);
-  const after = index.summarize(store.records(), 128);
+  const after = digest.summarize(128);
   const mask = differingBuckets(before, after);
+  const bucketOf = (r: LocationRecord) => clientHash(r.client) % 128;
   assert.equal(countMarked(mask), 1);
-  assert.equal(mask[index.bucketOf(changed, 128)], 1);
-  const selected = index.select(store.records(), mask);
-  assert.ok(selected.includes(changed));
-  assert.ok(selected.every((r) => index.bucketOf(r, 128) === index.bucketOf(changed, 128)));
+  assert.equal(mask[bucketOf(changed)], 1);
+  const selected = digest.select(mask).map((line) => parseAtLine(line)!);
+  assert.ok(selected.some((r) => r.atLine === changed.atLine));
+  assert.ok(selected.every((r) => bucketOf(r) === bucketOf(changed)));
 });
 
 test('an empty store digests to zeros; digests of different bucket counts refuse to compare', () => {
-  const index = new DigestIndex();
-  const empty = index.summarize([], 16);
+  const digest = new StoreDigest(new LocationStore());
+  const empty = digest.summarize(16);
   assert.ok(empty.hashes.every((w) => w === 0));
-  assert.throws(() => differingBuckets(empty, index.summarize([], 32)), RangeError);
+  assert.ok(digest.summarize().hashes.every((w) => w === 0));
+  assert.equal(digest.toString(), '0000000000000000');
+  assert.throws(() => differingBuckets(empty, digest.summarize(32)), RangeError);
 });
 
-test('digest cost for 100k records (cold, then memoised)', (t) => {
+test('bucket hashes kept up to date equal a full recomputation, whatever was offered', () => {
+  // Few clients and times, so that many offers replace a stored record or lose to it.
+  const offered = fc.tuple(fc.oneof(clientId(3), fc.constantFrom('a', 'b')), fc.oneof(posixTime, fc.constantFrom('1', '2', '2.0')), fc.constantFrom('Clark', 'Bona'))
+    .map(([client, time, member]) => rec(client, time, member));
+  fc.assert(
+    fc.property(fc.array(offered, { maxLength: 40 }), fc.array(offered, { maxLength: 10 }), fc.constantFrom(1, 4, 64), (early, late, bucketCount) => {
+      const store = new LocationStore();
+      early.forEach((r) => store.offer(r));
+      // A digest made over a filled store starts from it, then follows the later offers.
+      const digest = new StoreDigest(store, bucketCount);
+      late.forEach((r) => store.offer(r));
+      const full = summarizeEntries(store.entries(), bucketCount);
+      assert.deepEqual(digest.summarize(), full);
+      assert.deepEqual(digest.summarize(2 * bucketCount), summarizeEntries(store.entries(), 2 * bucketCount));
+      const whole = [...store.lines()].map(fnv1a64).reduce((a, h) => ({ hi: (a.hi ^ h.hi) >>> 0, lo: (a.lo ^ h.lo) >>> 0 }), { hi: 0, lo: 0 });
+      assert.equal(digest.toString(), hex(whole));
+      // select returns exactly the stored AT lines of the marked buckets.
+      const mask = Uint8Array.from({ length: bucketCount }, (_, i) => i % 2);
+      const expected = [...store.entries()].filter(([client]) => clientHash(client) % bucketCount % 2 === 1).map(([, line]) => line);
+      assert.deepEqual(digest.select(mask), expected);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('digest cost for 100k records (kept up to date, then a full pass)', (t) => {
   const store = new LocationStore();
-  for (let i = 0; i < 100_000; i++) store.offer(rec(`client-${i}.cs.ucla.edu`, `1621464827.${String(i).padStart(9, '0')}`));
-  const index = new DigestIndex();
+  const digest = new StoreDigest(store, 1024);
   let start = performance.now();
-  const cold = index.summarize(store.records(), 1024);
-  const coldMs = performance.now() - start;
+  for (let i = 0; i < 100_000; i++) store.offer(rec(`client-${i}.cs.ucla.edu`, `1621464827.${String(i).padStart(9, '0')}`));
+  const fillMs = performance.now() - start;
   start = performance.now();
-  const warm = index.summarize(store.records(), 1024);
-  const warmMs = performance.now() - start;
+  const kept = digest.summarize(1024);
+  const keptMs = performance.now() - start;
   start = performance.now();
-  const all = index.select(store.records(), new Uint8Array(1024).fill(1));
+  const other = digest.summarize(512);
+  const fullMs = performance.now() - start;
+  start = performance.now();
+  const all = digest.select(new Uint8Array(1024).fill(1));
   const selectMs = performance.now() - start;
-  assert.deepEqual(cold.hashes, warm.hashes);
+  assert.deepEqual(kept, summarizeEntries(store.entries(), 1024));
+  assert.equal(other.bucketCount, 512);
   assert.equal(all.length, 100_000);
-  t.diagnostic(`digest 100k: cold ${coldMs.toFixed(1)} ms, memoised ${warmMs.toFixed(1)} ms, select-all ${selectMs.toFixed(1)} ms`);
-  assert.ok(coldMs < 2000, `cold digest took ${coldMs} ms`);
+  t.diagnostic(`digest 100k: fill ${fillMs.toFixed(1)} ms, kept ${keptMs.toFixed(2)} ms, full pass ${fullMs.toFixed(1)} ms, select-all ${selectMs.toFixed(1)} ms`);
+  assert.ok(fullMs < 2000, `full digest pass took ${fullMs} ms`);
 });

@@ -31,7 +31,7 @@ interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
 const TIMEOUT_MS = 400;
 const rec = (client: string, time = '1621464827.5'): LocationRecord =>
   parseAtLine(`AT Clark +0.100000000 ${client} +34.068930-118.445127 ${time}`)!;
-const lines = (store: LocationStore): string[] => [...store.records()].map((r) => r.atLine).sort();
+const lines = (store: LocationStore): string[] => [...store.lines()].sort();
 
 const newNode = (): Promise<Libp2p> => createLibp2p({
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
@@ -105,14 +105,14 @@ async function failsWith(code: string): Promise<number> {
 
 test('(e) garbage after a valid frame: round fails, the valid records stay, nothing else changes', async () => {
   const before = seed();
-  const good = [rec('valid-1'), rec('valid-2')];
+  const good = [rec('valid-1').atLine, rec('valid-2').atLine];
   behave = async (frames) => {
     await answerDigest(frames);
     await frames.write(encodeRecordsFrame(good));
     await frames.write(Uint8Array.from([0x02, ...Buffer.from('AT Clark +0.1 garbage', 'latin1')]));
   };
   await failsWith('ERR_SYNC_BAD_FRAME');
-  assert.deepEqual(lines(store), [...before, ...good.map((r) => r.atLine)].sort());
+  assert.deepEqual(lines(store), [...before, ...good].sort());
 });
 
 test('(e) an oversized frame is refused from its length prefix', async () => {
@@ -143,7 +143,7 @@ test('(e) a peer that goes silent mid-round fails the round at the timeout', asy
   const before = seed();
   behave = async (frames) => {
     await answerDigest(frames);
-    await frames.write(encodeRecordsFrame([rec('kept-1', '1')])); // older: stored one stays
+    await frames.write(encodeRecordsFrame([rec('kept-1', '1').atLine])); // older: stored one stays
     await new Promise((r) => setTimeout(r, 5 * TIMEOUT_MS));
   };
   const ms = await failsWith('ERR_SYNC_TIMEOUT');
@@ -166,7 +166,7 @@ test('(e) an END whose count disagrees fails the round but keeps what was valid'
   const before = seed();
   behave = async (frames) => {
     await answerDigest(frames);
-    await frames.write(encodeRecordsFrame([rec('valid-3')]));
+    await frames.write(encodeRecordsFrame([rec('valid-3').atLine]));
     await frames.write(encodeEndFrame(5));
   };
   await failsWith('ERR_SYNC_PROTOCOL');
@@ -190,7 +190,7 @@ test('(e) an opener sending garbage or stalling fails the served round with a lo
   const before = seed();
   for (const send of [
     async (f: Frames) => f.write(Uint8Array.of(0x09, 1, 2, 3)),
-    async (f: Frames) => f.write(encodeRecordsFrame([rec('sneaky')])), // records before any digest
+    async (f: Frames) => f.write(encodeRecordsFrame([rec('sneaky').atLine])), // records before any digest
     async (f: Frames) => f.write(Uint8Array.of(0x01, 0, 0, 0, 2, 0, 0)), // digest cut short
     async (f: Frames) => f.write(encodeDigestFrame({ bucketCount: 8, hashes: new Uint32Array(16) })), // then silence
   ]) {
@@ -205,7 +205,7 @@ test('(f) a stream from a non-neighbour is reset, and its records go nowhere', a
   const before = seed();
   const { warning } = await hostileOpens(async (f) => {
     await f.write(encodeDigestFrame({ bucketCount: 1, hashes: new Uint32Array(2) }));
-    await f.write(encodeRecordsFrame([rec('intruder')]));
+    await f.write(encodeRecordsFrame([rec('intruder').atLine]));
     await f.write(encodeEndFrame(1));
   }, outsider);
   assert.equal(warning?.msg, 'sync stream refused');

@@ -81,7 +81,7 @@ const fill = (store: LocationStore, prefix: string, n: number, time = '162146482
   for (let i = 0; i < n; i++) store.offer(rec(`${prefix}-${i}`, time));
 };
 
-const lines = (store: LocationStore): string[] => [...store.records()].map((r) => r.atLine).sort();
+const lines = (store: LocationStore): string[] => [...store.lines()].sort();
 
 async function eventually(check: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;

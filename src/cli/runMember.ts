@@ -5,7 +5,7 @@
  */
 import type { Level } from 'pino';
 import { findMember, type HerdConfig } from '../config/herdFile.js';
-import { DigestIndex, StoreDigest } from '../core/digest.js';
+import { StoreDigest } from '../core/digest.js';
 import { Member } from '../core/member.js';
 import type { Logger, Places } from '../core/ports.js';
 import { LocationStore } from '../core/store.js';
@@ -63,9 +63,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const log = logger.log;
   const clock = systemClock();
   const store = new LocationStore();
-  const digestIndex = new DigestIndex();
-  const digest = new StoreDigest(digestIndex);
-  store.onStored((record, replaced) => digest.update(record, replaced));
+  const digest = new StoreDigest(store);
   const recordLog = options.dataDir ? openRecordLog(options.dataDir, store, log) : undefined;
   const privateKey = readKeyFile(self.keyPath, log);
   const places = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
@@ -78,7 +76,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const member = new Member({ name: self.name, store, places: measured(places, placesCounters, (s) => metrics?.observeWhatsat(s)), clock, sink: node, log });
   const nameOf = new Map(options.herd.members.map((m) => [m.peerId, m.name]));
   const sync = new SyncService({
-    libp2p: node.libp2p, store, log, digestIndex,
+    libp2p: node.libp2p, store, log, digest,
     nameOf: (peerId) => (node.links().some((l) => l.peerId === peerId) ? nameOf.get(peerId) : undefined),
     neighbours: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
     intervalMs: options.syncIntervalMs,
@@ -136,7 +134,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const admin = new AdminServer({ host: self.adminHost, port: self.adminPort, status, registry: metrics.registry, log: log.child({ component: 'admin' }) });
 
   const [clientAddress, adminPort] = await Promise.all([clients.listen(), admin.listen()]);
-  const compaction = recordLog && setInterval(() => recordLog.compactIfNeeded(() => store.records(), store.size), COMPACTION_CHECK_MS);
+  const compaction = recordLog && setInterval(() => recordLog.compactIfNeeded(() => store.lines(), store.size), COMPACTION_CHECK_MS);
   compaction?.unref();
   log.info({ clientPort: clientAddress.port, adminPort, records: store.size, version: VERSION }, 'member started');
 

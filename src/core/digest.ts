@@ -8,18 +8,13 @@
  *
  * Pure: 64-bit FNV-1a computed in four 16-bit limbs, so no BigInt and no node:crypto.
  */
-import type { LocationRecord } from '../protocol/record.js';
 import type { BucketHashes } from '../protocol/sync-codec.js';
+import type { LocationStore } from './store.js';
 
 export type Digest = BucketHashes;
 
-/** What the digest needs of a record, computed once per record object. */
-export interface RecordHash {
-  /** 32-bit hash of the client id; the bucket is this modulo the bucket count. */
-  readonly client: number;
-  readonly hi: number;
-  readonly lo: number;
-}
+/** The bucket count a store digest keeps up to date (8 KiB digests; see SYNC_DEFAULTS). */
+export const DIGEST_BUCKETS = 1024;
 
 /** 64-bit FNV-1a of the string's code units (latin1 strings: its bytes), as two 32-bit halves. */
 export function fnv1a64(text: string): { hi: number; lo: number } {
@@ -57,53 +52,6 @@ export function clientHash(client: string): number {
   return h >>> 0;
 }
 
-export function hashRecord(record: LocationRecord): RecordHash {
-  const { hi, lo } = fnv1a64(record.atLine);
-  return { client: clientHash(record.client), hi, lo };
-}
-
-/**
- * Computes digests on demand, remembering each record's hashes by object identity. Records are
- * immutable and a replaced record is a new object, so the memo is never stale, and entries go
- * with the records the store drops. This keeps the store itself untouched.
- */
-export class DigestIndex {
-  private readonly memo = new WeakMap<LocationRecord, RecordHash>();
-
-  hashOf(record: LocationRecord): RecordHash {
-    let hash = this.memo.get(record);
-    if (hash === undefined) {
-      hash = hashRecord(record);
-      this.memo.set(record, hash);
-    }
-    return hash;
-  }
-
-  bucketOf(record: LocationRecord, bucketCount: number): number {
-    return this.hashOf(record).client % bucketCount;
-  }
-
-  summarize(records: Iterable<LocationRecord>, bucketCount: number): Digest {
-    const hashes = new Uint32Array(2 * bucketCount);
-    for (const record of records) {
-      const { client, hi, lo } = this.hashOf(record);
-      const at = 2 * (client % bucketCount);
-      hashes[at] = hashes[at]! ^ hi;
-      hashes[at + 1] = hashes[at + 1]! ^ lo;
-    }
-    return { bucketCount, hashes };
-  }
-
-  /** A snapshot of the records in the marked buckets (safe against later store changes). */
-  select(records: Iterable<LocationRecord>, differing: Uint8Array): LocationRecord[] {
-    const chosen: LocationRecord[] = [];
-    for (const record of records) {
-      if (differing[this.bucketOf(record, differing.length)] === 1) chosen.push(record);
-    }
-    return chosen;
-  }
-}
-
 /** A mask with 1 for each bucket whose hashes differ; the digests must have equal bucket counts. */
 export function differingBuckets(ours: Digest, theirs: Digest): Uint8Array {
   if (ours.bucketCount !== theirs.bucketCount) {
@@ -124,26 +72,70 @@ export function countMarked(mask: Uint8Array): number {
 }
 
 /**
- * A digest of a whole store, kept up to date as records are stored: the XOR of every record's
- * 64-bit hash. Equal digests mean equal stores (up to a 2^-64 accident); `herd mesh` compares
- * them across members.
+ * The digest of one store, kept up to date as records are stored: each stored line's hash is
+ * XORed into its client's bucket, and the line it replaced XORed out again (rehashing an AT
+ * line costs less than remembering a hash per client would in memory). A digest with the kept
+ * bucket count is then a copy; any other count takes a pass over the store.
  */
 export class StoreDigest {
-  private hi = 0;
-  private lo = 0;
+  /** [hi, lo] of each bucket. */
+  private readonly hashes: Uint32Array;
 
-  constructor(private readonly index: DigestIndex = new DigestIndex()) {}
+  constructor(private readonly store: LocationStore, readonly bucketCount = DIGEST_BUCKETS) {
+    this.hashes = summarizeEntries(store.entries(), bucketCount).hashes;
+    store.onStored((record, replacedLine) => {
+      const at = 2 * (clientHash(record.client) % bucketCount);
+      this.toggle(at, record.atLine);
+      if (replacedLine !== undefined) this.toggle(at, replacedLine);
+    });
+  }
 
-  /** Folds a newly stored record in, and the record it replaced out. */
-  update(record: LocationRecord, replaced: LocationRecord | undefined): void {
-    for (const r of replaced ? [record, replaced] : [record]) {
-      const { hi, lo } = this.index.hashOf(r);
-      this.hi = (this.hi ^ hi) >>> 0;
-      this.lo = (this.lo ^ lo) >>> 0;
+  summarize(bucketCount: number = this.bucketCount): Digest {
+    if (bucketCount === this.bucketCount) return { bucketCount, hashes: this.hashes.slice() };
+    return summarizeEntries(this.store.entries(), bucketCount);
+  }
+
+  /**
+   * A snapshot of the records in the marked buckets, as the AT lines they travel as (safe
+   * against later store changes; no record objects, as a round may send the whole store).
+   */
+  select(differing: Uint8Array): string[] {
+    const chosen: string[] = [];
+    for (const [client, atLine] of this.store.entries()) {
+      if (differing[clientHash(client) % differing.length] === 1) chosen.push(atLine);
     }
+    return chosen;
   }
 
+  /**
+   * The whole store's digest: the XOR of every record's 64-bit hash, i.e. of all buckets.
+   * Equal digests mean equal stores (up to a 2^-64 accident); `herd mesh` compares them.
+   */
   toString(): string {
-    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
+    let hi = 0;
+    let lo = 0;
+    for (let i = 0; i < this.hashes.length; i += 2) {
+      hi ^= this.hashes[i]!;
+      lo ^= this.hashes[i + 1]!;
+    }
+    return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
   }
+
+  private toggle(at: number, atLine: string): void {
+    const { hi, lo } = fnv1a64(atLine);
+    this.hashes[at] = this.hashes[at]! ^ hi;
+    this.hashes[at + 1] = this.hashes[at + 1]! ^ lo;
+  }
+}
+
+/** Bucket hashes computed in one pass over (client, AT line) pairs. */
+export function summarizeEntries(entries: Iterable<readonly [string, string]>, bucketCount: number): Digest {
+  const hashes = new Uint32Array(2 * bucketCount);
+  for (const [client, atLine] of entries) {
+    const { hi, lo } = fnv1a64(atLine);
+    const at = 2 * (clientHash(client) % bucketCount);
+    hashes[at] = hashes[at]! ^ hi;
+    hashes[at + 1] = hashes[at + 1]! ^ lo;
+  }
+  return { bucketCount, hashes };
 }

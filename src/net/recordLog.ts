@@ -60,15 +60,15 @@ export class RecordLog {
     this.fsyncTimer ??= setTimeout(() => this.sync(), this.options.fsyncIntervalMs ?? RECORD_LOG_DEFAULTS.fsyncIntervalMs);
   }
 
-  /** Rewrites the log as the store's current records when it has grown mostly stale. */
-  compactIfNeeded(current: () => Iterable<LocationRecord>, size: number): boolean {
+  /** Rewrites the log as the store's current AT lines when it has grown mostly stale. */
+  compactIfNeeded(current: () => Iterable<string>, size: number): boolean {
     if (this.lines < Math.max(RECORD_LOG_DEFAULTS.compactMinLines, size * RECORD_LOG_DEFAULTS.compactRatio)) return false;
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     let lines = 0;
     let chunk: string[] = [];
-    for (const record of current()) {
-      chunk.push(`${record.atLine}\n`);
+    for (const atLine of current()) {
+      chunk.push(`${atLine}\n`);
       if (chunk.length === 4096) { writeSync(fd, Buffer.from(chunk.join(''), 'latin1')); chunk = []; }
       lines++;
     }

@@ -13,7 +13,7 @@
  *
  * Pure: no node modules, no libp2p; the byte layout alone.
  */
-import { decodeRecords, encodeRecords, encodedSize, type LocationRecord } from './record.js';
+import { decodeRecords, type LocationRecord } from './record.js';
 
 export const FRAME_DIGEST = 0x01;
 export const FRAME_RECORDS = 0x02;
@@ -69,10 +69,10 @@ export function encodeDigestFrame(digest: BucketHashes): Uint8Array {
   return bytes;
 }
 
-/** The records must already fit one frame (see `chunkRecords`). */
-export function encodeRecordsFrame(records: readonly LocationRecord[]): Uint8Array {
-  if (records.length === 0) throw new RangeError('a records frame carries at least one record');
-  const body = encodeRecords(records);
+/** Records as their AT lines, which must already fit one frame (see `chunkRecords`). */
+export function encodeRecordsFrame(atLines: readonly string[]): Uint8Array {
+  if (atLines.length === 0) throw new RangeError('a records frame carries at least one record');
+  const body = Buffer.from(atLines.join('\n'), 'latin1');
   const bytes = new Uint8Array(1 + body.length);
   bytes[0] = FRAME_RECORDS;
   bytes.set(body, 1);
@@ -122,14 +122,14 @@ export function validBucketCount(n: number): boolean {
 }
 
 /**
- * Splits records into batches whose RECORDS frame (type byte + lines + separators) stays
- * within `maxFrameBytes`. Lazy, so a large outgoing set is never encoded all at once.
+ * Splits records (AT lines) into batches whose RECORDS frame (type byte + lines + separators)
+ * stays within `maxFrameBytes`. Lazy, so a large outgoing set is never encoded all at once.
  */
-export function* chunkRecords(records: Iterable<LocationRecord>, maxFrameBytes: number): Generator<LocationRecord[]> {
-  let batch: LocationRecord[] = [];
+export function* chunkRecords(atLines: Iterable<string>, maxFrameBytes: number): Generator<string[]> {
+  let batch: string[] = [];
   let size = 0; // 1 type byte + sum(line) + (n - 1) separators === sum(line + 1)
-  for (const record of records) {
-    const cost = encodedSize(record);
+  for (const atLine of atLines) {
+    const cost = atLine.length + 1;
     if (cost > maxFrameBytes) {
       throw new SyncError('ERR_SYNC_FRAME_TOO_LARGE', `record of ${cost} bytes exceeds the ${maxFrameBytes}-byte frame cap`);
     }
@@ -138,7 +138,7 @@ export function* chunkRecords(records: Iterable<LocationRecord>, maxFrameBytes: 
       batch = [];
       size = 0;
     }
-    batch.push(record);
+    batch.push(atLine);
     size += cost;
   }
   if (batch.length > 0) yield batch;

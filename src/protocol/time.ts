@@ -19,6 +19,42 @@ export function parsePosixTime(text: string): bigint | undefined {
   return seconds * NANOS_PER_SECOND + fraction;
 }
 
+/**
+ * Orders two POSIX time texts (as parsePosixTime accepts) by the instants they name: negative,
+ * zero or positive, exactly as comparing their nanoseconds would, but without building bigints,
+ * so the store can compare against the time text inside a stored AT line on every offer.
+ */
+export function compareTimeTexts(a: string, b: string): number {
+  const aDot = dotOrEnd(a);
+  const bDot = dotOrEnd(b);
+  // Whole seconds: without leading zeros, more digits is larger; equal lengths compare digitwise.
+  let i = leadingZeros(a, aDot);
+  let j = leadingZeros(b, bDot);
+  if (aDot - i !== bDot - j) return aDot - i - (bDot - j);
+  for (; i < aDot; i++, j++) {
+    if (a.charCodeAt(i) !== b.charCodeAt(j)) return a.charCodeAt(i) - b.charCodeAt(j);
+  }
+  // Fractions digit by digit, a missing digit counting as 0.
+  for (i = aDot + 1, j = bDot + 1; i < a.length || j < b.length; i++, j++) {
+    const d = (i < a.length ? a.charCodeAt(i) : ZERO) - (j < b.length ? b.charCodeAt(j) : ZERO);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+const ZERO = 0x30;
+
+function dotOrEnd(text: string): number {
+  const dot = text.indexOf('.');
+  return dot === -1 ? text.length : dot;
+}
+
+function leadingZeros(text: string, end: number): number {
+  let i = 0;
+  while (i < end && text.charCodeAt(i) === ZERO) i++;
+  return i;
+}
+
 /** Formats a nanosecond difference as an explicit sign and exactly 9 decimals: `+0.263873386`. */
 export function formatSignedSeconds(nanos: bigint): string {
   const sign = nanos < 0n ? '-' : '+';

@@ -14,7 +14,7 @@ import { setMaxListeners } from 'node:events';
 import type { IncomingStreamData, Libp2p, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream, type LengthPrefixedStream } from 'it-length-prefixed-stream';
-import { DigestIndex, differingBuckets, type Digest } from '../../core/digest.js';
+import { DIGEST_BUCKETS, StoreDigest, differingBuckets, type Digest } from '../../core/digest.js';
 import type { Logger } from '../../core/ports.js';
 import type { LocationStore } from '../../core/store.js';
 import { MAX_RECORD_LINE_BYTES, type LocationRecord } from '../../protocol/record.js';
@@ -43,7 +43,7 @@ export const SYNC_DEFAULTS = {
   /** Bounds what one read may buffer; far above the largest record line (64 KiB + 256). */
   maxFrameBytes: 1024 * 1024,
   /** 8 KiB digests; at 100k clients ~100 records per bucket, so one stray record costs ~8 KiB. */
-  bucketCount: 1024,
+  bucketCount: DIGEST_BUCKETS,
   /** Coalesces a burst of learning (many frames, several rounds) into one push per neighbour. */
   learnDebounceMs: 100,
   /** A neighbour runs one round with us at a time; 2 lets a new round open while the last one closes. */
@@ -67,8 +67,8 @@ export interface SyncInit {
   bucketCount?: number;
   learnDebounceMs?: number;
   onRecordsLearned?(records: LocationRecord[], fromName: string): void;
-  /** Record hashes shared with the store's own digest, so each record is hashed once. */
-  digestIndex?: DigestIndex;
+  /** The store's digest, kept up to date as records are stored; by default one of our own. */
+  digest?: StoreDigest;
   /** Called with the duration of every completed round, either side (for metrics). */
   onRoundDone?(seconds: number): void;
 }
@@ -129,7 +129,7 @@ export class SyncService {
   private readonly maxFrameBytes: number;
   private readonly bucketCount: number;
   private readonly learnDebounceMs: number;
-  private readonly index: DigestIndex;
+  private readonly digest: StoreDigest;
 
   private stopController?: AbortController;
   private interval?: NodeJS.Timeout;
@@ -146,7 +146,6 @@ export class SyncService {
     this.neighbours = init.neighbours;
     this.onRecordsLearned = init.onRecordsLearned;
     this.onRoundDone = init.onRoundDone;
-    this.index = init.digestIndex ?? new DigestIndex();
     this.intervalMs = positiveInteger('intervalMs', init.intervalMs ?? SYNC_DEFAULTS.intervalMs);
     this.timeoutMs = positiveInteger('timeoutMs', init.timeoutMs ?? SYNC_DEFAULTS.timeoutMs);
     this.maxFrameBytes = positiveInteger('maxFrameBytes', init.maxFrameBytes ?? SYNC_DEFAULTS.maxFrameBytes);
@@ -159,6 +158,7 @@ export class SyncService {
     if (!validBucketCount(this.bucketCount) || 5 + 8 * this.bucketCount > this.maxFrameBytes) {
       throw new RangeError(`bucketCount ${this.bucketCount} does not fit a frame of ${this.maxFrameBytes} bytes`);
     }
+    this.digest = init.digest ?? new StoreDigest(init.store, this.bucketCount);
   }
 
   async start(): Promise<void> {
@@ -272,7 +272,7 @@ export class SyncService {
       });
       const differing = await this.swapDigests(frames, role, round.signal);
       // Snapshot now: records received during the round must not be echoed back.
-      const outgoing = this.index.select(this.store.records(), differing);
+      const outgoing = this.digest.select(differing);
       await this.swapRecords(frames, role, outgoing, round);
       await stream.close({ signal: round.signal });
       this.counters.rounds++;
@@ -289,7 +289,7 @@ export class SyncService {
   /** The opener picks the bucket count; the answerer digests with the same count. */
   private async swapDigests(frames: Frames, role: Role, signal: AbortSignal): Promise<Uint8Array> {
     if (role === 'opener') {
-      const ours = this.index.summarize(this.store.records(), this.bucketCount);
+      const ours = this.digest.summarize(this.bucketCount);
       await frames.write(encodeDigestFrame(ours), { signal });
       const theirs = await this.readDigest(frames, signal);
       if (theirs.bucketCount !== ours.bucketCount) {
@@ -298,7 +298,7 @@ export class SyncService {
       return differingBuckets(ours, theirs);
     }
     const theirs = await this.readDigest(frames, signal);
-    const ours = this.index.summarize(this.store.records(), theirs.bucketCount);
+    const ours = this.digest.summarize(theirs.bucketCount);
     await frames.write(encodeDigestFrame(ours), { signal });
     return differingBuckets(ours, theirs);
   }
@@ -308,7 +308,7 @@ export class SyncService {
    * all before reading could deadlock). The answerer sends END only after storing everything
    * the opener sent, so the opener's round, and `syncWith`, ends when both stores converged.
    */
-  private async swapRecords(frames: Frames, role: Role, outgoing: LocationRecord[], round: RoundContext): Promise<void> {
+  private async swapRecords(frames: Frames, role: Role, outgoing: string[], round: RoundContext): Promise<void> {
     const send = this.sendRecords(frames, outgoing, round);
     const receive = this.receiveRecords(frames, round);
     if (role === 'opener') {
@@ -325,7 +325,7 @@ export class SyncService {
     return frame.digest;
   }
 
-  private async sendRecords(frames: Frames, outgoing: LocationRecord[], round: RoundContext): Promise<void> {
+  private async sendRecords(frames: Frames, outgoing: string[], round: RoundContext): Promise<void> {
     for (const batch of chunkRecords(outgoing, this.maxFrameBytes)) {
       const bytes = encodeRecordsFrame(batch);
       await frames.write(bytes, { signal: round.signal });
