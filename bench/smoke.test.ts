@@ -1,7 +1,9 @@
 /**
  * Smoke test of `npm run bench -- --quick`: every scenario runs end to end against real
  * member processes and the report has every section. Nothing about speed is asserted (the
- * machines are shared); only that each figure was measured.
+ * machines are shared); only that each figure was measured. `npm test` runs it after the
+ * other tests, alone: it keeps both cores busy for most of a minute, which would disturb
+ * tests that time their own load.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import type { BenchResults } from '../bench/lib/report.js';
+import type { BenchResults } from './lib/report.js';
 
-const BENCH = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+const BENCH = fileURLToPath(new URL('./run.js', import.meta.url));
 const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
 
 test('bench --quick measures every scenario and reports them', { timeout: 240_000 }, async () => {
