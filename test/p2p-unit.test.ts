@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { LocationStore } from '../src/core/store.js';
 import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
 import { CongestionGauge } from '../src/net/p2p/backlog.js';
-import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, writeKeyFile } from '../src/net/p2p/keys.js';
+import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, withCachedSigner, writeKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
 import { Outbox } from '../src/net/p2p/outbox.js';
 import { classifyMessage } from '../src/net/p2p/validate.js';
@@ -37,6 +37,17 @@ describe('key files', () => {
     chmodSync(file, 0o644);
     writeKeyFile(file, await generateKey());
     assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  test('the cached signer signs exactly as the key does, and keeps its identity', async () => {
+    const key = await generateKey();
+    const fast = withCachedSigner(key);
+    const message = Buffer.from('a gossip message');
+    assert.deepEqual(Buffer.from(await fast.sign(message)), Buffer.from(await key.sign(message)));
+    assert.ok(await key.publicKey.verify(message, await fast.sign(message)));
+    assert.equal(peerIdOf(fast), peerIdOf(key));
+    assert.ok(fast.equals(key));
+    assert.deepEqual(fast.raw, key.raw);
   });
 
   test('missing and corrupt files fail on one line naming the path', () => {
@@ -143,6 +154,31 @@ describe('Outbox', () => {
     for (let i = 0; i < 1200; i++) box.push(record('A', `c${i}`, 1));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(sent.map((b) => b.length), [500, 500, 200]);
+  });
+
+  test('minIntervalMs: a record soon after a flush waits out the interval, a late one does not', async () => {
+    const turn = manual();
+    const sent: LocationRecord[][] = [];
+    let now = 1_000;
+    const box = new Outbox({ send: (b) => sent.push(b), defer: turn.defer, minIntervalMs: 20, now: () => now });
+    box.push(record('A', 'c1', 1));
+    turn.run(); // first record: flushed at the end of its turn
+    assert.deepEqual(sent.map((b) => b.length), [1]);
+    now += 5;
+    box.push(record('A', 'c2', 1));
+    box.push(record('A', 'c3', 1));
+    assert.equal(turn.queue.length, 0, 'within the interval: a timer, not the end of the turn');
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual(sent.map((b) => b.length), [1, 2]);
+    now += 100;
+    box.push(record('A', 'c4', 1));
+    assert.equal(turn.queue.length, 1, 'after the interval: the end of the turn again');
+    turn.run();
+    assert.deepEqual(sent.map((b) => b.length), [1, 2, 1]);
+    box.push(record('A', 'c5', 1)); // now within the interval again
+    assert.equal(box.stop(), 1);
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(sent.length, 3, 'stop cancels the timer');
   });
 
   test('bad caps are named', () => {

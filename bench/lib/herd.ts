@@ -49,11 +49,14 @@ export interface StartOptions {
   /** The log file level: `warn` to measure the server, `info` to measure it logging every line. */
   readonly logLevel: 'warn' | 'info';
   readonly readyTimeoutMs?: number;
+  /** Extra node flags for every member, before the script (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export class BenchHerd {
   private readonly children = new Map<Name, ChildProcess>();
   private readonly output = new Map<Name, string>();
+  private nodeArgs: readonly string[] = [];
 
   private constructor(readonly dir: string, readonly herd: HerdConfig) {}
 
@@ -70,6 +73,7 @@ export class BenchHerd {
     }
     writeFileSync(file, JSON.stringify(json, null, 2));
     const herd = new BenchHerd(dir, loadHerdFile(file));
+    herd.nodeArgs = options.nodeArgs ?? [];
     try {
       for (const name of NAMES) herd.spawn(name, options.logLevel);
       await herd.waitReady(options.readyTimeoutMs ?? 30_000);
@@ -172,15 +176,19 @@ export class BenchHerd {
     return null;
   }
 
-  /** SIGKILL for every member (nothing to flush that we measure); removes the temp dir. */
-  async stop(keepDir = false): Promise<void> {
+  /**
+   * SIGKILL for every member (nothing to flush that we measure); removes the temp dir. With
+   * `graceful`, SIGTERM and a wait for the exit instead, so `--cpu-prof` profiles get written.
+   */
+  async stop(keepDir = false, graceful = false): Promise<void> {
     await Promise.all([...this.children.values()].map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) {
         live.delete(child);
         return resolve();
       }
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+      const force = graceful ? setTimeout(() => child.kill('SIGKILL'), 15_000) : undefined;
+      child.once('exit', () => { clearTimeout(force); resolve(); });
+      child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
     })));
     this.children.clear();
     liveDirs.delete(this.dir); // removed now, or kept on purpose for a look at the logs
@@ -195,7 +203,7 @@ export class BenchHerd {
     const env = { ...process.env };
     delete env.GOOGLE_PLACES_API_KEY; // offline places: no network, no quota, repeatable
     delete env.HERD_PLACES_URL;
-    const child = spawn(process.execPath, [HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.dir,
+    const child = spawn(process.execPath, [...this.nodeArgs, HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.dir,
       '--log-level', logLevel, '--console-level', 'warn', '--console-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
     live.add(child);
     child.once('exit', () => live.delete(child));

@@ -14,6 +14,14 @@ export interface OutboxInit {
   readonly maxBytes?: number;
   /** Runs `fn` after the current turn; `setImmediate` unless a test says otherwise. */
   readonly defer?: (fn: () => void) => void;
+  /**
+   * Least time between two flushes, ms (0: none). A record arriving sooner after a flush waits
+   * for the rest of that interval, so a steady stream goes out as one message per interval
+   * instead of one per turn; a record arriving later is flushed at the end of its turn.
+   */
+  readonly minIntervalMs?: number;
+  /** Clock for `minIntervalMs`, in ms; performance.now unless a test says otherwise. */
+  readonly now?: () => number;
 }
 
 export class Outbox {
@@ -25,11 +33,17 @@ export class Outbox {
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private readonly defer: (fn: () => void) => void;
+  private readonly minIntervalMs: number;
+  private readonly now: () => number;
+  private lastFlush = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly init: OutboxInit) {
     this.maxRecords = positive('maxRecords', init.maxRecords ?? OUTBOX_MAX_RECORDS);
     this.maxBytes = positive('maxBytes', init.maxBytes ?? OUTBOX_MAX_BYTES);
     this.defer = init.defer ?? ((fn) => setImmediate(fn));
+    this.minIntervalMs = init.minIntervalMs ?? 0;
+    this.now = init.now ?? (() => performance.now());
   }
 
   push(record: LocationRecord): void {
@@ -40,7 +54,9 @@ export class Outbox {
     this.pending.set(record.client, record);
     if (!this.scheduled) {
       this.scheduled = true;
-      this.defer(() => this.flush());
+      const wait = this.lastFlush + this.minIntervalMs - this.now();
+      if (wait > 0) this.timer = setTimeout(() => this.flush(), wait);
+      else this.defer(() => this.flush());
     }
   }
 
@@ -56,6 +72,10 @@ export class Outbox {
 
   flush(): void {
     this.scheduled = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped) return;
+    this.lastFlush = this.now();
     const records = [...this.pending.values()];
     this.pending = new Map();
     this.pendingBytes = 0;
@@ -65,6 +85,7 @@ export class Outbox {
   /** Drops what is pending: the node is going down and the store is in memory anyway. */
   stop(): number {
     this.stopped = true;
+    clearTimeout(this.timer);
     const dropped = this.pending.size;
     this.pending = new Map();
     this.pendingBytes = 0;
