@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       fixedRate: size.fixedRate, fixedSeconds: size.fixedSeconds, rates: size.edgeRates, stepSeconds: size.edgeSeconds,
     }, onStep))),
     sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),
-    profile: await run('profile', () => profile(size.profileRate, size.profileSeconds)),
+    profile: await run('profile', () => profile(size.profileRate, size.profileSeconds, size.warmUpSeconds)),
     whatsat: await run('whatsat', () => whatsat(size.whatsatRequests, (env, body) => withHerd({ env }, body))),
     memory: await run('memory', () => withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false }, (herd) => memoryPerClient(herd, size.memorySizes, onStep))),
     burst: await run('burst', () => withHerd({}, (herd) => burst(herd, size.burst))),

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { LocationStore } from '../src/core/store.js';
 import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
 import { CongestionGauge } from '../src/net/p2p/backlog.js';
-import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, writeKeyFile } from '../src/net/p2p/keys.js';
+import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, withCachedSigner, writeKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
 import { Outbox } from '../src/net/p2p/outbox.js';
 import { classifyMessage } from '../src/net/p2p/validate.js';
@@ -37,6 +37,17 @@ describe('key files', () => {
     chmodSync(file, 0o644);
     writeKeyFile(file, await generateKey());
     assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  test('the cached signer signs exactly as the key does, and keeps its identity', async () => {
+    const key = await generateKey();
+    const fast = withCachedSigner(key);
+    const message = Buffer.from('a gossip message');
+    assert.deepEqual(Buffer.from(await fast.sign(message)), Buffer.from(await key.sign(message)));
+    assert.ok(await key.publicKey.verify(message, await fast.sign(message)));
+    assert.equal(peerIdOf(fast), peerIdOf(key));
+    assert.ok(fast.equals(key));
+    assert.deepEqual(fast.raw, key.raw);
   });
 
   test('missing and corrupt files fail on one line naming the path', () => {

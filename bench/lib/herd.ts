@@ -246,13 +246,18 @@ export class BenchHerd {
   }
 }
 
+/** Sends `signal` and waits for the exit; a SIGTERM not obeyed within 15 s becomes a SIGKILL. */
 function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {
       live.delete(child);
       return resolve();
     }
-    child.once('exit', () => resolve());
+    const force = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
     child.kill(signal);
   });
 }

@@ -79,7 +79,7 @@ export function createMetrics(snapshot: () => CounterSnapshot, labels: { member:
   }
   const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers: [registry] });
   const propagation = histogram('herd_propagation_delay_seconds', 'From the origin member receiving an IAMAT to this member storing it',
-    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    [0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   const whatsat = histogram('herd_whatsat_duration_seconds', 'WHATSAT handling time, places call included',
     [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   const sync = histogram('herd_sync_duration_seconds', 'Anti-entropy round duration', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30]);
