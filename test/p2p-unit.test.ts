@@ -10,6 +10,7 @@ import { CongestionGauge } from '../src/net/p2p/backlog.js';
 import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, withCachedSigner, writeKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
 import { Outbox } from '../src/net/p2p/outbox.js';
+import { PublishPacing } from '../src/net/p2p/pacing.js';
 import { classifyMessage } from '../src/net/p2p/validate.js';
 import { dialAddress, listenAddresses } from '../src/net/p2p/addresses.js';
 
@@ -106,6 +107,26 @@ describe('classifyMessage', () => {
   });
 });
 
+describe('PublishPacing', () => {
+  test('the spacing grows with the members publishing lately, and shrinks when they stop', () => {
+    let now = 0;
+    const pacing = new PublishPacing({ stepMs: 5, activeMs: 1_000, now: () => now });
+    assert.equal(pacing.spacingMs(), 5, 'alone');
+    pacing.heardFrom('Bona');
+    pacing.heardFrom('Jaquez');
+    pacing.heardFrom('Bona');
+    assert.equal(pacing.spacingMs(), 15, 'three publishers, each counted once');
+    now = 900;
+    pacing.heardFrom('Jaquez');
+    now = 1_500;
+    assert.equal(pacing.spacingMs(), 10, 'Bona quiet for over a second');
+    now = 1_900;
+    assert.equal(pacing.spacingMs(), 10, 'Jaquez last heard exactly a second ago');
+    now = 1_901;
+    assert.equal(pacing.spacingMs(), 5);
+  });
+});
+
 describe('Outbox', () => {
   const manual = () => {
     const queue: Array<() => void> = [];
@@ -154,6 +175,31 @@ describe('Outbox', () => {
     for (let i = 0; i < 1200; i++) box.push(record('A', `c${i}`, 1));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(sent.map((b) => b.length), [500, 500, 200]);
+  });
+
+  test('spacing: a record soon after a flush waits out the spacing, a late one leaves at the end of its turn', async () => {
+    const turn = manual();
+    const sent: LocationRecord[][] = [];
+    let now = 1_000;
+    const box = new Outbox({ send: (b) => sent.push(b), defer: turn.defer, spacingMs: () => 20, now: () => now });
+    box.push(record('A', 'c1', 1));
+    turn.run(); // a quiet outbox: flushed at the end of the turn
+    assert.deepEqual(sent.map((b) => b.length), [1]);
+    now += 5;
+    box.push(record('A', 'c2', 1));
+    box.push(record('A', 'c3', 1));
+    assert.equal(turn.queue.length, 0, 'within the spacing: a timer, not the end of the turn');
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual(sent.map((b) => b.length), [1, 2], 'both records in one message');
+    now += 100;
+    box.push(record('A', 'c4', 1));
+    assert.equal(turn.queue.length, 1, 'after the spacing: the end of the turn again');
+    turn.run();
+    assert.deepEqual(sent.map((b) => b.length), [1, 2, 1]);
+    box.push(record('A', 'c5', 1)); // within the spacing again
+    assert.equal(box.stop(), 1);
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(sent.length, 3, 'stop cancels the timer');
   });
 
   test('bad caps are named', () => {

@@ -29,6 +29,7 @@ import { herdGater } from './gater.js';
 import { peerIdOf, withCachedSigner } from './keys.js';
 import { dialsTo, LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './links.js';
 import { Outbox } from './outbox.js';
+import { PublishPacing } from './pacing.js';
 import { classifyMessage, newGossipCounters, type GossipCounters } from './validate.js';
 
 export type { GossipCounters, LinkInfo, LinkTuning };
@@ -147,6 +148,7 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
   private readonly memberByPeerId: ReadonlyMap<string, string>;
   private readonly linkManager: LinkManager;
   private readonly outbox: Outbox;
+  private readonly pacing = new PublishPacing();
   private readonly gauge: CongestionGauge;
   /** Bytes handed to gossipsub's publish whose signing has not finished yet. */
   private signingBytes = 0;
@@ -162,7 +164,7 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
     this.pubsub = libp2p.services.pubsub as unknown as GossipSub;
     this.memberByPeerId = new Map(init.herd.members.map((m) => [m.peerId, m.name]));
     const t = init.tuning ?? {};
-    this.outbox = new Outbox({ send: (batch) => this.send(batch), maxRecords: t.outboxMaxRecords, maxBytes: t.outboxMaxBytes });
+    this.outbox = new Outbox({ send: (batch) => this.send(batch), maxRecords: t.outboxMaxRecords, maxBytes: t.outboxMaxBytes, spacingMs: () => this.pacing.spacingMs() });
     this.gauge = new CongestionGauge({
       measure: () => this.backlogBytes(),
       onChange: (congested, bytes) => this.congestionChanged(congested, bytes),
@@ -284,6 +286,7 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
         c.gossipMessagesAccepted++;
         c.gossipRecordsAccepted += stored.length;
         c.gossipRecordsIgnored += verdict.records.length - stored.length;
+        this.pacing.heardFrom(signer!);
         this.safeEmit('records', stored, signer!);
         return TopicValidatorResult.Accept;
       }

@@ -1,7 +1,8 @@
 /**
- * Coalesces the records of one event-loop turn into as few gossip messages as the size caps
- * allow, flushed at the end of the turn: alone at low rates (no added latency), many records
- * per signature at high rates.
+ * Coalesces records into as few gossip messages as the size caps allow. A record that finds a
+ * quiet outbox leaves at the end of its turn (no added latency); under a steady stream,
+ * flushes are spaced (see `spacingMs`), so many records share one signature and one trip
+ * through every member's gossip stack.
  */
 import { encodedSize, type LocationRecord } from '../../protocol/record.js';
 import { supersedes } from '../../core/store.js';
@@ -14,6 +15,15 @@ export interface OutboxInit {
   readonly maxBytes?: number;
   /** Runs `fn` after the current turn; `setImmediate` unless a test says otherwise. */
   readonly defer?: (fn: () => void) => void;
+  /**
+   * Least time between two flushes, ms, asked when a record finds the outbox empty (default
+   * 0). A record arriving sooner after a flush waits for the rest of that spacing, so a steady
+   * stream goes out as one message per spacing instead of one per turn; a record arriving
+   * later (a quiet member) is flushed at the end of its turn, with no added delay.
+   */
+  readonly spacingMs?: () => number;
+  /** Clock for the spacing, in ms; performance.now unless a test says otherwise. */
+  readonly now?: () => number;
 }
 
 export class Outbox {
@@ -25,11 +35,17 @@ export class Outbox {
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private readonly defer: (fn: () => void) => void;
+  private readonly spacingMs: () => number;
+  private readonly now: () => number;
+  private lastFlush = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly init: OutboxInit) {
     this.maxRecords = positive('maxRecords', init.maxRecords ?? OUTBOX_MAX_RECORDS);
     this.maxBytes = positive('maxBytes', init.maxBytes ?? OUTBOX_MAX_BYTES);
     this.defer = init.defer ?? ((fn) => setImmediate(fn));
+    this.spacingMs = init.spacingMs ?? (() => 0);
+    this.now = init.now ?? (() => performance.now());
   }
 
   push(record: LocationRecord): void {
@@ -40,7 +56,9 @@ export class Outbox {
     this.pending.set(record.client, record);
     if (!this.scheduled) {
       this.scheduled = true;
-      this.defer(() => this.flush());
+      const wait = this.lastFlush + this.spacingMs() - this.now();
+      if (wait > 0) this.timer = setTimeout(() => this.flush(), wait);
+      else this.defer(() => this.flush());
     }
   }
 
@@ -56,6 +74,10 @@ export class Outbox {
 
   flush(): void {
     this.scheduled = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped) return;
+    this.lastFlush = this.now();
     const records = [...this.pending.values()];
     this.pending = new Map();
     this.pendingBytes = 0;
@@ -65,6 +87,7 @@ export class Outbox {
   /** Drops what is pending: the node is going down and the store is in memory anyway. */
   stop(): number {
     this.stopped = true;
+    clearTimeout(this.timer);
     const dropped = this.pending.size;
     this.pending = new Map();
     this.pendingBytes = 0;
