@@ -135,7 +135,8 @@ function memorySection(memory: MemoryAt[] | undefined, burst: BurstResult | unde
 function catchUpSection(c: CatchUpResult): string {
   return ['## 6. Catch-up', '',
     `Bailey restarted with an empty store and received all ${int(c.records)} records from its neighbours: first link up ${f(c.linkUpMs)} ms after its process started; every record held (digest equal) ` +
-    `${f(c.fromLinkUpMs)} ms after that, **${f(c.fromStartMs)} ms** after the start.`].join('\n');
+    `${f(c.fromLinkUpMs)} ms after that, **${f(c.fromStartMs)} ms** after the start. It received ${int(c.syncRecordsReceived)} records by sync ` +
+    `(${f(c.syncRecordsReceived / c.records)} per record: rounds with its neighbours overlap a little).`].join('\n');
 }
 
 export function renderMarkdown(r: BenchResults): string {

@@ -16,6 +16,8 @@ export interface CatchUpResult {
   readonly fromLinkUpMs: number;
   /** From spawning until the first link was up, ms. */
   readonly linkUpMs: number;
+  /** Records the restarted member received by sync: more than `records` when rounds overlapped. */
+  readonly syncRecordsReceived: number;
 }
 
 export async function catchUp(herd: BenchHerd, count: number, timeoutMs = 60_000): Promise<CatchUpResult> {
@@ -42,7 +44,10 @@ export async function catchUp(herd: BenchHerd, count: number, timeoutMs = 60_000
       linkUpAt ??= status.neighbours.some((n) => n.connected) ? performance.now() : undefined;
       if (status.store.clients === target.clients && status.store.digest === target.digest) {
         const done = performance.now();
-        return { records: target.clients, fromStartMs: done - started, fromLinkUpMs: done - (linkUpAt ?? done), linkUpMs: (linkUpAt ?? done) - started };
+        return {
+          records: target.clients, fromStartMs: done - started, fromLinkUpMs: done - (linkUpAt ?? done), linkUpMs: (linkUpAt ?? done) - started,
+          syncRecordsReceived: status.counters.syncRecordsReceived,
+        };
       }
     }
     if (performance.now() - started > timeoutMs) throw new Error(`catch-up: ${restarted} did not catch up within ${timeoutMs} ms`);
