@@ -4,7 +4,6 @@
  * its event loop) to show A's congestion signal bounding the backlog.
  * Run: npx tsc -p . && node dist/bench/p2p-workers.js [--records 20000] [--samples 300]
  */
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { makeHerd } from '../test/helpers/herd.js';

@@ -15,7 +15,7 @@ import { initHerd } from '../../src/cli/init.js';
 import { fetchStatus } from '../../src/cli/mesh.js';
 import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
 import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';
-import { cpuSeconds, memory, resetPeak, type Memory } from './proc.js';
+import { cpuSeconds } from './proc.js';
 
 export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;
 export type Name = (typeof NAMES)[number];
@@ -139,15 +139,6 @@ export class BenchHerd {
     return Object.fromEntries(this.names.map((n) => [n, cpuSeconds(this.pid(n))])) as Record<Name, number>;
   }
 
-  memory(): Record<Name, Memory> {
-    return Object.fromEntries(this.names.map((n) => [n, memory(this.pid(n))])) as Record<Name, Memory>;
-  }
-
-  /** Restarts every member's peak-RSS counter; false if the kernel does not allow it. */
-  resetPeaks(): boolean {
-    return this.names.map((n) => resetPeak(this.pid(n))).every(Boolean);
-  }
-
   /** Bytes in the members' log files (what logging wrote so far, up to its async buffer). */
   logBytes(): number {
     return this.names.reduce((sum, n) => {
@@ -157,26 +148,6 @@ export class BenchHerd {
         return sum;
       }
     }, 0);
-  }
-
-  /**
-   * Waits until the log files stop growing (unchanged over `quietMs`), or `timeoutMs`. pino
-   * writes asynchronously and, when the disk falls behind, buffers in the member's memory:
-   * the cost of logging a phase is only all paid once its lines are on disk. Returns the ms.
-   */
-  async logsSettled(timeoutMs = 30_000, quietMs = 600): Promise<number> {
-    const started = performance.now();
-    let size = this.logBytes();
-    let stableSince = performance.now();
-    while (performance.now() - stableSince < quietMs && performance.now() - started < timeoutMs) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const now = this.logBytes();
-      if (now !== size) {
-        size = now;
-        stableSince = performance.now();
-      }
-    }
-    return performance.now() - started;
   }
 
   /**
