@@ -38,6 +38,7 @@ test('bench --quick measures every scenario and reports them', { timeout: 240_00
     assert.equal(r.quick, true);
     assert.ok(r.throughput!.kept.herd.replies > 0 && r.throughput!.kept.echo.replies > 0);
     assert.equal(r.throughput!.kept.herd.errors + r.throughput!.perConnection.herd.errors, 0);
+    assert.ok(r.propagation!.lone.messages > 0);
     assert.ok(r.propagation!.fixed.converged, 'every member held the propagation phase');
     assert.deepEqual(Object.keys(r.propagation!.fixed.byHops), ['1', '2']);
     assert.ok(r.sustained!.steps.length > 0 && r.sustained!.steps[0]!.load.acked > 0);

@@ -90,6 +90,8 @@ function propagationSection(p: PropagationResult): string {
     return [int(s.rate), int(s.load.acked), s.converged ? 'yes' : 'no', f(far.p50), f(far.p99), f(far.maxAtMost, 1), s.sustained ? 'yes' : 'no'];
   });
   return [`## 2. Propagation from ${p.origin} (an edge member)`, '',
+    `One message at a time (50 updates/s, each alone in its message): ${int(p.lone.herdMicrosPerMessage)} µs of CPU per message over the five members (beyond their idle CPU), ` +
+    `${int(p.lone.relayMicrosPerMessage)} µs of it at Bona, a relay without clients (${int(p.lone.messages)} messages).`, '',
     `At ${int(fixed.rate)} updates/s for ${fixed.seconds} s (${int(fixed.load.acked)} acknowledged, converged: ${fixed.converged ? 'yes' : 'no'}); delays in ms from ${p.origin} receiving the IAMAT to the member storing it:`, '',
     table(['hops', 'members', 'records', 'p50', 'p99', 'max ≤'], hopRows), '',
     `Rising rates, ${p.steps[0]?.seconds ?? '-'} s each, until one is not sustained; delays to the farthest members:`, '',

@@ -11,7 +11,8 @@ import { delaysBetween, hopsFrom, mergeBuckets, scrapeDelays, summarizeDelays, t
 import type { BenchHerd, Name } from '../lib/herd.js';
 import type { Buckets } from '../lib/stats.js';
 import { paced, type LoadResult } from '../lib/load.js';
-import { storeSize, snapshot } from './cost.js';
+import { sleep } from '../lib/util.js';
+import { costBetween, snapshot, storeSize } from './cost.js';
 
 export interface RateResult {
   readonly rate: number;
@@ -26,8 +27,18 @@ export interface RateResult {
   readonly sustained: boolean;
 }
 
+/** What one gossip message costs when messages go out one at a time (50/s from the origin). */
+export interface LoneMessageCost {
+  readonly messages: number;
+  /** The five members' CPU per message, µs, over their CPU when idle just before. */
+  readonly herdMicrosPerMessage: number;
+  /** Bona's alone: a relay with no clients. */
+  readonly relayMicrosPerMessage: number;
+}
+
 export interface PropagationResult {
   readonly origin: Name;
+  readonly lone: LoneMessageCost;
   readonly fixed: RateResult;
   readonly steps: RateResult[];
   /** The highest rate sustained (null: not even the first step). */
@@ -46,6 +57,8 @@ export interface PropagationOptions {
 
 export async function propagation(herd: BenchHerd, options: PropagationOptions, onStep: (text: string) => void): Promise<PropagationResult> {
   const origin: Name = 'Clark';
+  onStep('one message at a time');
+  const lone = await loneMessageCost(herd, origin, options.fixedSeconds);
   onStep(`propagation at ${options.fixedRate}/s`);
   const fixed = await atRate(herd, origin, options.fixedRate, options.fixedSeconds);
   const steps: RateResult[] = [];
@@ -55,7 +68,7 @@ export async function propagation(herd: BenchHerd, options: PropagationOptions, 
     steps.push(step);
     if (!step.sustained) break;
   }
-  return { origin, fixed, steps, highest: steps.filter((s) => s.sustained).at(-1) ?? null };
+  return { origin, lone, fixed, steps, highest: steps.filter((s) => s.sustained).at(-1) ?? null };
 }
 
 /** One step: `rate` IAMATs/s at `origin` for `seconds` (two connections, so no single socket is the limit). */
@@ -77,4 +90,21 @@ export async function atRate(herd: BenchHerd, origin: Name, rate: number, second
   const byHops = Object.fromEntries([...grouped].sort((a, b) => a[0] - b[0]).map(([h, all]) => [String(h), summarizeDelays(mergeBuckets(all))]));
   const farthest = byHops[String(Math.max(...grouped.keys()))]!;
   return { rate, seconds, load, converged, byMember, byHops, sustained: converged && load.bad === 0 && farthest.p99 < P99_LIMIT_MS };
+}
+
+async function loneMessageCost(herd: BenchHerd, origin: Name, seconds: number): Promise<LoneMessageCost> {
+  const idleStart = await snapshot(herd);
+  await sleep(seconds * 1000);
+  const idle = costBetween(idleStart, await snapshot(herd));
+  const start = await snapshot(herd);
+  await paced({ ports: [herd.clientPort(origin)], prefix: 'bench-lone', rate: 50, seconds });
+  await herd.converged({ timeoutMs: CONVERGE_WITHIN_MS });
+  const cost = costBetween(start, await snapshot(herd));
+  const messages = cost.gossipMessagesPublished;
+  const busy = (cores: number, idleCores: number) => ((cores - idleCores) * cost.wallSeconds / messages) * 1e6;
+  return {
+    messages,
+    herdMicrosPerMessage: busy(cost.membersCores, idle.membersCores),
+    relayMicrosPerMessage: busy(cost.coresByMember.Bona, idle.coresByMember.Bona),
+  };
 }
