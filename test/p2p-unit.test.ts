@@ -11,6 +11,8 @@ import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, withCachedSigner,
 import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
 import { Outbox } from '../src/net/p2p/outbox.js';
 import { PublishPacing } from '../src/net/p2p/pacing.js';
+import { updateYamuxWindowAtHalf } from '../src/net/p2p/yamuxWindow.js';
+import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { classifyMessage } from '../src/net/p2p/validate.js';
 import { dialAddress, listenAddresses } from '../src/net/p2p/addresses.js';
 
@@ -104,6 +106,28 @@ describe('classifyMessage', () => {
   test('does not touch the store', () => {
     classifyMessage('Bona', bytes(record('Bona', 'kiwi', 500)), store);
     assert.equal(store.get('kiwi')!.timeText, '100.000000000');
+  });
+});
+
+describe('yamux window updates', () => {
+  test('a stream sends its window update once half the window is consumed, not after every chunk', async () => {
+    updateYamuxWindowAtHalf();
+    const frames: Array<{ type: number; length: number }> = [];
+    const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false });
+    const window = 256 * 1024;
+    const stream = new YamuxStream({
+      id: '1', name: '1', direction: 'inbound', state: StreamState.Established, log,
+      config: { initialStreamWindowSize: window, maxStreamWindowSize: window, maxMessageSize: 64 * 1024 },
+      sendFrame: (frame: { type: number; length: number }) => frames.push(frame), getRTT: () => -1,
+    } as unknown as ConstructorParameters<typeof YamuxStream>[0]);
+    const chunk = 1024;
+    const reader = stream.source[Symbol.asyncIterator]();
+    for (let i = 0; i < 200; i++) {
+      await stream.handleData({ type: 0, flag: 0, streamID: 1, length: chunk }, async () => new Uint8Array(chunk) as never);
+      await reader.next(); // consumed: where yamux decides on a window update
+    }
+    // One update, when chunk 128 makes half the window consumed; none before or since.
+    assert.deepEqual(frames, [{ type: 1, flag: 0, streamID: 1, length: 128 * chunk }]);
   });
 });
 

@@ -30,6 +30,7 @@ import { peerIdOf, withCachedSigner } from './keys.js';
 import { dialsTo, LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './links.js';
 import { Outbox } from './outbox.js';
 import { PublishPacing } from './pacing.js';
+import { updateYamuxWindowAtHalf } from './yamuxWindow.js';
 import { classifyMessage, newGossipCounters, type GossipCounters } from './validate.js';
 
 export type { GossipCounters, LinkInfo, LinkTuning };
@@ -94,6 +95,7 @@ export class HerdNodeError extends Error {
 }
 
 export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
+  updateYamuxWindowAtHalf();
   const { self, herd } = init;
   const actual = peerIdOf(init.privateKey);
   if (actual !== self.peerId) {
