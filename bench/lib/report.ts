@@ -138,7 +138,7 @@ function catchUpSection(c: CatchUpResult): string {
   return ['## 6. Catch-up', '',
     `Bailey restarted with an empty store and received all ${int(c.records)} records from its neighbours: first link up ${f(c.linkUpMs)} ms after its process started; every record held (digest equal) ` +
     `${f(c.fromLinkUpMs)} ms after that, **${f(c.fromStartMs)} ms** after the start. It received ${int(c.syncRecordsReceived)} records by sync ` +
-    `(${f(c.syncRecordsReceived / c.records)} per record: rounds with its two neighbours run at the same time, and each sends what the other differs in).`].join('\n');
+    `(${f(c.syncRecordsReceived / c.records)} per record: its rounds with its two neighbours run at once, and each neighbour sends every record it lacks).`].join('\n');
 }
 
 export function renderMarkdown(r: BenchResults): string {
