@@ -226,6 +226,19 @@ describe('Outbox', () => {
     assert.equal(sent.length, 3, 'stop cancels the timer');
   });
 
+  test('flush sends what waits for its spacing at once (shutdown), and the timer then sends nothing', async () => {
+    const turn = manual();
+    const sent: LocationRecord[][] = [];
+    const box = new Outbox({ send: (b) => sent.push(b), defer: turn.defer, spacingMs: () => 20 });
+    box.push(record('A', 'c1', 1));
+    turn.run();
+    box.push(record('A', 'c2', 1)); // within the spacing: waits for a timer
+    box.flush();
+    assert.deepEqual(sent.map((b) => b.map((r) => r.client)), [['c1'], ['c2']]);
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(sent.length, 2);
+  });
+
   test('bad caps are named', () => {
     assert.throws(() => new Outbox({ send: () => {}, maxRecords: 0 }), /outbox maxRecords: must be a positive integer \(got 0\)/);
   });

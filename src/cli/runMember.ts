@@ -143,7 +143,8 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     async stop() {
       log.info({}, 'member stopping');
       await clients.close(); // answers what clients already sent; their records go out below
-      await new Promise((resolve) => setImmediate(resolve)); // let the outbox flush its last turn
+      node.flushGossip(); // records still waiting for their paced time
+      await new Promise((resolve) => setImmediate(resolve)); // and let the publish go out
       await sync.stop();
       await node.stop();
       await admin.close();

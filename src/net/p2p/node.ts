@@ -256,6 +256,11 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
     return this.libp2p.getMultiaddrs().map(String);
   }
 
+  /** Publishes what the outbox holds now instead of at its paced time (shutdown). */
+  flushGossip(): void {
+    this.outbox.flush();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

@@ -76,7 +76,7 @@ export class Outbox {
     this.scheduled = false;
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.stopped) return;
+    if (this.stopped || this.pending.size === 0) return; // an early flush (shutdown) came first
     this.lastFlush = this.now();
     const records = [...this.pending.values()];
     this.pending = new Map();
