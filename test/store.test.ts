@@ -36,6 +36,17 @@ test('isNewer does not store', () => {
   assert.equal(store.get('kiwi'), undefined);
 });
 
+test('holds: only the exact line stored for its client', () => {
+  const store = new LocationStore();
+  store.offer(older);
+  assert.equal(store.holds(older.atLine), true);
+  assert.equal(store.holds(newer.atLine), false, 'same client, another line');
+  assert.equal(store.holds('AT Clark +0.1 other +34-118 1'), false, 'unknown client');
+  assert.equal(store.holds('AT Clark'), false, 'too few fields');
+  store.offer(newer);
+  assert.equal(store.holds(older.atLine), false, 'replaced');
+});
+
 test('the store digest depends on the records held, not on the order they came in', async () => {
   const { StoreDigest } = await import('../src/core/digest.js');
   const digestOf = (records: LocationRecord[]) => {

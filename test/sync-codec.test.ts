@@ -43,6 +43,18 @@ test('a records frame round-trips with the strict codec', () => {
   assert.deepEqual(frame.type === 'records' && frame.records.map((r) => r.atLine), records.map((r) => r.atLine));
 });
 
+test('records the receiver already holds are counted, not parsed; an unknown bad line still rejects the frame', () => {
+  const held = rec('kiwi');
+  const fresh = rec('apple', '1.5');
+  const isKnown = (line: string) => line === held.atLine;
+  const frame = decodeFrame(encodeRecordsFrame([held.atLine, fresh.atLine]), isKnown);
+  assert.ok(frame.type === 'records');
+  assert.deepEqual(frame.records.map((r) => r.atLine), [fresh.atLine]);
+  assert.equal(frame.known, 1);
+  assert.equal(code(() => decodeFrame(encodeRecordsFrame([held.atLine, 'AT Clark nonsense']), isKnown)), 'ERR_SYNC_BAD_FRAME');
+  assert.equal(code(() => decodeFrame(Uint8Array.of(2))), 'ERR_SYNC_BAD_FRAME', 'a records frame with no line');
+});
+
 test('an end frame round-trips', () => {
   assert.deepEqual(decodeFrame(encodeEndFrame(123_456)), { type: 'end', count: 123_456 });
 });

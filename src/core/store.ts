@@ -39,6 +39,12 @@ export class LocationStore {
     return current === undefined || beats(record, timeTextOf(current), current);
   }
 
+  /** Whether `atLine` is exactly the line stored for its client (no parsing: a cheap check). */
+  holds(atLine: string): boolean {
+    const client = clientField(atLine);
+    return client !== undefined && this.lineOf.get(client) === atLine;
+  }
+
   /** The client's record, rebuilt from its stored AT line. */
   get(client: string): LocationRecord | undefined {
     const line = this.lineOf.get(client);
@@ -68,6 +74,17 @@ export function supersedes(candidate: LocationRecord, current: LocationRecord): 
 function beats(candidate: LocationRecord, currentTimeText: string, currentLine: string): boolean {
   const order = compareTimeTexts(candidate.timeText, currentTimeText);
   return order !== 0 ? order > 0 : candidate.atLine > currentLine;
+}
+
+/** An AT line's fourth field (`AT member difference client ...`), if it has one. */
+function clientField(atLine: string): string | undefined {
+  let space = -1;
+  for (let field = 0; field < 3; field++) {
+    space = atLine.indexOf(' ', space + 1);
+    if (space === -1) return undefined;
+  }
+  const end = atLine.indexOf(' ', space + 1);
+  return end === -1 ? undefined : atLine.slice(space + 1, end);
 }
 
 /** An AT line's last field is the client's time. */

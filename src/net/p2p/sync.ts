@@ -343,7 +343,7 @@ export class SyncService {
   /** Stores each valid frame as it arrives, so a later bad frame loses only itself. */
   private async receiveRecords(frames: Frames, round: RoundContext): Promise<void> {
     for (;;) {
-      const frame = await readFrame(frames, round.signal);
+      const frame = await readFrame(frames, round.signal, (line) => this.store.holds(line));
       if (frame.type === 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', 'a second digest');
       if (frame.type === 'end') {
         if (frame.count !== round.received) {
@@ -351,8 +351,8 @@ export class SyncService {
         }
         return;
       }
-      round.received += frame.records.length;
-      this.counters.recordsReceived += frame.records.length;
+      round.received += frame.records.length + frame.known;
+      this.counters.recordsReceived += frame.records.length + frame.known;
       this.accept(frame.records, round);
     }
   }
@@ -415,9 +415,9 @@ export class SyncService {
   }
 }
 
-async function readFrame(frames: Frames, signal: AbortSignal): Promise<SyncFrame> {
+async function readFrame(frames: Frames, signal: AbortSignal, isKnown?: (atLine: string) => boolean): Promise<SyncFrame> {
   const bytes = await frames.read({ signal });
-  return decodeFrame(bytes.subarray());
+  return decodeFrame(bytes.subarray(), isKnown);
 }
 
 /** The reason a round ended, as a SyncError: the deadline or stop wins over what it caused. */
