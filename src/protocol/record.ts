@@ -69,12 +69,16 @@ export function encodeRecords(records: readonly LocationRecord[]): Uint8Array {
   return Buffer.from(records.map((r) => r.atLine).join('\n'), 'latin1');
 }
 
+/** The AT lines of a batch, unparsed. */
+export function batchLines(bytes: Uint8Array): string[] {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split('\n');
+}
+
 /** Decodes a batch; a single malformed record makes the whole batch invalid. */
 export function decodeRecords(bytes: Uint8Array): LocationRecord[] | undefined {
   if (bytes.length === 0) return undefined;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const records: LocationRecord[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of batchLines(bytes)) {
     const record = parseAtLine(line);
     if (!record) return undefined;
     records.push(record);

@@ -13,7 +13,7 @@
  *
  * Pure: no node modules, no libp2p; the byte layout alone.
  */
-import { parseAtLine, type LocationRecord } from './record.js';
+import { batchLines, parseAtLine, type LocationRecord } from './record.js';
 
 export const FRAME_DIGEST = 0x01;
 export const FRAME_RECORDS = 0x02;
@@ -104,7 +104,7 @@ export function decodeFrame(bytes: Uint8Array, isKnown: (atLine: string) => bool
       if (bytes.length === 1) throw badFrame('a record does not parse');
       const records: LocationRecord[] = [];
       let known = 0;
-      for (const line of Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1).toString('latin1').split('\n')) {
+      for (const line of batchLines(bytes.subarray(1))) {
         if (isKnown(line)) {
           known++;
           continue;
