@@ -66,10 +66,15 @@ export function detached(text: string): string {
 const scratch = Buffer.allocUnsafe(MAX_RECORD_LINE_BYTES);
 
 export function encodeRecords(records: readonly LocationRecord[]): Uint8Array {
-  return Buffer.from(records.map((r) => r.atLine).join('\n'), 'latin1');
+  return encodeLines(records.map((r) => r.atLine));
 }
 
-/** The AT lines of a batch, unparsed. */
+/** A batch of AT lines as bytes: the lines joined by newlines, in latin1. */
+export function encodeLines(atLines: readonly string[]): Uint8Array {
+  return Buffer.from(atLines.join('\n'), 'latin1');
+}
+
+/** The AT lines of a batch, unparsed (the inverse of `encodeLines`). */
 export function batchLines(bytes: Uint8Array): string[] {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split('\n');
 }

@@ -13,7 +13,7 @@
  *
  * Pure: no node modules, no libp2p; the byte layout alone.
  */
-import { batchLines, parseAtLine, type LocationRecord } from './record.js';
+import { batchLines, encodeLines, parseAtLine, type LocationRecord } from './record.js';
 
 export const FRAME_DIGEST = 0x01;
 export const FRAME_RECORDS = 0x02;
@@ -73,7 +73,7 @@ export function encodeDigestFrame(digest: BucketHashes): Uint8Array {
 /** Records as their AT lines, which must already fit one frame (see `chunkRecords`). */
 export function encodeRecordsFrame(atLines: readonly string[]): Uint8Array {
   if (atLines.length === 0) throw new RangeError('a records frame carries at least one record');
-  const body = Buffer.from(atLines.join('\n'), 'latin1');
+  const body = encodeLines(atLines);
   const bytes = new Uint8Array(1 + body.length);
   bytes[0] = FRAME_RECORDS;
   bytes.set(body, 1);
@@ -101,7 +101,7 @@ export function decodeFrame(bytes: Uint8Array, isKnown: (atLine: string) => bool
       return { type: 'digest', digest: decodeDigest(bytes, view) };
     case FRAME_RECORDS: {
       // As strict as the gossip codec: one malformed line rejects the whole frame.
-      if (bytes.length === 1) throw badFrame('a record does not parse');
+      if (bytes.length === 1) throw badFrame('a records frame without records');
       const records: LocationRecord[] = [];
       let known = 0;
       for (const line of batchLines(bytes.subarray(1))) {
