@@ -194,6 +194,17 @@ export async function blast(options: BlastOptions): Promise<LoadResult> {
   return conn.result;
 }
 
+/**
+ * Exactly `count` fresh IAMATs at one member as fast as it answers: `connections` windowed
+ * connections (500 outstanding each) sharing the count. For filling a store or a burst.
+ */
+export async function sendCount(port: number, prefix: string, count: number, connections = 4): Promise<LoadResult> {
+  const per = Math.ceil(count / connections);
+  const shares = Array.from({ length: connections }, (_, c) => Math.max(0, Math.min(per, count - c * per))).filter((n) => n > 0);
+  return addResults(await Promise.all(shares.map((share, c) =>
+    windowed({ port, prefix: `${prefix}-${c}`, window: 500, count: share, until: Number.POSITIVE_INFINITY }))));
+}
+
 export interface PacedOptions {
   /** Members' client ports; a connection each (or `connectionsPerPort`), load spread evenly. */
   readonly ports: readonly number[];

@@ -6,7 +6,7 @@
  */
 import type { Backlog } from '../../src/net/p2p/node.js';
 import type { BenchHerd, Name } from '../lib/herd.js';
-import { addResults, windowed } from '../lib/load.js';
+import { sendCount } from '../lib/load.js';
 import { sleep } from '../lib/util.js';
 import { snapshot, storeSize } from './cost.js';
 
@@ -44,9 +44,7 @@ export async function burst(herd: BenchHerd, count: number): Promise<BurstResult
     }
   })();
   const started = performance.now();
-  const per = Math.ceil(count / 4);
-  const load = addResults(await Promise.all(Array.from({ length: 4 }, (_, c) =>
-    windowed({ port: herd.clientPort(origin), prefix: `bench-burst-${c}`, window: 500, count: Math.min(per, count - c * per), until: Number.POSITIVE_INFINITY }))));
+  const load = await sendCount(herd.clientPort(origin), 'bench-burst', count);
   const acceptSeconds = (performance.now() - started) / 1000;
   const convergedAfterMs = await herd.converged({ clients: baseline + load.acked, timeoutMs: 30_000 });
   sampling = false;

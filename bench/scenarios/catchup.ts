@@ -5,7 +5,7 @@
  * that is the sync protocol's, not node's start-up).
  */
 import type { BenchHerd, Name } from '../lib/herd.js';
-import { addResults, windowed } from '../lib/load.js';
+import { sendCount } from '../lib/load.js';
 import { sleep } from '../lib/util.js';
 
 export interface CatchUpResult {
@@ -24,9 +24,7 @@ export async function catchUp(herd: BenchHerd, count: number, timeoutMs = 60_000
   const restarted: Name = 'Bailey';
   const others = herd.names.filter((n) => n !== restarted);
   await herd.kill(restarted);
-  const per = Math.ceil(count / 4);
-  const load = addResults(await Promise.all(Array.from({ length: 4 }, (_, c) =>
-    windowed({ port: herd.clientPort('Clark'), prefix: `bench-catchup-${c}`, window: 500, count: Math.min(per, count - c * per), until: Number.POSITIVE_INFINITY }))));
+  const load = await sendCount(herd.clientPort('Clark'), 'bench-catchup', count);
   let target: { clients: number; digest: string } | undefined;
   for (const deadline = performance.now() + timeoutMs; !target;) {
     const all = await Promise.all(others.map((n) => herd.status(n)));

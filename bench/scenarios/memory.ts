@@ -4,7 +4,7 @@
  * the heap and RSS growth since the empty member, per client.
  */
 import type { BenchHerd } from '../lib/herd.js';
-import { addResults, windowed } from '../lib/load.js';
+import { sendCount } from '../lib/load.js';
 
 export interface MemoryAt {
   readonly clients: number;
@@ -14,8 +14,6 @@ export interface MemoryAt {
   readonly rssMiB: number;
 }
 
-const CONNECTIONS = 4;
-const WINDOW = 500;
 const MiB = 1024 * 1024;
 
 export async function memoryPerClient(herd: BenchHerd, sizes: readonly number[], onStep: (text: string) => void): Promise<MemoryAt[]> {
@@ -25,10 +23,7 @@ export async function memoryPerClient(herd: BenchHerd, sizes: readonly number[],
   let stored = 0;
   for (const size of sizes) {
     onStep(`memory: filling to ${size} clients`);
-    const each = Math.ceil((size - stored) / CONNECTIONS);
-    const loads = await Promise.all(Array.from({ length: CONNECTIONS }, (_, c) =>
-      windowed({ port: herd.clientPort(member), prefix: `bench-mem-${size}-${c}`, window: WINDOW, count: Math.min(each, size - stored - c * each), until: Number.POSITIVE_INFINITY })));
-    const load = addResults(loads);
+    const load = await sendCount(herd.clientPort(member), `bench-mem-${size}`, size - stored);
     if (load.acked !== load.sent || load.bad > 0) throw new Error(`memory: ${load.sent} sent, ${load.acked} acknowledged, ${load.bad} refused`);
     stored += load.acked;
     const status = await herd.status(member);
