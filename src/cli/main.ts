@@ -79,13 +79,14 @@ export async function main(args: readonly string[]): Promise<number> {
   program
     .command('mesh')
     .description('what each member sees of the mesh, from their admin endpoints')
-    .requiredOption('-c, --config <file>', 'the herd file')
+    .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .option('--json', 'one stable JSON document', false)
     .option('--dot', 'the topology with link states as Graphviz DOT', false)
     .option('--watch', 'redraw every second until interrupted', false)
     .option('--check', 'exit 1 when a member is down, a link is down or digests differ', false)
-    .option('--timeout-ms <n>', 'how long to wait for each member', positiveInteger, 1000)
-    .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; timeoutMs: number }) => {
+    .option('--wait', 'wait until the herd is healthy (--check\'s rule): exit 0, or 1 naming what is not', false)
+    .option('--timeout-ms <n>', 'how long to wait for each member (default 1000); with --wait, for the herd (default 60000)', positiveInteger)
+    .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; wait: boolean; timeoutMs?: number }) => {
       result = mesh(loadHerdFile(opts.config), opts, process.stdout);
     });
 
