@@ -63,7 +63,7 @@ export const DIAL_TIMEOUT_MS = 5_000;
  * How long after a link connects `onLinkUp` waits for gossip to flow to the neighbour
  * (subscription known, stream open; tens of ms on a LAN) before reporting the link anyway.
  */
-export const GOSSIP_READY_TIMEOUT_MS = 2_000;
+export const GOSSIP_READY_TIMEOUT_MS = 10_000;
 
 /** How often that readiness is re-checked: gossipsub has no event for its outbound stream. */
 export const GOSSIP_READY_POLL_MS = 5;
