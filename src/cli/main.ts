@@ -9,14 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Level } from 'pino';
 import { ConfigError, loadHerdFile } from '../config/herdFile.js';
-import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logger.js';
-import { initHerd, parseLinks } from './init.js';
-import { mesh } from './mesh.js';
+import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logLevels.js';
 import { lineCap, oneOf, portNumber, positiveInteger } from './options.js';
-import { interactive, resolveTarget, send } from './talk.js';
-import { runMember } from './runMember.js';
-import { superviseHerd } from './supervisor.js';
 import { VERSION } from './version.js';
+
+// Each command loads what it needs when it runs: `herd send` has no use for libp2p, and a
+// member starts sooner without loading the HTTP client it never uses.
 
 const ENTRY = fileURLToPath(import.meta.url);
 
@@ -71,6 +69,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--base-port <port>', 'client ports from here, p2p +100, admin +200', portNumber, 12000)
     .option('--force', 'replace existing key files', false)
     .action(async (dir: string, opts: { names: string; links: string; host: string; basePort: number; force: boolean }) => {
+      const { initHerd, parseLinks } = await import('./init.js');
       const names = opts.names.split(',').map((n) => n.trim()).filter(Boolean);
       const file = await initHerd({ dir, names, links: parseLinks(opts.links), host: opts.host, basePort: opts.basePort, force: opts.force });
       process.stdout.write(`wrote ${file} and ${names.length} key files (mode 0600)\n`);
@@ -87,7 +86,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--wait', 'wait until the herd is healthy (--check\'s rule): exit 0, or 1 naming what is not', false)
     .option('--timeout-ms <n>', 'how long to wait for each member (default 1000); with --wait, for the herd (default 60000)', positiveInteger)
     .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; wait: boolean; timeoutMs?: number }) => {
-      result = mesh(loadHerdFile(opts.config), opts, process.stdout);
+      result = import('./mesh.js').then(({ mesh }) => mesh(loadHerdFile(opts.config), opts, process.stdout));
     });
 
   program
@@ -98,7 +97,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .option('--timeout-ms <n>', 'give up after this long', positiveInteger, 30_000)
     .action((target: string, line: string, opts: { config: string; timeoutMs: number }) => {
-      result = send(resolveTarget(target, opts.config), line, process.stdout, opts.timeoutMs);
+      result = import('./talk.js').then(({ resolveTarget, send }) => send(resolveTarget(target, opts.config), line, process.stdout, opts.timeoutMs));
     });
 
   program
@@ -107,7 +106,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .argument('<target>', 'member name (with --config) or HOST:PORT')
     .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .action((target: string, opts: { config: string }) => {
-      result = interactive(resolveTarget(target, opts.config), process.stdin, process.stdout);
+      result = import('./talk.js').then(({ interactive, resolveTarget }) => interactive(resolveTarget(target, opts.config), process.stdin, process.stdout));
     });
 
   try {
@@ -121,6 +120,7 @@ export async function main(args: readonly string[]): Promise<number> {
 async function startOne(name: string, opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
   const dataDir = opts.dataDir === undefined ? undefined : join(opts.dataDir, name);
+  const { runMember } = await import('./runMember.js');
   const running = await runMember({ herd, name, ...opts, dataDir });
   await nextSignal();
   // A terminal's Ctrl-C reaches the members both directly and through `herd start` without a
@@ -132,8 +132,9 @@ async function startOne(name: string, opts: StartOptions): Promise<number> {
   return 0;
 }
 
-function startAll(opts: StartOptions): Promise<number> {
+async function startAll(opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
+  const { superviseHerd } = await import('./supervisor.js');
   // Members write to a pipe; they print pretty lines when the supervisor's terminal is a TTY.
   const consoleFormat = opts.consoleFormat === 'auto' && process.stdout.isTTY ? 'pretty' : opts.consoleFormat;
   const memberArgs = ['--log-dir', opts.logDir, '--log-level', opts.logLevel, '--console-level', opts.consoleLevel, '--console-format', consoleFormat];
