@@ -143,9 +143,9 @@ describe('operating a five-member herd', () => {
     assert.equal(table.status, 0, 'without --check a down member is shown, not an error');
     assert.match(table.stdout, /^Clark +\S+ +DOWN /m);
     assert.match(table.stdout, /Clark - Jaquez: down/);
-    const wait = await herdCli(['mesh', '--config', herd.file, '--wait', '--timeout-ms', '300']);
+    const wait = await herdCli(['mesh', '--config', herd.file, '--wait', '--timeout-ms', '5000']);
     assert.equal(wait.code, 1);
-    assert.equal(wait.stdout, 'herd not healthy after 300 ms: Clark down; link Clark - Jaquez down; link Clark - Bona down\n');
+    assert.equal(wait.stdout, 'herd not healthy after 5000 ms: Clark down; link Clark - Jaquez down; link Clark - Bona down\n');
   });
 
   test('SIGTERM: the member answers what it received, then exits 0', async () => {
