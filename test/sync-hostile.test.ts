@@ -31,8 +31,9 @@ interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
 /**
  * The victim's round timeout. Long enough that a busy machine never reaches it by accident: a
  * fault that must be refused at once shows as its own error code, not as ERR_SYNC_TIMEOUT.
+ * (With both cores loaded, the endless-varint round took 4 s to fail; idle, a few ms.)
  */
-const TIMEOUT_MS = 5_000;
+const TIMEOUT_MS = 15_000;
 const rec = (client: string, time = '1621464827.5'): LocationRecord =>
   parseAtLine(`AT Clark +0.100000000 ${client} +34.068930-118.445127 ${time}`)!;
 const lines = (store: LocationStore): string[] => [...store.lines()].sort();
