@@ -20,6 +20,13 @@ const floodLine = (i: number) => `IAMAT ${String(i).padStart(6, '0')}${'x'.repea
 const PROBE = 'IAMAT probe.example.org +34.068930-118.445127 1621464827.5';
 const CANARY = 'IAMAT canary.example.org +34.068930-118.445127 1621464827.5';
 
+/** Fails the test instead of hanging it when `promise` never settles. */
+function hangGuard<T>(promise: Promise<T>, what: string, ms = 120_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms); });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
 describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB', () => {
   let t: TestHerd;
   let members: MemberProcesses;
@@ -54,8 +61,9 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
     assert.ok(await eventually(() => members.outputOf('A').includes('"msg":"outbound backlog high: congested"'), 60_000, 250), 'A congested');
     // Congestion began at 8 MiB or more (checked in the log below); it lasts, and reading
     // stays stopped, while the backlog stays above 2 MiB, as it must while B is stopped.
-    const { backlog } = await members.status('A');
-    assert.ok(backlog.total > 2 * MiB, `/status backlog ${JSON.stringify(backlog)}`);
+    let backlog = {};
+    assert.ok(await eventually(async () => ((backlog = (await members.status('A')).backlog).total > 2 * MiB), 30_000),
+      `/status backlog ${JSON.stringify(backlog)}`);
 
     const probe: Socket = await open(portOf(t.herd, 'A'));
     const probeReply = readLines(probe, 1);
@@ -64,10 +72,10 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
     process.kill(members.pid('B'), 'SIGCONT');
     bStopped = false;
 
-    const [reply] = await probeReply;
+    const [reply] = await hangGuard(probeReply, 'the probe reply');
     assert.match(reply!, /^AT A [+-]\d+\.\d{9} probe\.example\.org \+34\.068930-118\.445127 1621464827\.5$/);
     probe.end();
-    const floodLines = (await floodReplies).toString('latin1').split('\n').slice(0, -1);
+    const floodLines = (await hangGuard(floodReplies, 'the flood replies')).toString('latin1').split('\n').slice(0, -1);
     assert.equal(floodLines.length, FLOOD, 'every flood line answered once reading resumed');
 
     const log = aLog();
