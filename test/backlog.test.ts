@@ -23,7 +23,7 @@ const CANARY = 'IAMAT canary.example.org +34.068930-118.445127 1621464827.5';
 /** Fails the test instead of hanging it when `promise` never settles. */
 function hangGuard<T>(promise: Promise<T>, what: string, ms = 120_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms); });
+  const guard = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms); });
   return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
 }
 
