@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Logger, NearbyQuery } from '../src/core/ports.js';
 import { GooglePlaces, plainNumber, searchPath } from '../src/places/google.js';
 import { whatsatReply } from '../src/protocol/reply.js';
-import { json, startFakeGoogle, type FakeGoogle, type Responder } from './helpers/fakeGoogle.js';
+import { fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle, type Responder } from './helpers/fakeGoogle.js';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8'));
@@ -143,8 +143,7 @@ describe('GooglePlaces', () => {
   test('the WHATSAT reply for the OK answer with bound 5: exact bytes', async () => {
     respond = json(ok);
     const reply = whatsatReply(AT_LINE, await places.nearby(WESTWOOD), 5).toString('utf8');
-    const body = JSON.stringify({ ...ok, results: (ok.results as unknown[]).slice(0, 5) }, null, 3);
-    assert.equal(reply, `${AT_LINE}\n${body}\n\n`);
+    assert.equal(reply, `${AT_LINE}\n${fixtureText(OK_BOUND_5)}\n\n`);
     const jsonPart = reply.slice(AT_LINE.length + 1, -2);
     assert.equal(JSON.parse(jsonPart).results.length, 5);
     assert.ok(!jsonPart.includes('\n\n') && !jsonPart.endsWith('\n'));

@@ -106,7 +106,7 @@ test('(a) disjoint stores converge to the union', async () => {
   assert.ok(b.learned.every((l) => l.from === 'Alpha'));
 });
 
-test('(b) conflicting records converge on the newer one, ties on the store\'s winner', async () => {
+test('(b) conflicting records converge on the newer one, ties on the larger AT line', async () => {
   const a = await member('Alpha');
   const b = await member('Bravo');
   a.store.offer(rec('kiwi', '100.5'));
@@ -122,11 +122,9 @@ test('(b) conflicting records converge on the newer one, ties on the store\'s wi
   assert.deepEqual(lines(a.store), lines(b.store));
   assert.equal(a.store.get('kiwi')!.timeText, '100.500000001');
   assert.equal(b.store.get('apple')!.timeText, '200');
-  const reference = new LocationStore();
-  reference.offer(tieA);
-  reference.offer(tieZ);
-  assert.equal(a.store.get('pear')!.atLine, reference.get('pear')!.atLine);
-  assert.equal(b.store.get('pear')!.atLine, reference.get('pear')!.atLine);
+  // Equal client times: the larger AT line wins ("AT Zulu" > "AT Alpha"), whichever each end held.
+  assert.equal(a.store.get('pear')!.atLine, 'AT Zulu +0.100000000 pear +34.068930-118.445127 300');
+  assert.equal(b.store.get('pear')!.atLine, 'AT Zulu +0.100000000 pear +34.068930-118.445127 300');
 });
 
 test('(c) equal stores exchange digests only', async () => {

@@ -37,8 +37,8 @@ export async function main(args: readonly string[]): Promise<number> {
   const program = new Command('herd')
     .description('An application server herd: members share client locations over libp2p')
     .version(VERSION)
-    .exitOverride()
-    .showHelpAfterError();
+    // No help after an error: a bad value gets one line naming it (`--help` shows usage).
+    .exitOverride();
 
   program
     .command('start')

@@ -49,6 +49,11 @@ export class MemberProcesses {
     return exited;
   }
 
+  /** The member's process ID, for signals that do not end it (SIGSTOP, SIGCONT). */
+  pid(name: string): number {
+    return this.running.get(name)!.pid!;
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all([...this.running.keys()].map((name) => this.signal(name, 'SIGKILL')));
   }
