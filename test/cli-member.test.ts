@@ -28,12 +28,10 @@ async function startMember(args: string[], member: MemberConfig, cwd: string): P
   const running: Running = { child, member, output: '' };
   child.stdout!.on('data', (c: Buffer) => (running.output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (running.output += c.toString()));
-  const ready = await eventually(async () => {
-    if (child.exitCode !== null) throw new Error('exited');
-    await fetchStatus(member, 2_000);
-    return true;
-  }, 120_000);
-  assert.ok(ready && child.exitCode === null, `${member.name} did not start:\n${running.output}`);
+  // Stops waiting as soon as the member answers or exits.
+  assert.ok(await eventually(async () => child.exitCode !== null || Boolean(await fetchStatus(member, 2_000)), 120_000),
+    `${member.name} not ready:\n${running.output}`);
+  assert.equal(child.exitCode, null, `${member.name} exited during start:\n${running.output}`);
   return running;
 }
 
