@@ -76,7 +76,7 @@ describe('outbound dial filtering', () => {
   });
 
   test('the neighbour A is meant to dial, at its herd-file address, is dialled', async () => {
-    assert.ok(await eventually(() => b.getConnections().some((conn) => conn.remotePeer.toString() === a.peerId), 30_000), 'A connected to B');
+    assert.ok(await eventually(() => b.getConnections().some((conn) => conn.remotePeer.toString() === a.peerId), 120_000), 'A connected to B');
     assert.ok(a.links().find((l) => l.name === 'B')?.dials);
   });
 

@@ -90,6 +90,7 @@ describe('OfflinePlaces with the package data', () => {
     const queries: NearbyQuery[] = [
       WESTWOOD,
       { lat: 34.06893, lng: -118.445127, radiusMetres: 50_000, limit: 60 },
+      { lat: 34.06893, lng: -118.445127, radiusMetres: 20_000, limit: 60 }, // 35 places: the radius decides
       { lat: 35.6812, lng: 139.7671, radiusMetres: 20_000, limit: 20 }, // Tokyo
       { lat: 21.0285, lng: 105.8542, radiusMetres: 30_000, limit: 30 }, // Hanoi: names beyond Latin-1
       { lat: 47.3769, lng: 8.5417, radiusMetres: 10_000, limit: 30 }, // Zürich

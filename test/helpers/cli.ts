@@ -22,7 +22,7 @@ export function herd(args: readonly string[], options: CliOptions = {}): Promise
   const stderr: Buffer[] = [];
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   child.stderr!.on('data', (c: Buffer) => stderr.push(c));
-  const guardMs = options.hangGuardMs ?? 60_000;
+  const guardMs = options.hangGuardMs ?? 180_000;
   return new Promise((resolve, reject) => {
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
