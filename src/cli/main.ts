@@ -32,6 +32,7 @@ interface StartOptions {
   dataDir?: string;
   syncIntervalMs?: number;
   p2pListenPort?: number;
+  pingIntervalMs?: number;
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -57,6 +58,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')
     .option('--p2p-listen-port <port>', 'listen for peers here instead of the herd file\'s p2pPort (port forwarding)', portNumber)
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
+    .option('--ping-interval-ms <n>', 'ping each neighbour this often; 3 pings unanswered within 2 intervals close the link (default 5000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
       result = name === undefined ? startAll(opts) : startOne(name, opts);
     });
@@ -141,6 +143,7 @@ function startAll(opts: StartOptions): Promise<number> {
   if (opts.maxConnections) memberArgs.push('--max-connections', String(opts.maxConnections));
   if (opts.dataDir) memberArgs.push('--data-dir', opts.dataDir);
   if (opts.syncIntervalMs) memberArgs.push('--sync-interval-ms', String(opts.syncIntervalMs));
+  if (opts.pingIntervalMs) memberArgs.push('--ping-interval-ms', String(opts.pingIntervalMs));
   return superviseHerd({ herd, entry: ENTRY, memberArgs });
 }
 

@@ -1,0 +1,154 @@
+/**
+ * Herds of 5, 10 and 20 members as real processes, each in its own network namespace (the
+ * network lab; root only), on a ring with chords. For each size: start-to-ready, propagation
+ * p50/p99 to the farthest members at 1,000 updates/s from m1, CPU per member per update, and
+ * memory per member. Writes its section of BENCHMARKS.md (between the `lab-scale` markers).
+ *
+ *   npm run build && node dist/bench/lab-scale.js [--sizes 5,10,20] [--seconds 10] [--rate 1000] [--no-write]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Lab, sleep } from '../lab/lab.js';
+import { labUnavailable, sh } from '../lab/network.js';
+import { diameter, hopsFrom } from '../lab/plan.js';
+import { Reporters } from '../test/helpers/labClients.js';
+import { mergeBuckets, parseBuckets, summarizeDelays, type DelaySummary } from './lib/delays.js';
+import { bucketDelta, type Buckets } from './lib/stats.js';
+
+export const BEGIN = '<!-- lab-scale:begin -->';
+export const END = '<!-- lab-scale:end -->';
+
+interface SizeResult {
+  readonly size: number;
+  readonly links: number;
+  readonly diameter: number;
+  readonly readyMs: number;
+  readonly farthest: DelaySummary & { readonly hops: number };
+  readonly acked: number;
+  readonly cpuMicrosPerMemberPerUpdate: number;
+  readonly cpuMicrosMaxMember: number;
+  readonly idleCoresPerMember: number;
+  readonly rssMiB: { readonly idle: number; readonly loaded: number };
+  readonly converged: boolean;
+}
+
+const TICKS = 100; // USER_HZ on Linux
+
+async function cpuSeconds(lab: Lab): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of lab.plan.members) {
+    const pids = (await sh('ip', 'netns', 'pids', m.ns)).split('\n').filter(Boolean);
+    let ticks = 0;
+    for (const pid of pids) {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    }
+    out.set(m.name, ticks / TICKS);
+  }
+  return out;
+}
+
+async function delays(lab: Lab): Promise<Map<string, Buckets>> {
+  return new Map(await Promise.all(lab.names.map(async (n) => [n, parseBuckets(await lab.metrics(n))] as const)));
+}
+
+async function converged(lab: Lab, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const s = await Promise.all(lab.names.map((n) => lab.status(n))).catch(() => null);
+    if (s && s.every((x) => x.neighbours.every((n) => n.connected)) && new Set(s.map((x) => x.store.digest)).size === 1) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+async function measure(size: number, rate: number, seconds: number): Promise<SizeResult> {
+  const started = performance.now();
+  const lab = await Lab.up({ size, readyTimeoutMs: 300_000 });
+  try {
+    const readyMs = performance.now() - started;
+    await sleep(3_000);
+    const idleCpu0 = await cpuSeconds(lab);
+    await sleep(5_000);
+    const idleCpu1 = await cpuSeconds(lab);
+    const idleCores = lab.names.map((n) => (idleCpu1.get(n)! - idleCpu0.get(n)!) / 5);
+    const rssIdle = await Promise.all(lab.names.map(async (n) => (await lab.status(n)).memory.rssBytes));
+    const before = await delays(lab);
+    const cpu0 = await cpuSeconds(lab);
+    const t0 = performance.now();
+    const reporters = new Reporters();
+    await reporters.start(lab, 'm1', { rate, clients: rate * seconds, prefix: `scale${size}-` });
+    await sleep(seconds * 1000);
+    await reporters.stop();
+    const ok = await converged(lab, 30_000);
+    const wall = (performance.now() - t0) / 1000;
+    const cpu1 = await cpuSeconds(lab);
+    const rssLoaded = await Promise.all(lab.names.map(async (n) => (await lab.status(n)).memory.rssBytes));
+    const after = await delays(lab);
+    const hops = hopsFrom('m1', lab.names, lab.plan.links);
+    const far = Math.max(...hops.values());
+    const farNames = lab.names.filter((n) => hops.get(n) === far);
+    const farthest = { hops: far, ...summarizeDelays(mergeBuckets(farNames.map((n) => bucketDelta(after.get(n)!, before.get(n)!)))) };
+    const busy = lab.names.map((n, i) => Math.max(0, cpu1.get(n)! - cpu0.get(n)! - idleCores[i]! * wall));
+    const perMember = busy.map((s) => (s / reporters.acked) * 1e6);
+    const mib = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length / 2 ** 20;
+    return {
+      size, links: lab.plan.links.length, diameter: diameter(lab.names, lab.plan.links), readyMs, farthest, acked: reporters.acked,
+      cpuMicrosPerMemberPerUpdate: perMember.reduce((a, b) => a + b, 0) / size, cpuMicrosMaxMember: Math.max(...perMember),
+      idleCoresPerMember: idleCores.reduce((a, b) => a + b, 0) / size,
+      rssMiB: { idle: mib(rssIdle), loaded: mib(rssLoaded) }, converged: ok,
+    };
+  } finally {
+    await lab.down();
+  }
+}
+
+function render(results: readonly SizeResult[], rate: number, seconds: number, load: string): string {
+  const f = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  const rows = results.map((r) => `| ${r.size} | ${r.links} | ${r.diameter} | ${f(r.readyMs / 1000)} | ${r.farthest.hops} | ${f(r.farthest.p50, 2)} | ${f(r.farthest.p99, 2)} | ${f(r.cpuMicrosPerMemberPerUpdate, 0)} (max ${f(r.cpuMicrosMaxMember, 0)}) | ${f(r.idleCoresPerMember, 3)} | ${f(r.rssMiB.idle, 0)} / ${f(r.rssMiB.loaded, 0)} | ${r.converged ? 'yes' : 'no'} |`);
+  return [
+    BEGIN,
+    '## 7. Herds of 5, 10 and 20 in network namespaces',
+    '',
+    `Produced by \`node dist/bench/lab-scale.js\` on ${new Date().toISOString().slice(0, 10)} (root; ${cpus().length} cores shared with other agents' work; load average ${load}).`,
+    'Every member is its own process in its own network namespace with its own address, joined by a bridge (the network lab, `npm run lab`); ring with chords (each member linked to the next and to one a fixed step further, the step giving the smallest diameter).',
+    `Load: ${f(rate, 0)} updates/s of fresh clients at m1 for ${seconds} s. Propagation: from m1 receiving the IAMAT to the farthest members storing it. CPU: each member's process CPU during the load and its convergence, less its idle CPU, per acknowledged update. Memory: RSS per member, idle after start / after the load.`,
+    '',
+    '| members | links | diameter | start to ready s | farthest hops | p50 ms | p99 ms | CPU µs per member per update | idle cores per member | RSS MiB idle / loaded | converged |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    END,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '5,10,20' }, seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } } });
+  const unavailable = await labUnavailable();
+  if (unavailable) {
+    process.stdout.write(`skipped: ${unavailable}\n`);
+    return;
+  }
+  await Lab.cleanUp(false);
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const results: SizeResult[] = [];
+  for (const size of values.sizes!.split(',').map(Number)) {
+    process.stderr.write(`herd of ${size}...\n`);
+    const r = await measure(size, rate, seconds);
+    process.stderr.write(`${JSON.stringify(r)}\n`);
+    results.push(r);
+  }
+  const section = render(results, rate, seconds, `${loadBefore} before, ${loadavg().map((x) => x.toFixed(2)).join(' ')} after`);
+  process.stdout.write(`${section}\n`);
+  if (values['no-write']) return;
+  const file = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(BEGIN);
+  const kept = at < 0 ? text.trimEnd() : `${text.slice(0, at).trimEnd()}${text.slice(text.indexOf(END) + END.length)}`.trimEnd();
+  writeFileSync(file, `${kept}\n\n${section}\n`);
+}
+
+await main();
