@@ -38,8 +38,8 @@ export interface RunMemberOptions {
   readonly syncIntervalMs?: number;
   /** Listen for peers here instead of the herd file's p2pPort (port forwarding, a relay). */
   readonly p2pListenPort?: number;
-  /** Liveness pings this often, each given twice as long (see LIVENESS_INTERVAL_MS). */
-  readonly pingIntervalMs?: number;
+  /** Close a link when no ping has been answered for this long (see LINK_TIMEOUT_MS). */
+  readonly linkTimeoutMs?: number;
 }
 
 export interface RunningMember {
@@ -71,8 +71,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const places = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
   // Neighbours dial the herd file's address; this member may listen behind a forwarded port.
   const listening = options.p2pListenPort ? { ...self, p2pPort: options.p2pListenPort } : self;
-  const links = options.pingIntervalMs ? { livenessIntervalMs: options.pingIntervalMs, pingTimeoutMs: 2 * options.pingIntervalMs } : undefined;
-  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log, tuning: { links } });
+  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log, tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } } });
 
   let metrics: MemberMetrics | undefined;
   const placesCounters = { calls: 0, errors: 0 };
