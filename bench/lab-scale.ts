@@ -14,11 +14,10 @@ import { Lab, sleep } from '../lab/lab.js';
 import { labUnavailable, sh } from '../lab/network.js';
 import { diameter, hopsFrom } from '../lab/plan.js';
 import { Reporters } from '../test/helpers/labClients.js';
+import { LAB_BEGIN as BEGIN, LAB_END as END } from './lib/labSection.js';
 import { mergeBuckets, parseBuckets, summarizeDelays, type DelaySummary } from './lib/delays.js';
 import { bucketDelta, type Buckets } from './lib/stats.js';
 
-export const BEGIN = '<!-- lab-scale:begin -->';
-export const END = '<!-- lab-scale:end -->';
 
 interface SizeResult {
   readonly size: number;
