@@ -77,6 +77,7 @@ interface LinkState {
   failures: number;
   /** When the link came up or a ping was last answered; silence since then beyond the timeout closes it. */
   answeredAt: number;
+  pinging: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -97,7 +98,7 @@ export class LinkManager {
     for (const n of init.neighbours) {
       this.states.set(n.peerId.toString(), {
         n, connected: false, since: null, upAt: null, direction: null, rttMs: null,
-        failures: 0, answeredAt: 0, timer: undefined,
+        failures: 0, answeredAt: 0, pinging: false, timer: undefined,
       });
     }
   }
@@ -175,28 +176,32 @@ export class LinkManager {
   }
 
   /**
-   * Pings every live link, and closes those silent past the timeout. Pings overlap: one stuck
-   * behind a burst of gossip on a slow link does not hold back the next, and the link counts
-   * as alive as long as any ping comes back within the timeout.
+   * Pings every live link whose last ping is back, and closes those silent past the timeout.
+   * A ping stuck behind a burst of gossip on a slow link may take seconds: the link counts as
+   * alive as long as an answer comes within the timeout. (libp2p allows one outbound ping
+   * stream per connection, so pings do not overlap.)
    */
   private probeAll(): void {
     const now = Date.now();
     for (const s of this.states.values()) {
       if (!s.connected) continue;
       if (now - s.answeredAt > this.t.linkTimeoutMs) this.closeSilent(s, now - s.answeredAt);
-      else this.probe(s);
+      else if (!s.pinging) this.probe(s);
     }
   }
 
   /** Pings one live link: RTT for `links()`, and proof that the neighbour still answers. */
   private probe(s: LinkState): void {
+    s.pinging = true;
     this.init.ping.ping(s.n.peerId, { signal: AbortSignal.timeout(this.t.linkTimeoutMs) }).then(
       (ms) => {
         s.rttMs = ms;
         s.answeredAt = Date.now();
       },
       (err: unknown) => this.init.log.debug({ neighbour: s.n.name, err: messageOf(err) }, 'ping failed'),
-    );
+    ).finally(() => {
+      s.pinging = false;
+    });
   }
 
   private closeSilent(s: LinkState, silentMs: number): void {
