@@ -87,8 +87,12 @@ export class Lab {
   }
 
   /** The run `runId`, or the newest one when there is one run only. */
+  static runIds(): string[] {
+    return existsSync(LAB_ROOT) ? readdirSync(LAB_ROOT).filter((id) => existsSync(join(LAB_ROOT, id, 'state.json'))) : [];
+  }
+
   static load(runId?: string): Lab {
-    const ids = runId ? [runId] : existsSync(LAB_ROOT) ? readdirSync(LAB_ROOT).filter((id) => existsSync(join(LAB_ROOT, id, 'state.json'))) : [];
+    const ids = runId ? [runId] : Lab.runIds();
     if (ids.length !== 1) throw new Error(ids.length === 0 ? 'no lab run (start one with `lab up`)' : `several lab runs (${ids.join(', ')}): pass --run ID`);
     const file = join(LAB_ROOT, ids[0]!, 'state.json');
     if (!existsSync(file)) throw new Error(`no lab run ${ids[0]} (${file} missing)`);

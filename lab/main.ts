@@ -79,7 +79,8 @@ export async function main(args: readonly string[]): Promise<number> {
     .option(...runOption).option('--all', 'every lab run, including ones made by `lab up`', false)
     .action((opts: { run?: string; all: boolean }) => {
       result = (async () => {
-        if (!opts.all) await Lab.load(opts.run).down();
+        // Without --run and with no run of its own left, `down` still removes crashed runs.
+        if (!opts.all && (opts.run || Lab.runIds().length > 0)) await Lab.load(opts.run).down();
         const removed = await Lab.cleanUp(opts.all);
         if (removed.length > 0) process.stdout.write(`removed runs ${removed.join(', ')}\n`);
         return 0;
