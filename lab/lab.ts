@@ -86,11 +86,12 @@ export class Lab {
     }
   }
 
-  /** The run `runId`, or the newest one when there is one run only. */
+  /** The runs with a state file under LAB_ROOT. */
   static runIds(): string[] {
     return existsSync(LAB_ROOT) ? readdirSync(LAB_ROOT).filter((id) => existsSync(join(LAB_ROOT, id, 'state.json'))) : [];
   }
 
+  /** The run `runId`, or the only run there is. */
   static load(runId?: string): Lab {
     const ids = runId ? [runId] : Lab.runIds();
     if (ids.length !== 1) throw new Error(ids.length === 0 ? 'no lab run (start one with `lab up`)' : `several lab runs (${ids.join(', ')}): pass --run ID`);
