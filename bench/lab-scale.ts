@@ -157,8 +157,8 @@ async function main(): Promise<void> {
   const file = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
   const text = readFileSync(file, 'utf8');
   const at = text.indexOf(BEGIN);
-  const kept = at < 0 ? text.trimEnd() : `${text.slice(0, at).trimEnd()}${text.slice(text.indexOf(END) + END.length)}`.trimEnd();
-  writeFileSync(file, `${kept}\n\n${section}\n`);
+  // In place, so what follows the section (the lab scenarios, written by hand) stays after it.
+  writeFileSync(file, at < 0 ? `${text.trimEnd()}\n\n${section}\n` : `${text.slice(0, at)}${section}${text.slice(text.indexOf(END) + END.length)}`);
 }
 
 await main();

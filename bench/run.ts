@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BenchHerd, type StartOptions } from './lib/herd.js';
-import { LAB_BEGIN, LAB_END } from './lib/labSection.js';
+import { LAB_BEGIN } from './lib/labSection.js';
 import { Progress } from './lib/progress.js';
 import { renderMarkdown, type BenchResults } from './lib/report.js';
 import { burst } from './scenarios/burst.js';
@@ -142,9 +142,9 @@ main().then(
   },
 );
 
-/** The network lab's section (bench/lab-scale.ts, root only) is kept when the rest is rewritten. */
+/** The network lab's sections (from LAB_BEGIN to the end; root only) are kept when the rest is rewritten. */
 function withLabSection(markdown: string, file: string): string {
   const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const at = old.indexOf(LAB_BEGIN);
-  return at < 0 ? markdown : `${markdown.trimEnd()}\n\n${old.slice(at, old.indexOf(LAB_END) + LAB_END.length)}\n`;
+  return at < 0 ? markdown : `${markdown.trimEnd()}\n\n${old.slice(at).trimEnd()}\n`;
 }

@@ -82,8 +82,8 @@ export const LINK_TIMEOUT_MS = 10_000;
 
 /**
  * Pings go every fifth of the timeout (at most every 100 ms): 2 s by default. A ping opens a
- * stream and costs both ends CPU: in the lab, idle members of a five-member ring used 4.2% of a
- * core with a ping every second and 1.5% with one a minute (`node dist/bench/lab-idle.js`).
+ * stream and costs both ends CPU: in the lab, idle members of a five-member ring used 4.6% of a
+ * core with a ping every second, 3.0% every 2 s, 1.3% every 2 minutes (`node dist/bench/lab-idle.js`).
  */
 export function livenessIntervalFor(linkTimeoutMs: number): number {
   return Math.max(100, Math.round(linkTimeoutMs / 5));
