@@ -4,21 +4,15 @@
  *
  *   node dist/bench/lab-idle.js [--timeouts 10000,600000] [--seconds 20]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab, sleep } from '../lab/lab.js';
-import { labUnavailable, sh } from '../lab/network.js';
+import { labUnavailable } from '../lab/network.js';
 import { livenessIntervalFor } from '../src/net/p2p/constants.js';
 
 async function memberCpuSeconds(lab: Lab): Promise<number> {
-  let ticks = 0;
-  for (const m of lab.plan.members) {
-    for (const pid of (await sh('ip', 'netns', 'pids', m.ns)).split('\n').filter(Boolean)) {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-  }
-  return ticks / 100;
+  let total = 0;
+  for (const name of lab.names) total += await lab.cpuSeconds(name);
+  return total;
 }
 
 const { values } = parseArgs({ options: { timeouts: { type: 'string', default: '5000,10000,600000' }, seconds: { type: 'string', default: '20' } } });

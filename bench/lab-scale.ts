@@ -11,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Lab, sleep } from '../lab/lab.js';
-import { labUnavailable, sh } from '../lab/network.js';
+import { labUnavailable } from '../lab/network.js';
 import { diameter, hopsFrom } from '../lab/plan.js';
 import { Reporters } from '../test/helpers/labClients.js';
 import { LAB_BEGIN as BEGIN, LAB_END as END } from './lib/labSection.js';
@@ -37,22 +37,11 @@ interface SizeResult {
   readonly converged: boolean;
 }
 
-const TICKS = 100; // USER_HZ on Linux
 const SETTLE_MS = 10_000;
 const IDLE_WINDOW_MS = 10_000;
 
 async function cpuSeconds(lab: Lab): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const m of lab.plan.members) {
-    const pids = (await sh('ip', 'netns', 'pids', m.ns)).split('\n').filter(Boolean);
-    let ticks = 0;
-    for (const pid of pids) {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    }
-    out.set(m.name, ticks / TICKS);
-  }
-  return out;
+  return new Map(await Promise.all(lab.names.map(async (n) => [n, await lab.cpuSeconds(n)] as const)));
 }
 
 async function delays(lab: Lab): Promise<Map<string, Buckets>> {
@@ -62,8 +51,7 @@ async function delays(lab: Lab): Promise<Map<string, Buckets>> {
 async function converged(lab: Lab, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const s = await Promise.all(lab.names.map((n) => lab.status(n))).catch(() => null);
-    if (s && s.every((x) => x.neighbours.every((n) => n.connected)) && new Set(s.map((x) => x.store.digest)).size === 1) return true;
+    if (await lab.converged()) return true;
     await sleep(200);
   }
   return false;

@@ -53,6 +53,9 @@ export interface UpOptions {
   readonly readyTimeoutMs?: number;
 }
 
+/** USER_HZ: Linux reports process CPU times in these. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export const relayKey = (a: string, b: string): string => [a, b].sort().join('~');
 
 export class Lab {
@@ -157,6 +160,22 @@ export class Lab {
         await sleep(100);
       }
     }
+  }
+
+  /** Every member answers, every link is up at both ends, every store digest is the same. */
+  async converged(): Promise<boolean> {
+    const statuses = await Promise.all(this.names.map((n) => this.status(n))).catch(() => null);
+    return !!statuses && statuses.every((s) => s.neighbours.every((n) => n.connected)) && new Set(statuses.map((s) => s.store.digest)).size === 1;
+  }
+
+  /** User plus system CPU seconds used so far by the processes of `name`'s namespace. */
+  async cpuSeconds(name: string): Promise<number> {
+    let ticks = 0;
+    for (const pid of await this.pidsIn(this.member(name).ns)) {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    }
+    return ticks / CLOCK_TICKS_PER_SECOND;
   }
 
   outputOf(name: string): string {

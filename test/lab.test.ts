@@ -28,12 +28,6 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
   }
 }
 
-/** Every member answers, every link is up at both ends, every store digest is the same. */
-async function converged(lab: Lab): Promise<boolean> {
-  const statuses = await Promise.all(lab.names.map((n) => lab.status(n)));
-  return statuses.every((s) => s.neighbours.every((n) => n.connected)) && new Set(statuses.map((s) => s.store.digest)).size === 1;
-}
-
 /** When each end last saw each link go up or down: a change is a flap. */
 async function linkChanges(lab: Lab): Promise<Map<string, number | null>> {
   const statuses = await Promise.all(lab.names.map((n) => lab.status(n)));
@@ -87,7 +81,7 @@ if (unavailable) {
         await reporters.start(lab, 'm1', { rate: 200, clients: 200, prefix: `lat-${phase}-` });
         await sleep(3_000);
         await reporters.stop();
-        const ms = await waitUntil('converged', () => converged(lab));
+        const ms = await waitUntil('converged', () => lab.converged());
         if (phase !== 'warm-up') t.diagnostic(`50 ms on ${phase}: median propagation m1->m2 ${(await medianDelaySince(lab, 'm2', before)).toFixed(1)} ms; converged ${ms} ms after the load`);
       }
       // Long enough for several pings on every delayed link.
@@ -115,7 +109,7 @@ if (unavailable) {
       await reporters.stop();
       const healAt = Date.now();
       await lab.heal('m3');
-      const convergeMs = await waitUntil('converged after the heal', () => converged(lab));
+      const convergeMs = await waitUntil('converged after the heal', () => lab.converged());
       t.diagnostic(`cut noticed by both neighbours ${detectMs} ms after the cut (link timeout 10 s); converged ${convergeMs} ms after the heal; partition lasted ${healAt - cutAt} ms`);
       await assertEveryMemberHoldsNewest(lab, reporters);
     });
@@ -133,7 +127,7 @@ if (unavailable) {
       const readyMs = Date.now() - restartAt;
       await sleep(1_000);
       await reporters.stop();
-      const convergeMs = await waitUntil('converged after the restart', () => converged(lab));
+      const convergeMs = await waitUntil('converged after the restart', () => lab.converged());
       t.diagnostic(`m3 ready (all links up) ${readyMs} ms after its restart; herd converged ${convergeMs} ms after the load stopped`);
       await assertEveryMemberHoldsNewest(lab, reporters);
     });
@@ -169,7 +163,7 @@ if (unavailable) {
       } finally {
         await reporters.stop();
       }
-      const convergeMs = await waitUntil('converged after the load', () => converged(lab));
+      const convergeMs = await waitUntil('converged after the load', () => lab.converged());
       t.diagnostic(`sent ${reporters.sent}, acked ${reporters.acked} in 8 s; m1 peak backlog ${(peakBacklog / 1024).toFixed(0)} KiB, peak ping RTT ${peakRttMs} ms, RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; converged ${convergeMs} ms after the load stopped`);
       assert.ok(peakBacklog <= 2 * CONGESTION_HIGH_BYTES, `m1's backlog reached ${peakBacklog} bytes`);
       assert.deepEqual(await linkChanges(lab), changes, 'the slow link went down or up (a false "down")');
