@@ -28,6 +28,8 @@ export class Reporters {
   readonly newest = new Map<string, { seq: number; line: string }>();
   sent = 0;
   acked = 0;
+  /** Acknowledgements by member. */
+  readonly ackedBy = new Map<string, number>();
   bad = 0;
   /** Ticks skipped because the member was not reading (back-pressure reached the client). */
   stalledTicks = 0;
@@ -51,6 +53,7 @@ export class Reporters {
           continue;
         }
         this.acked++;
+        this.ackedBy.set(member, (this.ackedBy.get(member) ?? 0) + 1);
         const known = this.newest.get(sent.client);
         if (!known || known.seq < sent.seq) this.newest.set(sent.client, { seq: sent.seq, line });
       }
