@@ -4,7 +4,8 @@
  * noisy shared machine:
  *   1. client throughput on one member against a bare echo server, 2. propagation from an
  *   edge member, 3. the herd-wide sustained rate (and a CPU profile), 4. WHATSAT latency,
- *   5. memory per client and gossip buffers under a burst, 6. catch-up after a restart.
+ *   5. memory per client and gossip buffers under a burst, 6. catch-up after a restart,
+ *   7. start-up: process start to ready, one member and the five-member herd.
  * Prints a markdown report on stdout; a full run also writes it to BENCHMARKS.md.
  *
  *   npm run bench -- [--quick] [--json FILE] [--markdown FILE] [--only throughput,catchup]
@@ -20,6 +21,7 @@ import { Progress } from './lib/progress.js';
 import { renderMarkdown, type BenchResults } from './lib/report.js';
 import { burst } from './scenarios/burst.js';
 import { catchUp } from './scenarios/catchup.js';
+import { startup } from './scenarios/startup.js';
 import { memoryPerClient } from './scenarios/memory.js';
 import { profile } from './scenarios/profile.js';
 import { propagation } from './scenarios/propagation.js';
@@ -28,7 +30,7 @@ import { throughput } from './scenarios/throughput.js';
 import { warmUp } from './scenarios/warmup.js';
 import { whatsat } from './scenarios/whatsat.js';
 
-const SCENARIOS = ['throughput', 'propagation', 'sustained', 'profile', 'whatsat', 'memory', 'burst', 'catchup'] as const;
+const SCENARIOS = ['throughput', 'propagation', 'sustained', 'profile', 'whatsat', 'memory', 'burst', 'catchup', 'startup'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Sizes of a full run, and of `--quick` (a smoke run: under a minute, figures not comparable). */
@@ -39,6 +41,7 @@ const SIZES = {
     herdRates: [10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 50_000], herdSeconds: 4,
     profileRate: 20_000, profileSeconds: 4,
     whatsatRequests: 1000, memorySizes: [100_000, 1_000_000], burst: 100_000, catchUp: 100_000, warmUpSeconds: 1.5,
+    startupRuns: 3,
   },
   quick: {
     clients: 50, throughputSeconds: 0.5,
@@ -46,6 +49,7 @@ const SIZES = {
     herdRates: [2000], herdSeconds: 0.5,
     profileRate: 2000, profileSeconds: 0.5,
     whatsatRequests: 50, memorySizes: [1000, 5000], burst: 2000, catchUp: 2000, warmUpSeconds: 0.3,
+    startupRuns: 1,
   },
 };
 
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
     memory: await run('memory', () => withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false }, (herd) => memoryPerClient(herd, size.memorySizes, onStep))),
     burst: await run('burst', () => withHerd({}, (herd) => burst(herd, size.burst))),
     catchUp: await run('catchup', () => withHerd({}, (herd) => catchUp(herd, size.catchUp))),
+    startup: await run('startup', () => startup(size.startupRuns, onStep)),
   };
   progress.stop();
 

@@ -31,7 +31,7 @@ test('bench --quick measures every scenario and reports them', { timeout: 240_00
       child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
     });
     assert.equal(code, 0, stderr);
-    for (const heading of ['## Targets', '## 1. Client throughput', '## 2. Propagation', '## 3. Herd-wide sustained rate', '## 4. WHATSAT', '## 5. Memory', '## 6. Catch-up']) {
+    for (const heading of ['## Targets', '## 1. Client throughput', '## 2. Propagation', '## 3. Herd-wide sustained rate', '## 4. WHATSAT', '## 5. Memory', '## 6. Catch-up', '## 7. Start-up']) {
       assert.ok(stdout.includes(heading), `report lacks "${heading}"`);
     }
     const r = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResults;
@@ -48,6 +48,7 @@ test('bench --quick measures every scenario and reports them', { timeout: 240_00
     assert.ok(r.memory!.every((m) => m.heapBytesPerClient > 0));
     assert.ok(r.burst!.convergedAfterMs !== null, 'the burst reached every member');
     assert.ok(r.catchUp!.records >= 2000);
+    assert.ok(r.startup!.cliLoadMs > 0 && r.startup!.oneMemberReadyMs > 0 && r.startup!.herdLinkedMs > 0);
     // A quick run never overwrites the committed full report.
     assert.equal(existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : undefined, committed);
   } finally {

@@ -28,12 +28,21 @@ describe('durable state', () => {
         acks.push(...lines);
       });
       socket.on('error', () => {});
-      const lines = Array.from({ length: 20_000 }, (_, i) => `IAMAT durable-${i % 5000} +1+1 1700000000.${String(i).padStart(9, '0')}\n`);
-      socket.write(lines.join(''));
-      while (acks.length < 2_000) await new Promise((resolve) => setTimeout(resolve, 2));
+      // Lines go out until the kill, so some are always in flight when it lands, however fast the machine.
+      let sent = 0;
+      let killed = false;
+      const writeMore = () => {
+        while (!killed) {
+          const batch = Array.from({ length: 500 }, () => { const i = sent++; return `IAMAT durable-${i % 5000} +1+1 1700000000.${String(i).padStart(9, '0')}\n`; });
+          if (!socket.write(batch.join(''))) return void socket.once('drain', writeMore);
+        }
+      };
+      writeMore();
+      await eventually(() => acks.length >= 2_000);
+      killed = true;
       await members.kill('Solo');
       socket.destroy();
-      assert.ok(acks.length < 20_000, `killed mid-stream (${acks.length} acks)`);
+      assert.ok(acks.length < sent, `killed mid-stream (${acks.length} of ${sent} acknowledged)`);
       await members.start('Solo');
       // The newest acknowledged record of each client must be there (or a newer one).
       const newest = new Map<string, string>();
@@ -58,7 +67,7 @@ describe('durable state', () => {
       for (let i = 0; i < 20; i++) replies.push((await exchange(portOf(herd.herd, i % 2 ? 'A' : 'B'), `IAMAT whole-${i} +2+2 1700000001\n`)).toString('latin1').slice(0, -1));
       // Both members hold all 20 (by gossip, or by sync if the link came up after a report).
       assert.ok(await eventually(async () => (await Promise.all(['A', 'B'].map((n) => members.status(n))))
-        .every((s) => s.store.clients === 20), 10_000));
+        .every((s) => s.store.clients === 20)));
       await members.kill('A', 'B');
       const logFile = join(dataDir, 'A', 'records.log');
       assert.equal(readFileSync(logFile, 'latin1').trim().split('\n').length, 20, 'A logged its own and gossiped records');

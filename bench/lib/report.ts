@@ -4,6 +4,7 @@ import type { CatchUpResult } from '../scenarios/catchup.js';
 import type { MemoryAt } from '../scenarios/memory.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { PropagationResult, RateResult } from '../scenarios/propagation.js';
+import type { StartupResult } from '../scenarios/startup.js';
 import type { SustainedResult } from '../scenarios/sustained.js';
 import type { ThroughputResult } from '../scenarios/throughput.js';
 import type { WhatsatResult } from '../scenarios/whatsat.js';
@@ -31,6 +32,7 @@ export interface BenchResults {
   readonly memory?: MemoryAt[];
   readonly burst?: BurstResult;
   readonly catchUp?: CatchUpResult;
+  readonly startup?: StartupResult;
 }
 
 const f = (n: number | null | undefined, digits = 2): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
@@ -141,6 +143,17 @@ function catchUpSection(c: CatchUpResult): string {
     `(${f(c.syncRecordsReceived / c.records)} per record: its rounds with its two neighbours run at once, and each neighbour sends every record it lacks).`].join('\n');
 }
 
+function startupSection(s: StartupResult): string {
+  return ['## 7. Start-up', '',
+    `From spawning \`herd start NAME\` to \`/readyz\` answering 200 (places indexed, links tried), median of ${s.runs} start(s), log level info:`, '',
+    table(['what', 'ms'], [
+      ['`herd --version` (loading the CLI)', f(s.cliLoadMs, 0)],
+      ['one member alone, to ready', f(s.oneMemberReadyMs, 0)],
+      ['five members started at once, to the last ready', f(s.herdMembersReadyMs, 0)],
+      ['five members started at once, to every link up', f(s.herdLinkedMs, 0)],
+    ])].join('\n');
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const m = r.machine;
   const parts = [
@@ -156,5 +169,6 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.whatsat) parts.push('', whatsatSection(r.whatsat));
   if (r.memory || r.burst) parts.push('', memorySection(r.memory, r.burst));
   if (r.catchUp) parts.push('', catchUpSection(r.catchUp));
+  if (r.startup) parts.push('', startupSection(r.startup));
   return `${parts.join('\n')}\n`;
 }

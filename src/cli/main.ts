@@ -9,14 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Level } from 'pino';
 import { ConfigError, loadHerdFile } from '../config/herdFile.js';
-import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logger.js';
-import { initHerd, parseLinks } from './init.js';
-import { mesh } from './mesh.js';
+import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logLevels.js';
 import { lineCap, oneOf, portNumber, positiveInteger } from './options.js';
-import { interactive, resolveTarget, send } from './talk.js';
-import { runMember } from './runMember.js';
-import { superviseHerd } from './supervisor.js';
 import { VERSION } from './version.js';
+
+// Each command loads what it needs when it runs: `herd send` has no use for libp2p, and a
+// member starts sooner without loading the HTTP client it never uses.
 
 const ENTRY = fileURLToPath(import.meta.url);
 
@@ -40,8 +38,8 @@ export async function main(args: readonly string[]): Promise<number> {
   const program = new Command('herd')
     .description('An application server herd: members share client locations over libp2p')
     .version(VERSION)
-    .exitOverride()
-    .showHelpAfterError();
+    // No help after an error: a bad value gets one line naming it (`--help` shows usage).
+    .exitOverride();
 
   program
     .command('start')
@@ -73,6 +71,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--base-port <port>', 'client ports from here, p2p +100, admin +200', portNumber, 12000)
     .option('--force', 'replace existing key files', false)
     .action(async (dir: string, opts: { names: string; links: string; host: string; basePort: number; force: boolean }) => {
+      const { initHerd, parseLinks } = await import('./init.js');
       const names = opts.names.split(',').map((n) => n.trim()).filter(Boolean);
       const file = await initHerd({ dir, names, links: parseLinks(opts.links), host: opts.host, basePort: opts.basePort, force: opts.force });
       process.stdout.write(`wrote ${file} and ${names.length} key files (mode 0600)\n`);
@@ -81,14 +80,15 @@ export async function main(args: readonly string[]): Promise<number> {
   program
     .command('mesh')
     .description('what each member sees of the mesh, from their admin endpoints')
-    .requiredOption('-c, --config <file>', 'the herd file')
+    .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .option('--json', 'one stable JSON document', false)
     .option('--dot', 'the topology with link states as Graphviz DOT', false)
     .option('--watch', 'redraw every second until interrupted', false)
     .option('--check', 'exit 1 when a member is down, a link is down or digests differ', false)
-    .option('--timeout-ms <n>', 'how long to wait for each member', positiveInteger, 1000)
-    .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; timeoutMs: number }) => {
-      result = mesh(loadHerdFile(opts.config), opts, process.stdout);
+    .option('--wait', 'wait until the herd is healthy (--check\'s rule): exit 0, or 1 naming what is not', false)
+    .option('--timeout-ms <n>', 'how long to wait for each member (default 1000); with --wait, for the herd (default 60000)', positiveInteger)
+    .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; wait: boolean; timeoutMs?: number }) => {
+      result = import('./mesh.js').then(({ mesh }) => mesh(loadHerdFile(opts.config), opts, process.stdout));
     });
 
   program
@@ -99,7 +99,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .option('--timeout-ms <n>', 'give up after this long', positiveInteger, 30_000)
     .action((target: string, line: string, opts: { config: string; timeoutMs: number }) => {
-      result = send(resolveTarget(target, opts.config), line, process.stdout, opts.timeoutMs);
+      result = import('./talk.js').then(({ resolveTarget, send }) => send(resolveTarget(target, opts.config), line, process.stdout, opts.timeoutMs));
     });
 
   program
@@ -108,7 +108,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .argument('<target>', 'member name (with --config) or HOST:PORT')
     .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .action((target: string, opts: { config: string }) => {
-      result = interactive(resolveTarget(target, opts.config), process.stdin, process.stdout);
+      result = import('./talk.js').then(({ interactive, resolveTarget }) => interactive(resolveTarget(target, opts.config), process.stdin, process.stdout));
     });
 
   try {
@@ -122,6 +122,7 @@ export async function main(args: readonly string[]): Promise<number> {
 async function startOne(name: string, opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
   const dataDir = opts.dataDir === undefined ? undefined : join(opts.dataDir, name);
+  const { runMember } = await import('./runMember.js');
   const running = await runMember({ herd, name, ...opts, dataDir });
   await nextSignal();
   // A terminal's Ctrl-C reaches the members both directly and through `herd start` without a
@@ -133,8 +134,9 @@ async function startOne(name: string, opts: StartOptions): Promise<number> {
   return 0;
 }
 
-function startAll(opts: StartOptions): Promise<number> {
+async function startAll(opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
+  const { superviseHerd } = await import('./supervisor.js');
   // Members write to a pipe; they print pretty lines when the supervisor's terminal is a TTY.
   const consoleFormat = opts.consoleFormat === 'auto' && process.stdout.isTTY ? 'pretty' : opts.consoleFormat;
   const memberArgs = ['--log-dir', opts.logDir, '--log-level', opts.logLevel, '--console-level', opts.consoleLevel, '--console-format', consoleFormat];

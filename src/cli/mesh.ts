@@ -2,18 +2,24 @@
 import { request } from 'undici';
 import type { HerdConfig, MemberConfig } from '../config/herdFile.js';
 import type { MemberStatus } from '../net/admin.js';
-import { buildMeshReport, renderDot, renderTable, type MeshReport } from './meshReport.js';
+import { buildMeshReport, problemsOf, renderDot, renderTable, type MeshReport } from './meshReport.js';
 
 export interface MeshOptions {
   readonly json?: boolean;
   readonly dot?: boolean;
   readonly watch?: boolean;
   readonly check?: boolean;
+  readonly wait?: boolean;
+  /** Per member; with `wait`, how long to wait for the herd in all (default WAIT_TIMEOUT_MS). */
   readonly timeoutMs?: number;
 }
 
 /** A member that does not answer within this long is shown as down. */
 export const STATUS_TIMEOUT_MS = 1_000;
+/** How long `--wait` waits by default: a five-member herd on one busy machine is ready in seconds. */
+export const WAIT_TIMEOUT_MS = 60_000;
+/** How often `--wait` asks again. */
+const WAIT_INTERVAL_MS = 250;
 
 export async function fetchStatus(member: MemberConfig, timeoutMs = STATUS_TIMEOUT_MS): Promise<MemberStatus> {
   const host = member.adminHost.includes(':') ? `[${member.adminHost}]` : member.adminHost;
@@ -33,6 +39,7 @@ export async function meshReport(herd: HerdConfig, timeoutMs?: number): Promise<
 }
 
 export async function mesh(herd: HerdConfig, options: MeshOptions, out: NodeJS.WritableStream): Promise<number> {
+  if (options.wait) return waitUntilHealthy(herd, options.timeoutMs ?? WAIT_TIMEOUT_MS, out);
   const render = (report: MeshReport) =>
     options.json ? `${JSON.stringify(report, null, 2)}\n` : options.dot ? renderDot(report) : renderTable(report);
   let report = await meshReport(herd, options.timeoutMs);
@@ -45,4 +52,22 @@ export async function mesh(herd: HerdConfig, options: MeshOptions, out: NodeJS.W
   }
   out.write(render(report));
   return options.check && !report.healthy ? 1 : 0;
+}
+
+/** `herd mesh --wait`: 0 once the herd is healthy (`--check`'s rule); 1 naming what is not, at the deadline. */
+async function waitUntilHealthy(herd: HerdConfig, timeoutMs: number, out: NodeJS.WritableStream): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Each member gets its usual time to answer even at the deadline: a busy member is not a down one.
+    const report = await meshReport(herd);
+    if (report.healthy) {
+      out.write(`herd healthy: ${report.members.length} members, ${report.links.length} links up, stores equal\n`);
+      return 0;
+    }
+    if (Date.now() >= deadline) {
+      out.write(`herd not healthy after ${timeoutMs} ms: ${problemsOf(report).join('; ')}\n`);
+      return 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_INTERVAL_MS));
+  }
 }

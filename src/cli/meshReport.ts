@@ -61,6 +61,15 @@ export function buildMeshReport(herd: HerdConfig, statuses: ReadonlyMap<string, 
   return { members, links, majorityDigest, healthy };
 }
 
+/** What keeps the herd from being healthy, one short phrase each ("Bona down", "link Clark - Bona half-up"). */
+export function problemsOf(report: MeshReport): string[] {
+  return [
+    ...report.members.filter((m) => !m.up).map((m) => `${m.name} down`),
+    ...report.links.filter((l) => l.state !== 'up').map((l) => `link ${l.a} - ${l.b} ${l.state}`),
+    ...report.members.filter((m) => m.up && !m.digestAgrees).map((m) => `${m.name}'s store differs`),
+  ];
+}
+
 function majority(values: string[]): string | null {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);

@@ -9,7 +9,7 @@ import { StoreDigest } from '../core/digest.js';
 import { Member } from '../core/member.js';
 import type { Logger, Places } from '../core/ports.js';
 import { LocationStore } from '../core/store.js';
-import { AdminServer, memoryNow, type MemberStatus } from '../net/admin.js';
+import { AdminServer, memoryNow, type MemberStatus, type Readiness } from '../net/admin.js';
 import { ClientServer } from '../net/clientServer.js';
 import { systemClock } from '../net/clock.js';
 import { createMemberLogger, type ConsoleFormat } from '../net/logger.js';
@@ -69,6 +69,8 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const recordLog = options.dataDir ? openRecordLog(options.dataDir, store, log) : undefined;
   const privateKey = readKeyFile(self.keyPath, log);
   const places = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
+  let placesReady = !places.ready;
+  void places.ready?.then(() => { placesReady = true; });
   // Neighbours dial the herd file's address; this member may listen behind a forwarded port.
   const listening = options.p2pListenPort ? { ...self, p2pPort: options.p2pListenPort } : self;
   const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log, tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } } });
@@ -133,7 +135,12 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     memory: memoryNow(),
     lastError: logger.lastProblem(),
   });
-  const admin = new AdminServer({ host: self.adminHost, port: self.adminPort, status, registry: metrics.registry, log: log.child({ component: 'admin' }) });
+  const readiness = (): Readiness => {
+    const waitingFor = node.links().filter((l) => !l.settled).map((l) => `link to ${l.name} not tried yet`);
+    if (!placesReady) waitingFor.unshift('places loading');
+    return { ready: waitingFor.length === 0, waitingFor };
+  };
+  const admin = new AdminServer({ host: self.adminHost, port: self.adminPort, status, readiness, registry: metrics.registry, log: log.child({ component: 'admin' }) });
 
   const [clientAddress, adminPort] = await Promise.all([clients.listen(), admin.listen()]);
   const compaction = recordLog && setInterval(() => recordLog.compactIfNeeded(() => store.lines(), store.size), COMPACTION_CHECK_MS);

@@ -1,5 +1,6 @@
 /**
- * The admin endpoint: `/status` (JSON), `/metrics` (Prometheus text), `/healthz`, and
+ * The admin endpoint: `/status` (JSON), `/metrics` (Prometheus text), `/healthz` (liveness),
+ * `/readyz` (places loaded, every link up or tried once), and
  * `POST /gc` only when node runs with `--expose-gc` (the benchmark's heap-per-client figure
  * needs the heap measured after a full collection).
  * Listens on loopback unless the herd file says otherwise; it is for operators and scripts.
@@ -13,7 +14,14 @@ import type { Backlog } from './p2p/node.js';
 import type { Registry } from 'prom-client';
 
 /** A link as /status shows it: what the link manager knows, less its dialling role. */
-export type NeighbourStatus = Omit<LinkInfo, 'dials'>;
+export type NeighbourStatus = Omit<LinkInfo, 'dials' | 'settled'>;
+
+/** What `/readyz` answers: ready, or what the member still waits for. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** One short phrase per thing not ready yet ("places loading", "link to Bona not tried yet"). */
+  readonly waitingFor: string[];
+}
 
 export interface GossipStatus {
   readonly topic: string;
@@ -51,6 +59,7 @@ export interface AdminServerOptions {
   readonly host: string;
   readonly port: number;
   readonly status: () => MemberStatus | Promise<MemberStatus>;
+  readonly readiness: () => Readiness;
   readonly registry: Registry;
   readonly log: Logger;
 }
@@ -98,8 +107,14 @@ export class AdminServer {
         return { status: 200, type: this.options.registry.contentType, body: await this.options.registry.metrics() };
       case '/healthz':
         return { status: 200, type: 'text/plain', body: 'ok\n' };
+      case '/readyz': {
+        const { ready, waitingFor } = this.options.readiness();
+        return ready
+          ? { status: 200, type: 'text/plain', body: 'ready\n' }
+          : { status: 503, type: 'text/plain', body: `not ready: ${waitingFor.join('; ')}\n` };
+      }
       default:
-        return { status: 404, type: 'text/plain', body: 'not found: try /status, /metrics or /healthz\n' };
+        return { status: 404, type: 'text/plain', body: 'not found: try /status, /metrics, /healthz or /readyz\n' };
     }
   }
 }

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Level, type Logger as Pino } from 'pino';
 import pretty from 'pino-pretty';
+import type { ConsoleFormat } from './logLevels.js';
 
 export interface MemberLoggerOptions {
   readonly name: string;
@@ -17,8 +18,7 @@ export interface MemberLoggerOptions {
   readonly consoleFormat?: ConsoleFormat;
 }
 
-export const CONSOLE_FORMATS = ['auto', 'pretty', 'json'] as const;
-export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
+export { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from './logLevels.js';
 
 export interface MemberLogger {
   readonly log: Pino;
@@ -28,7 +28,6 @@ export interface MemberLogger {
   flush(): void;
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 export function createMemberLogger(options: MemberLoggerOptions): MemberLogger {
   mkdirSync(options.logDir, { recursive: true });

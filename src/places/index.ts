@@ -7,7 +7,11 @@ import { OfflinePlaces } from './offline.js';
 export { GooglePlaces } from './google.js';
 export { OfflinePlaces } from './offline.js';
 
-export type PlacesProvider = Places & { close(): Promise<void> };
+export type PlacesProvider = Places & {
+  close(): Promise<void>;
+  /** Settles once the provider can answer without waiting (the offline data set is indexed). */
+  readonly ready?: Promise<void>;
+};
 
 /** What the startup log says about the provider. Never carries the key. */
 export type PlacesDescription =

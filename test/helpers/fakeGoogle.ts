@@ -3,8 +3,17 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8'));
+export const fixtureText = (name: string): string =>
+  readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8');
+
+export const fixture = (name: string): Record<string, unknown> => JSON.parse(fixtureText(name));
+
+/**
+ * The JSON part of a WHATSAT reply with bound 5 to nearbysearch-ok.json: Google's object with
+ * its first 5 results, indented by 3 as Google does. Written by another program (Python's
+ * json.dumps(indent=3, ensure_ascii=False)), so it is not the code under test's own output.
+ */
+export const OK_BOUND_5 = 'nearbysearch-ok-bound5.txt';
 
 export interface FakeGoogle {
   readonly origin: string;

@@ -1,21 +1,39 @@
 /** Temporary herds for tests: real keys from `herd init`, free ports on 127.0.0.1. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initHerd } from '../../src/cli/init.js';
 import { loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
 
-/** Ports free right now, all distinct: each is held open until every one is chosen. */
+/**
+ * Ports free right now, all distinct, each held open until every one is chosen. They are drawn at
+ * random below 32768: the kernel hands out outbound connections' ports above it, so a port chosen
+ * there can be taken by some connection before the member listens on it.
+ */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, async () => {
+  const held: Server[] = [];
+  try {
+    while (held.length < count) {
+      const server = await listenOn(FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT)));
+      if (server) held.push(server);
+    }
+    return held.map((s) => (s.address() as { port: number }).port);
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+const FIRST_PORT = 20_000;
+const LAST_PORT = 32_000;
+
+/** A server holding `port` on 127.0.0.1, or undefined when the port is taken. */
+function listenOn(port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return server;
-  }));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 export async function freePort(): Promise<number> {

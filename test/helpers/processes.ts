@@ -1,5 +1,6 @@
 /** Members as real processes, started the way `herd start NAME` starts them. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'undici';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fetchStatus } from '../../src/cli/mesh.js';
@@ -15,18 +16,21 @@ export class MemberProcesses {
 
   constructor(private readonly herd: TestHerd, private readonly extraArgs: string[] = [], private readonly env: NodeJS.ProcessEnv = {}) {}
 
-  /** Starts members and waits until each answers on its admin endpoint. */
+  /** Starts members and waits until each is ready (`/readyz`: places loaded, links tried). */
   async start(...names: string[]): Promise<void> {
-    for (const name of names) {
-      const child = spawn(process.execPath, [HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.herd.dir,
-        '--console-level', 'warn', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
-      const lines: string[] = [];
-      this.output.set(name, lines);
-      child.stdout!.on('data', (c: Buffer) => lines.push(c.toString()));
-      child.stderr!.on('data', (c: Buffer) => lines.push(c.toString()));
-      this.running.set(name, child);
-    }
+    for (const name of names) this.launch(name);
     await Promise.all(names.map((name) => this.waitReady(name)));
+  }
+
+  /** Starts a member without waiting for anything. */
+  launch(name: string): void {
+    const child = spawn(process.execPath, [HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.herd.dir,
+      '--console-level', 'warn', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    const lines: string[] = [];
+    this.output.set(name, lines);
+    child.stdout!.on('data', (c: Buffer) => lines.push(c.toString()));
+    child.stderr!.on('data', (c: Buffer) => lines.push(c.toString()));
+    this.running.set(name, child);
   }
 
   /** kill -9: no chance to say goodbye. */
@@ -45,12 +49,29 @@ export class MemberProcesses {
     return exited;
   }
 
+  /** The member's process ID, for signals that do not end it (SIGSTOP, SIGCONT). */
+  pid(name: string): number {
+    return this.running.get(name)!.pid!;
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all([...this.running.keys()].map((name) => this.signal(name, 'SIGKILL')));
   }
 
   status(name: string): Promise<MemberStatus> {
     return fetchStatus(findMember(this.herd.herd, name), 2_000);
+  }
+
+  /** Waits until each named member sees every one of its links up. */
+  async waitUntilLinked(...names: string[]): Promise<void> {
+    await eventually(async () => (await Promise.all(names.map((n) => this.status(n)))).every((s) => s.neighbours.every((l) => l.connected)));
+  }
+
+  /** `/readyz`'s answer: its HTTP status and its text. */
+  async readiness(name: string): Promise<{ status: number; text: string }> {
+    const member = findMember(this.herd.herd, name);
+    const { statusCode, body } = await request(`http://${member.adminHost}:${member.adminPort}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    return { status: statusCode, text: await body.text() };
   }
 
   /** Peak resident memory of a running member, in bytes (Linux /proc). */
@@ -64,32 +85,45 @@ export class MemberProcesses {
     return (this.output.get(name) ?? []).join('');
   }
 
-  private async waitReady(name: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  private async waitReady(name: string): Promise<void> {
+    await eventually(async () => {
       const child = this.running.get(name);
-      if (!child || child.exitCode !== null) throw new Error(`${name} exited during start:\n${this.outputOf(name)}`);
-      try {
-        await this.status(name);
-        return;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`${name} not ready within ${timeoutMs} ms:\n${this.outputOf(name)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+      if (!child || child.exitCode !== null) throw new GiveUp(`${name} exited during start:\n${this.outputOf(name)}`);
+      return (await this.readiness(name)).status === 200;
+    }, 60_000);
   }
 }
 
-/** Polls `check` until it returns true or the time is up; returns whether it succeeded. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, intervalMs = 50): Promise<boolean> {
+/** Thrown by a check that knows waiting longer cannot help: `eventually` rethrows it at once. */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `check` until it returns true; resolves true, or throws when the time is up, naming the
+ * last error seen. Errors of the check's own code (a TypeError, a failed assertion) are thrown at
+ * once; only those of the world not being ready yet (a refused connection, a member restarting)
+ * mean "try again".
+ */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 50): Promise<true> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
     try {
       if (await check()) return true;
-    } catch {
-      // not yet: a member may be restarting
+    } catch (err) {
+      if (err instanceof GiveUp || isBugInCheck(err)) throw err;
+      lastError = err;
     }
-    if (Date.now() > deadline) return false;
+    if (Date.now() > deadline) {
+      throw new Error(`not true within the ${timeoutMs} ms hang guard${lastError ? `; last error: ${String(lastError)}` : ''}`, { cause: lastError });
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+function isBugInCheck(err: unknown): boolean {
+  return err instanceof TypeError && !isFetchFailure(err) || err instanceof ReferenceError || err instanceof SyntaxError
+    || (err instanceof Error && err.name === 'AssertionError');
+}
+
+/** undici's fetch reports a refused connection as a TypeError('fetch failed'). */
+const isFetchFailure = (err: TypeError) => err.message === 'fetch failed';

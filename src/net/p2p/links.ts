@@ -33,6 +33,12 @@ export interface LinkInfo {
   readonly rttMs: number | null;
   /** Whether this member is the side that dials this link. */
   readonly dials: boolean;
+  /**
+   * Whether the link has settled after start: it came up, or this member's first dial of it
+   * ended either way. A link the neighbour dials is settled from the start: whether the
+   * neighbour runs is the neighbour's to report.
+   */
+  readonly settled: boolean;
 }
 
 export interface LinkTuning {
@@ -73,6 +79,7 @@ interface LinkState {
   upAt: number | null;
   direction: 'inbound' | 'outbound' | null;
   rttMs: number | null;
+  settled: boolean;
   /** Dials that failed, or links that dropped before they were stable, since the last stable link. */
   failures: number;
   /** When the link came up or a ping was last answered; silence since then beyond the timeout closes it. */
@@ -97,7 +104,7 @@ export class LinkManager {
     };
     for (const n of init.neighbours) {
       this.states.set(n.peerId.toString(), {
-        n, connected: false, since: null, upAt: null, direction: null, rttMs: null,
+        n, connected: false, since: null, upAt: null, direction: null, rttMs: null, settled: !n.dials,
         failures: 0, answeredAt: 0, pinging: false, timer: undefined,
       });
     }
@@ -123,7 +130,7 @@ export class LinkManager {
   list(): LinkInfo[] {
     return [...this.states.values()].map((s) => ({
       name: s.n.name, peerId: s.n.peerId.toString(), connected: s.connected, since: s.since,
-      direction: s.direction, rttMs: s.rttMs, dials: s.n.dials,
+      direction: s.direction, rttMs: s.rttMs, dials: s.n.dials, settled: s.settled || s.connected,
     }));
   }
 
@@ -161,10 +168,12 @@ export class LinkManager {
     if (!this.running || s.connected) return;
     try {
       await this.init.libp2p.dial(s.n.address, { signal: AbortSignal.timeout(this.t.dialTimeoutMs) });
+      s.settled = true;
       // The dial can succeed and the connection close before we look (the other side refused
       // us after the handshake); then keep trying, backing off.
       if (this.running && !s.connected) this.dialAfter(s, redialDelay(++s.failures, this.t.redialInitialMs, this.t.redialMaxMs));
     } catch (err) {
+      s.settled = true;
       if (!this.running || s.connected) return;
       const delay = redialDelay(++s.failures, this.t.redialInitialMs, this.t.redialMaxMs);
       const entry = { neighbour: s.n.name, address: s.n.address.toString(), attempt: s.failures, retryInMs: delay, err: messageOf(err) };

@@ -1,0 +1,100 @@
+/**
+ * The outbound-backlog brake on real member processes A-B: B is stopped (SIGSTOP), so A's
+ * gossip to it piles up; above 8 MiB A stops reading every client, and once B runs again and
+ * the backlog falls below 2 MiB A reads them all again. Order is read from A's own log (JSON
+ * lines on its stdout, written synchronously as things happen), never from the clock.
+ */
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { jsonLines } from './helpers/cli.js';
+import { makeHerd, portOf, type TestHerd } from './helpers/herd.js';
+import { eventually, MemberProcesses } from './helpers/processes.js';
+import { collect, exchange, open, readLines } from './helpers/wire.js';
+
+const MiB = 1024 * 1024;
+/** 16,000-byte client names: each record is a 16 KB AT line, 1,500 of them are 24 MB of gossip. */
+const NAME_BYTES = 16_000;
+const FLOOD = 1_500;
+const floodLine = (i: number) => `IAMAT ${String(i).padStart(6, '0')}${'x'.repeat(NAME_BYTES - 6)} +34.068930-118.445127 1621464827.${i}\n`;
+const PROBE = 'IAMAT probe.example.org +34.068930-118.445127 1621464827.5';
+const CANARY = 'IAMAT canary.example.org +34.068930-118.445127 1621464827.5';
+
+/** Fails the test instead of hanging it when `promise` never settles. */
+function hangGuard<T>(promise: Promise<T>, what: string, ms = 120_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms); });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB', () => {
+  let t: TestHerd;
+  let members: MemberProcesses;
+  let bStopped = false;
+
+  before(async () => {
+    t = await makeHerd(['A', 'B'], [['A', 'B']]);
+    members = new MemberProcesses(t, ['--console-level', 'info', '--console-format', 'json', '--log-level', 'warn']);
+    await members.start('A', 'B');
+    const linked = async () => (await members.status('A')).neighbours[0]!.connected && (await members.status('B')).neighbours[0]!.connected;
+    assert.ok(await eventually(linked, 30_000), 'A-B link up');
+    // Gossip flows once A knows B's subscription: a first record from A reaching B shows it.
+    await exchange(portOf(t.herd, 'A'), `${CANARY}\n`);
+    assert.ok(await eventually(async () => (await members.status('B')).store.clients === 1, 30_000), 'the canary at B');
+  });
+
+  after(async () => {
+    if (bStopped) process.kill(members.pid('B'), 'SIGCONT');
+    await members.stopAll();
+  });
+
+  test('a flood towards a stopped neighbour congests A; a new client is not read until the backlog drains', async () => {
+    process.kill(members.pid('B'), 'SIGSTOP');
+    bStopped = true;
+    const flood = await open(portOf(t.herd, 'A'));
+    const floodReplies = collect(flood);
+    for (let i = 0; i < FLOOD; i++) flood.write(floodLine(i));
+    flood.end();
+
+    const aLog = () => jsonLines(members.outputOf('A'));
+    // A's output grows by tens of MB here: look at it a few times a second, not 20.
+    assert.ok(await eventually(() => members.outputOf('A').includes('"msg":"outbound backlog high: congested"'), 60_000, 250), 'A congested');
+    // Congestion began at 8 MiB or more (checked in the log below); it lasts, and reading
+    // stays stopped, while the backlog stays above 2 MiB, as it must while B is stopped.
+    let backlog = {};
+    assert.ok(await eventually(async () => ((backlog = (await members.status('A')).backlog).total > 2 * MiB), 30_000),
+      `/status backlog ${JSON.stringify(backlog)}`);
+
+    const probe: Socket = await open(portOf(t.herd, 'A'));
+    const probeReply = readLines(probe, 1);
+    probe.write(`${PROBE}\n`);
+    // Not read while B stays stopped; B runs again only after the probe was sent.
+    process.kill(members.pid('B'), 'SIGCONT');
+    bStopped = false;
+
+    const [reply] = await hangGuard(probeReply, 'the probe reply');
+    assert.match(reply!, /^AT A [+-]\d+\.\d{9} probe\.example\.org \+34\.068930-118\.445127 1621464827\.5$/);
+    probe.end();
+    const floodLines = (await hangGuard(floodReplies, 'the flood replies')).toString('latin1').split('\n').slice(0, -1);
+    assert.equal(floodLines.length, FLOOD, 'every flood line answered once reading resumed');
+
+    const log = aLog();
+    const congested = log.findIndex((e) => e.msg === 'outbound backlog high: congested');
+    const drained = log.findIndex((e, i) => i > congested && e.msg === 'outbound backlog drained');
+    const probeRead = log.findIndex((e) => e.msg === 'input' && e.line === PROBE);
+    assert.ok(congested >= 0 && drained > congested, 'congested, then drained');
+    assert.ok((log[congested]!.backlogBytes as number) >= 8 * MiB, `congested at ${log[congested]!.backlogBytes} bytes`);
+    assert.ok((log[drained]!.backlogBytes as number) <= 2 * MiB, `drained at ${log[drained]!.backlogBytes} bytes`);
+    assert.ok(probeRead > drained, 'the probe was read only after the backlog drained');
+    // The flood connection was open before: after the congestion it may finish the one read
+    // (64 KiB, at most 5 of these lines) it was in, then it waits for the drain too.
+    const floodReadWhileCongested = log.slice(congested, drained).filter((e) => e.msg === 'input').length;
+    assert.ok(floodReadWhileCongested <= 5, `${floodReadWhileCongested} flood lines read while congested`);
+    const floodReadAfter = log.slice(drained).filter((e) => e.msg === 'input' && e.line !== PROBE).length;
+    assert.ok(floodReadAfter > 0, 'the flood was held back too, and resumed');
+  });
+
+  test('everything A answered reaches B once it runs again', async () => {
+    assert.ok(await eventually(async () => (await members.status('B')).store.clients === FLOOD + 2, 60_000), 'B has every record');
+  });
+});
