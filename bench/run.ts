@@ -10,12 +10,13 @@
  *
  *   npm run bench -- [--quick] [--json FILE] [--markdown FILE] [--only throughput,catchup]
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BenchHerd, type StartOptions } from './lib/herd.js';
+import { LAB_BEGIN } from './lib/labSection.js';
 import { Progress } from './lib/progress.js';
 import { renderMarkdown, type BenchResults } from './lib/report.js';
 import { burst } from './scenarios/burst.js';
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
   const markdown = renderMarkdown(final);
   process.stdout.write(markdown);
   if (options.markdown) {
-    writeFileSync(resolve(options.markdown), markdown);
+    writeFileSync(resolve(options.markdown), withLabSection(markdown, resolve(options.markdown)));
     progress.log(`wrote ${options.markdown}`);
   }
   if (options.json) {
@@ -145,3 +146,10 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The network lab's sections (from LAB_BEGIN to the end; root only) are kept when the rest is rewritten. */
+function withLabSection(markdown: string, file: string): string {
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = old.indexOf(LAB_BEGIN);
+  return at < 0 ? markdown : `${markdown.trimEnd()}\n\n${old.slice(at).trimEnd()}\n`;
+}

@@ -315,7 +315,7 @@ describe('hosts other than an IPv4 literal', () => {
 describe('liveness', () => {
   test('a link whose pings go unanswered is closed, then redialled', async () => {
     const t = await makeHerd(['P', 'Q'], [['P', 'Q']]);
-    const tuning: HerdNodeTuning = { links: { livenessIntervalMs: 50, pingTimeoutMs: 200, livenessMaxFailures: 2 } };
+    const tuning: HerdNodeTuning = { links: { linkTimeoutMs: 1_000, livenessIntervalMs: 100 } };
     const p = await startMember(t.herd, 'P', tuning);
     const q = await startMember(t.herd, 'Q', tuning);
     try {
@@ -329,7 +329,7 @@ describe('liveness', () => {
       await waitFor('the acceptor closing the link', () => acceptor.log.some((e) => e.msg === 'neighbour stopped answering pings; closing the link'));
       service.ping = real;
       await waitFor('the dialler seeing it down', () => dialler.log.some((e) => e.msg === 'link down'));
-      await waitFor('the link back up', () => dialler.log.filter((e) => e.msg === 'link up').length === 2 && p.node.links()[0]!.connected && q.node.links()[0]!.connected);
+      await waitFor('the link back up', () => dialler.log.filter((e) => e.msg === 'link up').length >= 2 && p.node.links()[0]!.connected && q.node.links()[0]!.connected);
     } finally {
       await Promise.all([p.node.stop(), q.node.stop()]);
     }

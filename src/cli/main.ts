@@ -30,6 +30,7 @@ interface StartOptions {
   dataDir?: string;
   syncIntervalMs?: number;
   p2pListenPort?: number;
+  linkTimeoutMs?: number;
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -55,6 +56,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')
     .option('--p2p-listen-port <port>', 'listen for peers here instead of the herd file\'s p2pPort (port forwarding)', portNumber)
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
+    .option('--link-timeout-ms <n>', 'close a link when no ping has been answered for this long (default 10000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
       result = name === undefined ? startAll(opts) : startOne(name, opts);
     });
@@ -143,6 +145,7 @@ async function startAll(opts: StartOptions): Promise<number> {
   if (opts.maxConnections) memberArgs.push('--max-connections', String(opts.maxConnections));
   if (opts.dataDir) memberArgs.push('--data-dir', opts.dataDir);
   if (opts.syncIntervalMs) memberArgs.push('--sync-interval-ms', String(opts.syncIntervalMs));
+  if (opts.linkTimeoutMs) memberArgs.push('--link-timeout-ms', String(opts.linkTimeoutMs));
   return superviseHerd({ herd, entry: ENTRY, memberArgs });
 }
 

@@ -38,6 +38,8 @@ export interface RunMemberOptions {
   readonly syncIntervalMs?: number;
   /** Listen for peers here instead of the herd file's p2pPort (port forwarding, a relay). */
   readonly p2pListenPort?: number;
+  /** Close a link when no ping has been answered for this long (see LINK_TIMEOUT_MS). */
+  readonly linkTimeoutMs?: number;
 }
 
 export interface RunningMember {
@@ -71,7 +73,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   void places.ready?.then(() => { placesReady = true; });
   // Neighbours dial the herd file's address; this member may listen behind a forwarded port.
   const listening = options.p2pListenPort ? { ...self, p2pPort: options.p2pListenPort } : self;
-  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log });
+  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log, tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } } });
 
   let metrics: MemberMetrics | undefined;
   const placesCounters = { calls: 0, errors: 0 };

@@ -9,7 +9,7 @@ import type { Ping } from '@libp2p/ping';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from '../../core/ports.js';
 import {
-  DIAL_TIMEOUT_MS, LINK_STABLE_MS, LIVENESS_INTERVAL_MS, LIVENESS_MAX_FAILURES, PING_TIMEOUT_MS,
+  DIAL_TIMEOUT_MS, LINK_STABLE_MS, LINK_TIMEOUT_MS, livenessIntervalFor,
   REDIAL_FACTOR, REDIAL_INITIAL_MS, REDIAL_JITTER, REDIAL_MAX_MS,
 } from './constants.js';
 
@@ -45,9 +45,10 @@ export interface LinkTuning {
   readonly redialInitialMs?: number;
   readonly redialMaxMs?: number;
   readonly dialTimeoutMs?: number;
+  /** A link with no ping answered for this long is closed (see LINK_TIMEOUT_MS). */
+  readonly linkTimeoutMs?: number;
+  /** How often each link is pinged; by default from the timeout (`livenessIntervalFor`). */
   readonly livenessIntervalMs?: number;
-  readonly pingTimeoutMs?: number;
-  readonly livenessMaxFailures?: number;
 }
 
 export interface LinksInit {
@@ -81,7 +82,8 @@ interface LinkState {
   settled: boolean;
   /** Dials that failed, or links that dropped before they were stable, since the last stable link. */
   failures: number;
-  pingFailures: number;
+  /** When the link came up or a ping was last answered; silence since then beyond the timeout closes it. */
+  answeredAt: number;
   pinging: boolean;
   timer: NodeJS.Timeout | undefined;
 }
@@ -93,15 +95,17 @@ export class LinkManager {
   private running = false;
 
   constructor(private readonly init: LinksInit) {
+    const t = init.tuning ?? {};
+    const linkTimeoutMs = t.linkTimeoutMs ?? LINK_TIMEOUT_MS;
     this.t = {
-      redialInitialMs: REDIAL_INITIAL_MS, redialMaxMs: REDIAL_MAX_MS, dialTimeoutMs: DIAL_TIMEOUT_MS,
-      livenessIntervalMs: LIVENESS_INTERVAL_MS, pingTimeoutMs: PING_TIMEOUT_MS, livenessMaxFailures: LIVENESS_MAX_FAILURES,
-      ...init.tuning,
+      redialInitialMs: t.redialInitialMs ?? REDIAL_INITIAL_MS, redialMaxMs: t.redialMaxMs ?? REDIAL_MAX_MS,
+      dialTimeoutMs: t.dialTimeoutMs ?? DIAL_TIMEOUT_MS,
+      linkTimeoutMs, livenessIntervalMs: t.livenessIntervalMs ?? livenessIntervalFor(linkTimeoutMs),
     };
     for (const n of init.neighbours) {
       this.states.set(n.peerId.toString(), {
         n, connected: false, since: null, upAt: null, direction: null, rttMs: null, settled: !n.dials,
-        failures: 0, pingFailures: 0, pinging: false, timer: undefined,
+        failures: 0, answeredAt: 0, pinging: false, timer: undefined,
       });
     }
   }
@@ -134,7 +138,7 @@ export class LinkManager {
     const s = this.states.get(evt.detail.toString());
     if (!s || s.connected || !this.running) return;
     const conn = this.init.libp2p.getConnections(evt.detail)[0];
-    Object.assign(s, { connected: true, since: Date.now(), upAt: Date.now(), direction: conn?.direction ?? null, pingFailures: 0 });
+    Object.assign(s, { connected: true, since: Date.now(), upAt: Date.now(), direction: conn?.direction ?? null, answeredAt: Date.now() });
     clearTimeout(s.timer);
     this.init.log.info({ neighbour: s.n.name, peer: s.n.peerId.toString(), direction: s.direction, remoteAddr: conn?.remoteAddr.toString() }, 'link up');
     this.probe(s); // an RTT right away, not one liveness interval later
@@ -180,33 +184,38 @@ export class LinkManager {
     }
   }
 
+  /**
+   * Pings every live link whose last ping is back, and closes those silent past the timeout.
+   * A ping stuck behind a burst of gossip on a slow link may take seconds: the link counts as
+   * alive as long as an answer comes within the timeout. (libp2p allows one outbound ping
+   * stream per connection, so pings do not overlap.)
+   */
   private probeAll(): void {
-    for (const s of this.states.values()) if (s.connected && !s.pinging) this.probe(s);
+    const now = Date.now();
+    for (const s of this.states.values()) {
+      if (!s.connected) continue;
+      if (now - s.answeredAt > this.t.linkTimeoutMs) this.closeSilent(s, now - s.answeredAt);
+      else if (!s.pinging) this.probe(s);
+    }
   }
 
-  /** Pings one live link: RTT for `links()`, and a dead link is closed (then redialled). */
+  /** Pings one live link: RTT for `links()`, and proof that the neighbour still answers. */
   private probe(s: LinkState): void {
     s.pinging = true;
-    this.init.ping.ping(s.n.peerId, { signal: AbortSignal.timeout(this.t.pingTimeoutMs) }).then(
+    this.init.ping.ping(s.n.peerId, { signal: AbortSignal.timeout(this.t.linkTimeoutMs) }).then(
       (ms) => {
         s.rttMs = ms;
-        s.pingFailures = 0;
+        s.answeredAt = Date.now();
       },
-      (err) => this.pingFailed(s, err),
+      (err: unknown) => this.init.log.debug({ neighbour: s.n.name, err: messageOf(err) }, 'ping failed'),
     ).finally(() => {
       s.pinging = false;
     });
   }
 
-  private pingFailed(s: LinkState, err: unknown): void {
-    if (!this.running || !s.connected) return;
-    s.pingFailures++;
-    const entry = { neighbour: s.n.name, peer: s.n.peerId.toString(), failures: s.pingFailures, err: messageOf(err) };
-    if (s.pingFailures < this.t.livenessMaxFailures) {
-      this.init.log.debug(entry, 'ping failed');
-      return;
-    }
-    this.init.log.warn(entry, 'neighbour stopped answering pings; closing the link');
+  private closeSilent(s: LinkState, silentMs: number): void {
+    this.init.log.warn({ neighbour: s.n.name, peer: s.n.peerId.toString(), silentMs }, 'neighbour stopped answering pings; closing the link');
+    s.answeredAt = Date.now(); // one hang-up per timeout, not one per tick while it completes
     this.init.libp2p.hangUp(s.n.peerId).catch((e: unknown) => this.init.log.debug({ neighbour: s.n.name, err: messageOf(e) }, 'hang up failed'));
   }
 }
