@@ -37,8 +37,14 @@ export const CLIENT_DEFAULTS = {
   maxConnections: 10_000,
   /** Commands awaiting replies on one connection before we stop handling its lines. */
   maxPendingReplies: 256,
-  /** Lines handled per connection before other connections get a turn. */
-  linesPerTurn: 64,
+  /**
+   * Of those, replies still being computed (WHATSATs awaiting the places provider): each
+   * becomes a reply of up to tens of KB, which a client that does not read makes the member
+   * hold. Upstream calls are capped at 32 per member anyway (HERD_PLACES_CONCURRENCY).
+   */
+  maxAwaitedReplies: 32,
+  /** How long one connection's lines may hold the thread before the others get a turn. */
+  turnMs: 1,
   /** After the idle timeout ends a connection, it is destroyed this much later at most. */
   closeGraceMs: 1_000,
   /** How much of an overlong line the `? ` reply echoes. */
@@ -147,6 +153,8 @@ class ClientConnection {
   private ended = false;
   private pumping = false;
   private continueScheduled = false;
+  /** Replies the handler is still computing. */
+  private awaited = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -221,8 +229,9 @@ class ClientConnection {
     // was the largest single cost of a member under pipelined load.
     this.socket.cork();
     try {
-      for (let handled = 0; !this.closing && !this.socket.destroyed && this.roomForReplies(); handled++) {
-        if (handled === CLIENT_DEFAULTS.linesPerTurn) {
+      const turnEnds = performance.now() + CLIENT_DEFAULTS.turnMs;
+      while (!this.closing && !this.socket.destroyed && this.roomForReplies()) {
+        if (performance.now() > turnEnds) {
           this.continueNextTurn();
           break;
         }
@@ -253,8 +262,8 @@ class ClientConnection {
   }
 
   private roomForReplies(): boolean {
-    if (this.slots.length >= CLIENT_DEFAULTS.maxPendingReplies || this.options.flow?.congested) return false;
-    return this.hasWriteRoom();
+    if (this.slots.length >= CLIENT_DEFAULTS.maxPendingReplies || this.awaited >= CLIENT_DEFAULTS.maxAwaitedReplies) return false;
+    return !this.options.flow?.congested && this.hasWriteRoom();
   }
 
   /** Whether the write queue is below its high-water mark (where `write()` returns false). */
@@ -274,8 +283,7 @@ class ClientConnection {
   /** Reads only while every line read so far is handled and there is room for more replies. */
   private updateReading(): void {
     if (this.ended || this.inputStopped) return;
-    const room = this.slots.length < CLIENT_DEFAULTS.maxPendingReplies && this.writeRoom() && !this.options.flow?.congested;
-    if (room && !this.framer.hasInput && !this.closing) this.socket.resume();
+    if (!this.framer.hasInput && !this.closing && this.roomForReplies()) this.socket.resume();
     else this.socket.pause();
   }
 
@@ -297,13 +305,20 @@ class ClientConnection {
       this.flush();
       return;
     }
+    this.awaited++;
     reply.then(
       (bytes) => (slot.reply = bytes),
       (err) => {
         this.log.error({ err, line }, 'handler failed');
         slot.reply = invalidReply(line);
       },
-    ).finally(() => this.resume());
+    ).finally(() => {
+      this.awaited--;
+      this.flush();
+      // More lines in a turn of their own: answers arriving in one burst must not chain
+      // passes past every other connection.
+      this.continueNextTurn();
+    });
   }
 
   private onOverlongLine(head: Buffer): void {
