@@ -42,7 +42,7 @@ export const CLIENT_DEFAULTS = {
    * becomes a reply of up to tens of KB, which a client that does not read makes the member
    * hold. Upstream calls are capped at 32 per member anyway (HERD_PLACES_CONCURRENCY).
    */
-  maxAwaitedReplies: 32,
+  maxAwaitedReplies: 8,
   /** How long one connection's lines may hold the thread before the others get a turn. */
   turnMs: 1,
   /** After the idle timeout ends a connection, it is destroyed this much later at most. */
