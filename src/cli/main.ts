@@ -12,7 +12,7 @@ import { ConfigError, loadHerdFile } from '../config/herdFile.js';
 import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logger.js';
 import { initHerd, parseLinks } from './init.js';
 import { mesh } from './mesh.js';
-import { lineCap, oneOf, portNumber, positiveInteger } from './options.js';
+import { cidrList, lineCap, oneOf, portNumber, positiveInteger } from './options.js';
 import { interactive, resolveTarget, send } from './talk.js';
 import { runMember } from './runMember.js';
 import { superviseHerd } from './supervisor.js';
@@ -32,6 +32,7 @@ interface StartOptions {
   dataDir?: string;
   syncIntervalMs?: number;
   p2pListenPort?: number;
+  p2pAllowFrom?: string[];
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -56,6 +57,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
     .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')
     .option('--p2p-listen-port <port>', 'listen for peers here instead of the herd file\'s p2pPort (port forwarding)', portNumber)
+    .option('--p2p-allow-from <cidrs>', 'also accept peer connections from these CIDRs or addresses, comma-separated (neighbours behind NAT)', cidrList)
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
       result = name === undefined ? startAll(opts) : startOne(name, opts);
@@ -141,6 +143,7 @@ function startAll(opts: StartOptions): Promise<number> {
   if (opts.maxConnections) memberArgs.push('--max-connections', String(opts.maxConnections));
   if (opts.dataDir) memberArgs.push('--data-dir', opts.dataDir);
   if (opts.syncIntervalMs) memberArgs.push('--sync-interval-ms', String(opts.syncIntervalMs));
+  if (opts.p2pAllowFrom) memberArgs.push('--p2p-allow-from', opts.p2pAllowFrom.join(','));
   return superviseHerd({ herd, entry: ENTRY, memberArgs });
 }
 

@@ -38,6 +38,8 @@ export interface RunMemberOptions {
   readonly syncIntervalMs?: number;
   /** Listen for peers here instead of the herd file's p2pPort (port forwarding, a relay). */
   readonly p2pListenPort?: number;
+  /** CIDRs or addresses peers may also connect from (neighbours behind NAT). */
+  readonly p2pAllowFrom?: readonly string[];
 }
 
 export interface RunningMember {
@@ -69,7 +71,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const places = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
   // Neighbours dial the herd file's address; this member may listen behind a forwarded port.
   const listening = options.p2pListenPort ? { ...self, p2pPort: options.p2pListenPort } : self;
-  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log });
+  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log, allowFrom: options.p2pAllowFrom });
 
   let metrics: MemberMetrics | undefined;
   const placesCounters = { calls: 0, errors: 0 };
