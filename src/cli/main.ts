@@ -12,7 +12,7 @@ import { ConfigError, loadHerdFile } from '../config/herdFile.js';
 import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logger.js';
 import { initHerd, parseLinks } from './init.js';
 import { mesh } from './mesh.js';
-import { cidrList, lineCap, oneOf, portNumber, positiveInteger } from './options.js';
+import { cidrList, lineCap, logSize, oneOf, portNumber, positiveInteger } from './options.js';
 import { interactive, resolveTarget, send } from './talk.js';
 import { runMember } from './runMember.js';
 import { superviseHerd } from './supervisor.js';
@@ -33,6 +33,8 @@ interface StartOptions {
   syncIntervalMs?: number;
   p2pListenPort?: number;
   p2pAllowFrom?: string[];
+  logMaxBytes?: number;
+  logFiles?: number;
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -50,6 +52,8 @@ export async function main(args: readonly string[]): Promise<number> {
     .requiredOption('-c, --config <file>', 'the herd file')
     .option('--log-dir <dir>', 'where member logs go (NAME.log)', 'logs')
     .option('--log-level <level>', 'log file level', oneOf(LOG_LEVELS), 'info')
+    .option('--log-max-bytes <n>', 'rotate a member\'s log file past this size (default 16777216)', logSize)
+    .option('--log-files <n>', 'rotated log files kept besides the current one (default 4)', positiveInteger)
     .option('--console-level <level>', 'terminal log level', oneOf([...LOG_LEVELS, 'silent'] as const), 'info')
     .option('--console-format <format>', 'terminal log format: auto (pretty on a TTY), pretty or json', oneOf(CONSOLE_FORMATS), 'auto')
     .option('--max-line-bytes <n>', 'longest client line accepted, 64-65536 (default 65536)', lineCap)
@@ -143,6 +147,8 @@ function startAll(opts: StartOptions): Promise<number> {
   if (opts.maxConnections) memberArgs.push('--max-connections', String(opts.maxConnections));
   if (opts.dataDir) memberArgs.push('--data-dir', opts.dataDir);
   if (opts.syncIntervalMs) memberArgs.push('--sync-interval-ms', String(opts.syncIntervalMs));
+  if (opts.logMaxBytes) memberArgs.push('--log-max-bytes', String(opts.logMaxBytes));
+  if (opts.logFiles) memberArgs.push('--log-files', String(opts.logFiles));
   if (opts.p2pAllowFrom) memberArgs.push('--p2p-allow-from', opts.p2pAllowFrom.join(','));
   return superviseHerd({ herd, entry: ENTRY, memberArgs });
 }

@@ -38,6 +38,9 @@ export interface RunMemberOptions {
   readonly syncIntervalMs?: number;
   /** Listen for peers here instead of the herd file's p2pPort (port forwarding, a relay). */
   readonly p2pListenPort?: number;
+  /** A log file is rotated past this size; this many rotated files are kept. */
+  readonly logMaxBytes?: number;
+  readonly logFiles?: number;
   /** CIDRs or addresses peers may also connect from (neighbours behind NAT). */
   readonly p2pAllowFrom?: readonly string[];
 }
@@ -58,9 +61,9 @@ const COMPACTION_CHECK_MS = 60_000;
 export async function runMember(options: RunMemberOptions): Promise<RunningMember> {
   const startedAt = Date.now();
   const self = findMember(options.herd, options.name);
-  const logger = createMemberLogger({
+  const logger = await createMemberLogger({
     name: self.name, logDir: options.logDir, level: options.logLevel ?? 'info', consoleLevel: options.consoleLevel ?? 'info',
-    consoleFormat: options.consoleFormat,
+    consoleFormat: options.consoleFormat, maxFileBytes: options.logMaxBytes, keptFiles: options.logFiles,
   });
   const log = logger.log;
   const clock = systemClock();
