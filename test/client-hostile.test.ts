@@ -87,6 +87,7 @@ describe('limits on one connection', () => {
     await exchange(member.clientPort, '\n');
     assert.equal(stored(), 255, 'the WHATSAT and 255 IAMATs pending: the 256th waits');
     assert.equal(replies.length, 0, 'nothing answered out of order');
+    assert.ok(await eventually(() => hanging.length > 0, 30_000, 10), 'the WHATSAT reached the places stand-in');
     hanging.shift()!();
     assert.ok(await eventually(() => stored() === 300, 30_000, 10), 'the rest is handled once the first reply is out');
     socket.destroy();

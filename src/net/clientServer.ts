@@ -167,7 +167,7 @@ class ClientConnection {
     socket.setTimeout(options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs);
     socket.on('timeout', () => this.closeIdle());
     socket.on('data', (chunk: Buffer) => {
-      // After an overlong line the member only discards what still comes (see `endOurSide`).
+      // Once the member stops taking input (overlong line, idle, shutdown) it discards what comes.
       if (this.closing || this.inputStopped) return;
       this.framer.feed(chunk);
       this.pump();
@@ -217,9 +217,9 @@ class ClientConnection {
   }
 
   /**
-   * Handles received lines until one of the limits says wait: 256 replies pending, the
-   * socket's write queue at its high-water mark (the client is not reading), or the gossip
-   * backlog. What is not handled stays in the framer, and the socket is not read meanwhile,
+   * Handles received lines until one of the limits says wait: 256 replies pending, 8 of them
+   * still being computed, the socket's write queue at its high-water mark (the client is not
+   * reading), or the gossip backlog. What is not handled stays in the framer, and the socket is not read meanwhile,
    * so a connection holds at most one read, one partial line and what its replies need.
    */
   private pump(): void {
@@ -364,10 +364,11 @@ class ClientConnection {
     if (this.ended || this.socket.destroyed || this.slots.length > 0) return;
     if (!this.closing && !this.linesDone) return;
     this.ended = true;
+    this.inputStopped = true;
     this.socket.end();
     // Keep reading (and discarding) so the client's unread bytes never turn our close
     // into a reset that could destroy the replies still in flight.
-    if (this.closing) this.socket.resume();
+    this.socket.resume();
   }
 
   private logReply(reply: Buffer): void {
