@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { fixture, startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
 import { makeHerd } from './helpers/herd.js';
+import { eventually } from './helpers/processes.js';
 import { collect, exchange, open, readLines } from './helpers/wire.js';
 
 describe('limits of one member', () => {
@@ -32,23 +33,31 @@ describe('limits of one member', () => {
     await google.close();
   });
 
+  const counters = () => member.status().counters;
+
   test('a connection that sends nothing is closed after the idle timeout', async () => {
+    const idleBefore = counters().clientConnectionsIdleClosed;
     const socket = await open(member.clientPort);
     const received = await collect(socket);
     assert.equal(received.length, 0);
+    assert.equal(counters().clientConnectionsIdleClosed, idleBefore + 1, 'closed for being idle');
   });
 
   test('an idle connection with half a line is closed without answering it', async () => {
+    const idleBefore = counters().clientConnectionsIdleClosed;
     const socket = await open(member.clientPort);
     const received = collect(socket);
     socket.write('IAMAT partial +1+1 1');
     assert.equal((await received).length, 0);
     assert.equal(member.store.get('partial'), undefined);
+    assert.equal(counters().clientConnectionsIdleClosed, idleBefore + 1, 'closed for being idle');
   });
 
   test('a connection over the limit is closed at once; the others are unaffected', async () => {
+    assert.ok(await eventually(() => counters().clientConnectionsOpen === 0), 'earlier connections are gone');
+    const refusedBefore = counters().clientConnectionsRefused;
     const sockets = await Promise.all(Array.from({ length: 8 }, () => open(member.clientPort)));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(await eventually(() => counters().clientConnectionsOpen === 8), 'the eight are accepted');
     const extra = await open(member.clientPort);
     const extraGot = await new Promise<string>((resolve) => {
       extra.on('data', () => resolve('data'));
@@ -56,6 +65,8 @@ describe('limits of one member', () => {
       extra.on('error', () => resolve('closed'));
     });
     assert.equal(extraGot, 'closed');
+    // Closed for the cap, not by the idle timeout (which would close it too, later).
+    assert.equal(counters().clientConnectionsRefused, refusedBefore + 1, 'refused over the cap');
     sockets[3]!.write('IAMAT capped +1+1 1\n');
     assert.match((await readLines(sockets[3]!, 1))[0]!, /^AT Solo \S+ capped \+1\+1 1$/);
     sockets.forEach((s) => s.destroy());
@@ -68,15 +79,18 @@ describe('limits of one member', () => {
     socket.pause(); // never read: the member's replies pile up in the kernel, then it stops reading
     const line = Buffer.from('WHATSAT reader 10 20\n');
     const chunk = Buffer.concat(Array.from({ length: 1000 }, () => line));
-    let accepted = 0;
-    for (let i = 0; i < 2000 && socket.write(chunk); i++) accepted += chunk.length;
+    // All 42 MB are queued at once on this side: the client does not wait for the member.
+    for (let i = 0; i < 2000; i++) socket.write(chunk);
     // Each 21-byte WHATSAT asks for a ~20 KB reply: without back-pressure the member would read
-    // all 42 MB of requests and buffer ~40 GB of replies. It must stop reading long before.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.ok(accepted < 8 * 1024 * 1024, `the client could write ${accepted} bytes`);
-    assert.ok(socket.writableLength > 0, 'writes are queued on the client side: the member stopped reading');
-    const rss = process.memoryUsage().rss;
-    assert.ok(rss < 1024 * 1024 * 1024, `member process RSS ${rss}`);
+    // all 42 MB of requests and buffer ~40 GB of replies. It stops once its write queue is full.
+    assert.ok(await eventually(() => counters().clientConnectionsBlocked === 1, 60_000, 20), 'the member waits for the client');
+    const { clientBytesQueued, whatsat } = counters();
+    assert.ok(clientBytesQueued < 512 * 1024, `reply bytes held ${clientBytesQueued}`);
+    // The kernel buffers a few MB each way; the rest of the 42 MB is still on the client.
+    assert.ok(socket.writableLength > 20 * 1024 * 1024, `only ${socket.writableLength} bytes left unsent`);
+    // A round trip on another connection, then nothing more was read from this one.
+    await exchange(member.clientPort, '\n');
+    assert.equal(counters().whatsat, whatsat, 'no more lines handled');
     socket.destroy();
   });
 

@@ -15,7 +15,7 @@ import { invalidReply } from '../src/protocol/reply.js';
 import { compareTimeTexts, formatSignedSeconds, parseSignedSeconds, parsePosixTime } from '../src/protocol/time.js';
 import { LocationStore } from '../src/core/store.js';
 import {
-  badBoundText, badRadiusText, boundText, clientId, digits, edgeLocation, iamatFields, iamatLine, joinFields, location, mutation,
+  badBoundText, refLocation, badRadiusText, boundText, clientId, digits, edgeLocation, iamatFields, iamatLine, joinFields, location, mutation,
   optionalWhiteSpace, posixTime, radiusText, refClassify, refFrame, splitAt, whatsatLine, type RefCommand, type RefEvent,
 } from './helpers/arbitraries.js';
 import { makeHerd, type TestHerd } from './helpers/herd.js';
@@ -112,6 +112,45 @@ describe('pure protocol properties', () => {
     );
   });
 
+  test('numbers are read by value: every spelling of an in-range value is accepted, as that value', () => {
+    fc.assert(
+      fc.property(clientId(), radiusText, boundText, (c, r, b) => {
+        const command = parseCommand(`WHATSAT ${c} ${r} ${b}`);
+        assert.ok(command.kind === 'WHATSAT', `WHATSAT ${c} ${r} ${b}`);
+        assert.equal(command.radiusKm, Number(r) || Number.MIN_VALUE);
+        assert.ok(command.radiusKm > 0 && command.radiusKm <= 50);
+        assert.equal(command.bound, Number(b));
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(clientId(), location, posixTime, fc.nat(40), (c, l, t, lead) => {
+        const command = parseCommand(`IAMAT ${c} ${l} ${t}`);
+        assert.ok(command.kind === 'IAMAT', `IAMAT ${c} ${l} ${t}`);
+        // Leading zeros do not change the instant: the arithmetic stays exact.
+        assert.equal(parsePosixTime(`${'0'.repeat(lead)}${t}`), command.timeNanos);
+        assert.equal(command.timeText, t, 'the time text is kept verbatim for the AT line');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('numbers out of range are refused however they are spelled', () => {
+    fc.assert(
+      fc.property(clientId(), fc.oneof(
+        fc.tuple(badRadiusText, boundText),
+        fc.tuple(radiusText, badBoundText),
+      ), (c, [r, b]) => assert.equal(parseCommand(`WHATSAT ${c} ${r} ${b}`).kind, 'INVALID', `WHATSAT ${c} ${r} ${b}`)),
+      { numRuns: 500 },
+    );
+    const tooLate = fc.tuple(fc.nat(20), digits(19, 30)).map(([lead, d]) => `${'0'.repeat(lead)}${d.replace(/^0/, '1')}`);
+    fc.assert(fc.property(tooLate, (t) => assert.equal(parsePosixTime(t), undefined, t)));
+    fc.assert(
+      fc.property(edgeLocation, (l) => assert.equal(parseLocation(l) !== undefined, refLocation(l), l)),
+      { numRuns: 1000 },
+    );
+  });
+
   test('parser: mutated IAMAT/WHATSAT lines never throw and agree with the reference', () => {
     const validLine = fc.oneof(
       iamatLine.map((l) => l.line),
@@ -181,16 +220,17 @@ describe('pure protocol properties', () => {
   });
 
   test('time: time texts compare exactly as their nanoseconds do', () => {
-    // The same instant spelled with extra leading or trailing zeros, so ties are common.
+    // The same instant spelled with extra leading or trailing zeros, so ties are common
+    // (leading zeros are read by value, however many).
     const respelled = (text: string, lead: number, trail: number): string => {
       const [whole, fraction = ''] = text.split('.');
-      const longer = `${'0'.repeat(Math.min(lead, 18 - whole!.length))}${whole}`;
+      const longer = `${'0'.repeat(lead)}${whole}`;
       const digits = fraction + '0'.repeat(Math.min(trail, 9 - fraction.length));
       return digits ? `${longer}.${digits}` : longer;
     };
     const pair = fc.oneof(
       fc.tuple(posixTime, posixTime),
-      fc.tuple(posixTime, fc.nat(3), fc.nat(3)).map(([t, lead, trail]) => [t, respelled(t, lead, trail)] as [string, string]),
+      fc.tuple(posixTime, fc.nat(30), fc.nat(3)).map(([t, lead, trail]) => [t, respelled(t, lead, trail)] as [string, string]),
     );
     fc.assert(
       fc.property(pair, ([a, b]) => {

@@ -86,6 +86,22 @@ describe('commands', () => {
     assert.deepEqual(parseCommand('WHATSAT kiwi 0.001 1'), { kind: 'WHATSAT', client: 'kiwi', radiusKm: 0.001, bound: 1 });
   });
 
+  test('numbers by value: the spellings a probe found refused are accepted (issue 11)', () => {
+    const whatsat = (r: string, b: string) => parseCommand(`WHATSAT kiwi ${r} ${b}`);
+    assert.deepEqual(whatsat('50.0000000000000', '00020'), { kind: 'WHATSAT', client: 'kiwi', radiusKm: 50, bound: 20 });
+    assert.deepEqual(whatsat('0.0000000000001', '1'), { kind: 'WHATSAT', client: 'kiwi', radiusKm: 1e-13, bound: 1 });
+    assert.deepEqual(whatsat('0000010', '5'), { kind: 'WHATSAT', client: 'kiwi', radiusKm: 10, bound: 5 });
+    assert.equal(whatsat('50.0000000000000000001', '1').kind, 'INVALID', 'just past 50, beyond what a double tells apart');
+    assert.equal(whatsat('10', '000021').kind, 'INVALID');
+    const thirty = `+34.${'1'.repeat(30)}-118.${'2'.repeat(30)}`;
+    assert.equal(parseCommand(`IAMAT kiwi ${thirty} 1`).kind, 'IAMAT');
+    assert.deepEqual(parseLocation('+0034-118'), { lat: 34, lng: -118 });
+    assert.equal(parseLocation(`+90.${'0'.repeat(40)}1+0`), undefined);
+    assert.equal(parsePosixTime(`${'0'.repeat(30)}1621464827.959498503`), 1621464827959498503n);
+    assert.equal(parsePosixTime('999999999999999999'), 999999999999999999n * 1_000_000_000n);
+    assert.equal(parsePosixTime('1000000000000000000'), undefined, 'the documented limit: below 10^18 s');
+  });
+
   test('blank lines are ignored', () => {
     assert.deepEqual(parseCommand(''), { kind: 'BLANK' });
     assert.deepEqual(parseCommand(' \t\r\f\v'), { kind: 'BLANK' });

@@ -30,7 +30,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const text = (await replies).toString('utf8');
       assert.match(text, /^AT Solo \S+ shutdown \+1\+1 1700000000\nAT Solo \S+ shutdown \+1\+1 1700000000\n\{\n[\s\S]*\}\n\n$/);
       assert.equal(await exited, 0);
-      const log = readFileSync(join(herd.dir, 'Solo.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).msg);
+      const log = readFileSync(join(herd.dir, 'Solo.1.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).msg);
       assert.equal(log.at(-1), 'member stopped', 'the log is flushed to its last line');
     } finally {
       await members.stopAll();

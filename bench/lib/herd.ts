@@ -5,7 +5,7 @@
  * CPU time and peak RSS per member could not be read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,13 +153,9 @@ export class BenchHerd {
 
   /** Bytes in the members' log files (what logging wrote so far, up to its async buffer). */
   logBytes(): number {
-    return this.names.reduce((sum, n) => {
-      try {
-        return sum + statSync(join(this.dir, `${n}.log`)).size;
-      } catch {
-        return sum;
-      }
-    }, 0);
+    // Log files are NAME.N.log (rotated by size); the bench's stay far below the cap.
+    const logs = readdirSync(this.dir).filter((f) => this.names.some((n) => new RegExp(`^${n}\\.\\d+\\.log$`).test(f)));
+    return logs.reduce((sum, f) => sum + statSync(join(this.dir, f)).size, 0);
   }
 
   /**

@@ -10,7 +10,7 @@ import { Command, CommanderError } from 'commander';
 import type { Level } from 'pino';
 import { ConfigError, loadHerdFile } from '../config/herdFile.js';
 import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logLevels.js';
-import { lineCap, oneOf, portNumber, positiveInteger } from './options.js';
+import { cidrList, lineCap, logSize, oneOf, portNumber, positiveInteger } from './options.js';
 import { VERSION } from './version.js';
 
 // Each command loads what it needs when it runs: `herd send` has no use for libp2p, and a
@@ -31,6 +31,9 @@ interface StartOptions {
   syncIntervalMs?: number;
   p2pListenPort?: number;
   linkTimeoutMs?: number;
+  p2pAllowFrom?: string[];
+  logMaxBytes?: number;
+  logFiles?: number;
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -48,6 +51,8 @@ export async function main(args: readonly string[]): Promise<number> {
     .requiredOption('-c, --config <file>', 'the herd file')
     .option('--log-dir <dir>', 'where member logs go (NAME.log)', 'logs')
     .option('--log-level <level>', 'log file level', oneOf(LOG_LEVELS), 'info')
+    .option('--log-max-bytes <n>', 'rotate a member\'s log file past this size (default 16777216)', logSize)
+    .option('--log-files <n>', 'rotated log files kept besides the current one (default 4)', positiveInteger)
     .option('--console-level <level>', 'terminal log level', oneOf([...LOG_LEVELS, 'silent'] as const), 'info')
     .option('--console-format <format>', 'terminal log format: auto (pretty on a TTY), pretty or json', oneOf(CONSOLE_FORMATS), 'auto')
     .option('--max-line-bytes <n>', 'longest client line accepted, 64-65536 (default 65536)', lineCap)
@@ -55,6 +60,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
     .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')
     .option('--p2p-listen-port <port>', 'listen for peers here instead of the herd file\'s p2pPort (port forwarding)', portNumber)
+    .option('--p2p-allow-from <cidrs>', 'also accept peer connections from these CIDRs or addresses, comma-separated (neighbours behind NAT)', cidrList)
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
     .option('--link-timeout-ms <n>', 'close a link when no ping has been answered for this long (default 10000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
@@ -146,6 +152,9 @@ async function startAll(opts: StartOptions): Promise<number> {
   if (opts.dataDir) memberArgs.push('--data-dir', opts.dataDir);
   if (opts.syncIntervalMs) memberArgs.push('--sync-interval-ms', String(opts.syncIntervalMs));
   if (opts.linkTimeoutMs) memberArgs.push('--link-timeout-ms', String(opts.linkTimeoutMs));
+  if (opts.logMaxBytes) memberArgs.push('--log-max-bytes', String(opts.logMaxBytes));
+  if (opts.logFiles) memberArgs.push('--log-files', String(opts.logFiles));
+  if (opts.p2pAllowFrom) memberArgs.push('--p2p-allow-from', opts.p2pAllowFrom.join(','));
   return superviseHerd({ herd, entry: ENTRY, memberArgs });
 }
 

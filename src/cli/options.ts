@@ -1,5 +1,6 @@
 /** Option parsers for commander: each rejects a bad value with a one-line message naming it. */
 import { InvalidArgumentError } from 'commander';
+import { parseCidr } from '../net/p2p/addresses.js';
 
 export function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
@@ -30,5 +31,26 @@ export function oneOf<T extends string>(choices: readonly T[]) {
 export function lineCap(value: string): number {
   const bytes = positiveInteger(value);
   if (bytes < 64 || bytes > 65536) throw new InvalidArgumentError(`expected 64-65536 bytes, got "${value}"`);
+  return bytes;
+}
+
+/** Comma-separated CIDRs or addresses (`--p2p-allow-from`). */
+export function cidrList(value: string): string[] {
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  if (entries.length === 0) throw new InvalidArgumentError(`expected CIDRs or addresses, comma-separated, got "${value}"`);
+  for (const entry of entries) {
+    try {
+      parseCidr(entry);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  }
+  return entries;
+}
+
+/** A log file size cap: at least 4 KiB (one write batch), so a file holds more than one batch. */
+export function logSize(value: string): number {
+  const bytes = positiveInteger(value);
+  if (bytes < 4096) throw new InvalidArgumentError(`expected at least 4096 bytes, got "${value}"`);
   return bytes;
 }

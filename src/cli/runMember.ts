@@ -40,6 +40,11 @@ export interface RunMemberOptions {
   readonly p2pListenPort?: number;
   /** Close a link when no ping has been answered for this long (see LINK_TIMEOUT_MS). */
   readonly linkTimeoutMs?: number;
+  /** A log file is rotated past this size; this many rotated files are kept. */
+  readonly logMaxBytes?: number;
+  readonly logFiles?: number;
+  /** CIDRs or addresses peers may also connect from (neighbours behind NAT). */
+  readonly p2pAllowFrom?: readonly string[];
 }
 
 export interface RunningMember {
@@ -58,9 +63,9 @@ const COMPACTION_CHECK_MS = 60_000;
 export async function runMember(options: RunMemberOptions): Promise<RunningMember> {
   const startedAt = Date.now();
   const self = findMember(options.herd, options.name);
-  const logger = createMemberLogger({
+  const logger = await createMemberLogger({
     name: self.name, logDir: options.logDir, level: options.logLevel ?? 'info', consoleLevel: options.consoleLevel ?? 'info',
-    consoleFormat: options.consoleFormat,
+    consoleFormat: options.consoleFormat, maxFileBytes: options.logMaxBytes, keptFiles: options.logFiles,
   });
   const log = logger.log;
   const clock = systemClock();
@@ -73,7 +78,10 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   void places.ready?.then(() => { placesReady = true; });
   // Neighbours dial the herd file's address; this member may listen behind a forwarded port.
   const listening = options.p2pListenPort ? { ...self, p2pPort: options.p2pListenPort } : self;
-  const node = await startHerdNode({ self: listening, herd: options.herd, privateKey, store, log, tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } } });
+  const node = await startHerdNode({
+    self: listening, herd: options.herd, privateKey, store, log, allowFrom: options.p2pAllowFrom,
+    tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
+  });
 
   let metrics: MemberMetrics | undefined;
   const placesCounters = { calls: 0, errors: 0 };
@@ -108,6 +116,10 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     clientConnections: clients.counters.connections,
     clientConnectionsOpen: clients.counters.open,
     clientConnectionsRefused: clients.counters.refused,
+    clientConnectionsIdleClosed: clients.counters.idleClosed,
+    clientConnectionsOverlong: clients.counters.overlong,
+    clientConnectionsBlocked: clients.queues().blocked,
+    clientBytesQueued: clients.queues().bytes,
     iamat: member.counters.iamat,
     whatsat: member.counters.whatsat,
     invalid: member.counters.invalid,

@@ -1,12 +1,14 @@
 /**
- * A member's logger: JSON lines into `<logDir>/<name>.log`, and a copy on the terminal
- * (pretty when stdout is a TTY, JSON lines otherwise, for the supervisor to prefix).
- * Nothing here ever writes to a client socket.
+ * A member's logger: JSON lines into `<logDir>/<name>.<N>.log`, rotated by size (pino-roll:
+ * the highest N is the current file; the oldest beyond the kept count are removed), and a
+ * copy on the terminal (pretty when stdout is a TTY, JSON lines otherwise, for the supervisor
+ * to prefix). Nothing here ever writes to a client socket.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Level, type Logger as Pino } from 'pino';
 import pretty from 'pino-pretty';
+import roll from 'pino-roll';
 import type { ConsoleFormat } from './logLevels.js';
 
 export interface MemberLoggerOptions {
@@ -16,7 +18,17 @@ export interface MemberLoggerOptions {
   readonly consoleLevel: Level | 'silent';
   /** `auto`: pretty on a TTY, JSON lines otherwise. */
   readonly consoleFormat?: ConsoleFormat;
+  /** A log file is rotated once it holds this many bytes. */
+  readonly maxFileBytes?: number;
+  /** Rotated files kept besides the current one; older ones are removed. */
+  readonly keptFiles?: number;
 }
+
+export const LOG_FILE_DEFAULTS = {
+  /** At the default level a busy member logs ~250 bytes per client line. */
+  maxFileBytes: 16 * 1024 * 1024,
+  keptFiles: 4,
+} as const;
 
 export { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from './logLevels.js';
 
@@ -29,13 +41,19 @@ export interface MemberLogger {
 }
 
 
-export function createMemberLogger(options: MemberLoggerOptions): MemberLogger {
+export async function createMemberLogger(options: MemberLoggerOptions): Promise<MemberLogger> {
   mkdirSync(options.logDir, { recursive: true });
   // Synchronous writes of 4 KiB batches: memory stays bounded however fast clients talk (an
   // asynchronous destination buffered hundreds of MiB under a flood), and a slow disk slows
   // the member, which then reads its clients more slowly. A lone line waits at most a second.
-  const file = pino.destination({
-    dest: join(options.logDir, `${options.name}.log`), sync: true, minLength: 4096, periodicFlush: 1_000,
+  // pino-roll counts the bytes of each write and reopens the next file past the cap.
+  const file = await roll({
+    file: join(options.logDir, options.name), extension: '.log',
+    size: `${options.maxFileBytes ?? LOG_FILE_DEFAULTS.maxFileBytes}b`,
+    // Files left by earlier runs count too, so the total stays bounded across restarts. In this
+    // mode pino-roll 4.0.0 counts the current file as well.
+    limit: { count: (options.keptFiles ?? LOG_FILE_DEFAULTS.keptFiles) + 1, removeOtherLogFiles: true },
+    sync: true, minLength: 4096, periodicFlush: 1_000,
   });
   const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
   if (options.consoleLevel !== 'silent') {

@@ -9,6 +9,13 @@ export interface CounterSnapshot {
   readonly clientConnections: number;
   readonly clientConnectionsOpen: number;
   readonly clientConnectionsRefused: number;
+  /** Closed by the member: idle past the timeout, or after an overlong line. */
+  readonly clientConnectionsIdleClosed: number;
+  readonly clientConnectionsOverlong: number;
+  /** Connections whose lines wait because their client is not reading its replies. */
+  readonly clientConnectionsBlocked: number;
+  /** Reply bytes waiting to go to clients (socket write queues and replies held back). */
+  readonly clientBytesQueued: number;
   readonly iamat: number;
   readonly whatsat: number;
   readonly invalid: number;
@@ -41,6 +48,8 @@ type CounterKey = keyof CounterSnapshot;
 const COUNTERS: Array<[string, string, string | undefined, Record<string, CounterKey>]> = [
   ['herd_client_connections_total', 'Client connections accepted', undefined, { '': 'clientConnections' }],
   ['herd_client_connections_refused_total', 'Client connections refused over the limit', undefined, { '': 'clientConnectionsRefused' }],
+  ['herd_client_connections_closed_total', 'Client connections closed by the member, by reason', 'reason',
+    { idle: 'clientConnectionsIdleClosed', overlong: 'clientConnectionsOverlong' }],
   ['herd_commands_total', 'Client lines answered, by command', 'command', { IAMAT: 'iamat', WHATSAT: 'whatsat', invalid: 'invalid' }],
   ['herd_gossip_messages_total', 'Gossip messages, by outcome', 'outcome',
     { published: 'gossipMessagesPublished', accepted: 'gossipMessagesAccepted', ignored: 'gossipMessagesIgnored', rejected: 'gossipMessagesRejected' }],
@@ -53,6 +62,8 @@ const COUNTERS: Array<[string, string, string | undefined, Record<string, Counte
 
 const GAUGES: Array<[string, string, CounterKey]> = [
   ['herd_client_connections_open', 'Client connections open now', 'clientConnectionsOpen'],
+  ['herd_client_connections_blocked', 'Client connections waiting for their client to read', 'clientConnectionsBlocked'],
+  ['herd_client_queued_bytes', 'Reply bytes waiting to go to clients', 'clientBytesQueued'],
   ['herd_store_clients', 'Clients with a stored location', 'storeClients'],
   ['herd_links_up', 'Links to neighbours that are up', 'linksUp'],
 ];

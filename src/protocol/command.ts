@@ -2,6 +2,7 @@
  * Parsing of client command lines. Lines are `latin1` strings so that every byte a client
  * sent maps to one character and back: ids are copied verbatim, whatever their encoding.
  */
+import { compareWithInteger, isZero, parseDecimal, parseDigits, toNumber } from './decimal.js';
 import { parseLocation, type Coordinates } from './location.js';
 import { parsePosixTime } from './time.js';
 
@@ -41,8 +42,6 @@ export const MAX_BOUND = 20;
 // accept Unicode spaces, which are valid inside a client id.
 const WHITE_SPACE = /[ \t\r\n\f\v]+/;
 const EDGE_WHITE_SPACE = /^[ \t\r\n\f\v]+|[ \t\r\n\f\v]+$/g;
-const RADIUS = /^(?:\d{1,6}(?:\.\d{0,12})?|\.\d{1,12})$/;
-const BOUND = /^\d{1,4}$/;
 
 export function parseCommand(line: string): Command {
   const trimmed = line.replace(EDGE_WHITE_SPACE, '');
@@ -63,10 +62,12 @@ function parseIamat(client: string, location: string, timeText: string): IamatCo
   return { kind: 'IAMAT', client, location, coordinates, timeText, timeNanos };
 }
 
+/** Radius and bound are taken by value: `050`, `50.000000`, `0.0000000000001`, `00020`. */
 function parseWhatsat(client: string, radiusText: string, boundText: string): WhatsatCommand | undefined {
-  if (!RADIUS.test(radiusText) || !BOUND.test(boundText)) return undefined;
-  const radiusKm = Number(radiusText);
-  const bound = Number(boundText);
-  if (!(radiusKm > 0 && radiusKm <= MAX_RADIUS_KM) || bound < 1 || bound > MAX_BOUND) return undefined;
-  return { kind: 'WHATSAT', client, radiusKm, bound };
+  const radius = parseDecimal(radiusText);
+  const bound = parseDigits(boundText);
+  if (!radius || isZero(radius) || compareWithInteger(radius, MAX_RADIUS_KM) > 0) return undefined;
+  if (bound === undefined || bound === '' || bound.length > 2 || Number(bound) > MAX_BOUND) return undefined;
+  // A radius too small for a double (0.000...0001 with hundreds of zeros) asks for the smallest.
+  return { kind: 'WHATSAT', client, radiusKm: toNumber(radius) || Number.MIN_VALUE, bound: Number(bound) };
 }

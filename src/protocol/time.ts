@@ -6,15 +6,21 @@
 
 export const NANOS_PER_SECOND = 1_000_000_000n;
 
-// Up to 18 integer digits (year ~3e10) keeps hostile lines from building huge bigints;
-// up to 9 fraction digits is nanosecond precision, as the protocol allows.
-const POSIX_TIME = /^(\d{1,18})(?:\.(\d{1,9}))?$/;
+// Up to 9 fraction digits is nanosecond precision, as the protocol allows. Leading zeros are
+// read by value; the seconds must be below 10^18 (year ~3e10): a member's time minus such a
+// time fits the 19 digits every member accepts in an AT line's difference field.
+const POSIX_TIME = /^(\d+)(?:\.(\d{1,9}))?$/;
+export const MAX_TIME_SECONDS_DIGITS = 18;
 
 /** Parses `SECONDS[.FRACTION]` into nanoseconds, or returns undefined when it is not one. */
 export function parsePosixTime(text: string): bigint | undefined {
   const match = POSIX_TIME.exec(text);
   if (!match) return undefined;
-  const seconds = BigInt(match[1]!);
+  const whole = match[1]!;
+  let first = 0;
+  while (first < whole.length - 1 && whole.charCodeAt(first) === ZERO) first++;
+  if (whole.length - first > MAX_TIME_SECONDS_DIGITS) return undefined;
+  const seconds = BigInt(whole.slice(first));
   const fraction = BigInt((match[2] ?? '').padEnd(9, '0'));
   return seconds * NANOS_PER_SECOND + fraction;
 }

@@ -57,16 +57,18 @@ export function refFields(line: string): string[] {
 
 const DIGITS = /^[0-9]+$/;
 
-/** Decimal degrees `DDD[.FFF]` within [0, limit], compared exactly as decimals. */
+/** `digits` without its leading zeros (`''` for zero). */
+const significant = (digits: string): string => digits.replace(/^0+/, '');
+
+/** Decimal degrees `D+[.F+]` within [0, limit], compared exactly as decimals, any digit count. */
 function refDegrees(text: string, limit: number): boolean {
   const [whole, fraction, ...rest] = text.split('.');
-  if (rest.length > 0 || whole === undefined || !DIGITS.test(whole) || whole.length > 3) return false;
-  if (fraction !== undefined && (!DIGITS.test(fraction) || fraction.length > 20)) return false;
-  const w = Number(whole); // at most 3 digits: exact
-  return w < limit || (w === limit && /^0*$/.test(fraction ?? ''));
+  if (rest.length > 0 || whole === undefined || !DIGITS.test(whole)) return false;
+  if (fraction !== undefined && !DIGITS.test(fraction)) return false;
+  return BigInt(whole) < BigInt(limit) || (BigInt(whole) === BigInt(limit) && /^0*$/.test(fraction ?? ''));
 }
 
-/** ISO 6709 `±lat±lng`, with the digit caps the implementation documents (3 and 20). */
+/** ISO 6709 `±lat±lng`, read by value. */
 export function refLocation(text: string): boolean {
   if (text[0] !== '+' && text[0] !== '-') return false;
   const second = Math.max(text.indexOf('+', 1), text.indexOf('-', 1));
@@ -77,34 +79,32 @@ export function refLocation(text: string): boolean {
   return refDegrees(lat, 90) && refDegrees(lng, 180);
 }
 
-/** POSIX seconds with at most 9 fraction digits (and, per the implementation, 18 integer digits). */
+/** POSIX seconds with at most 9 fraction digits, below 10^18 s (leading zeros allowed). */
 export function refTimeNanos(text: string): bigint | undefined {
   const [whole, fraction, ...rest] = text.split('.');
-  if (rest.length > 0 || whole === undefined || !DIGITS.test(whole) || whole.length > 18) return undefined;
+  if (rest.length > 0 || whole === undefined || !DIGITS.test(whole) || significant(whole).length > 18) return undefined;
   if (fraction !== undefined && (!DIGITS.test(fraction) || fraction.length > 9)) return undefined;
   return BigInt(whole) * 1_000_000_000n + BigInt((fraction ?? '').padEnd(9, '0'));
 }
 
-/** A decimal number 0 < r <= 50 (at most 6 integer and 12 fraction digits, as implemented). */
+/** A decimal number 0 < r <= 50, compared exactly, any digit count. */
 export function refRadius(text: string): number | undefined {
   const match = /^([0-9]*)(?:\.([0-9]*))?$/.exec(text);
   if (!match) return undefined;
   const whole = match[1]!;
   const fraction = match[2] ?? '';
   if (whole === '' && fraction === '') return undefined;
-  if (whole.length > 6 || fraction.length > 12) return undefined;
-  // Exact decimal comparison with 50 and 0.
-  const w = whole === '' ? 0 : Number(whole);
-  const positive = w > 0 || /[1-9]/.test(fraction);
-  const atMost50 = w < 50 || (w === 50 && /^0*$/.test(fraction));
-  return positive && atMost50 ? Number(text) : undefined;
+  const w = BigInt(whole || '0');
+  const positive = w > 0n || /[1-9]/.test(fraction);
+  const atMost50 = w < 50n || (w === 50n && /^0*$/.test(fraction));
+  return positive && atMost50 ? Number(text) || Number.MIN_VALUE : undefined;
 }
 
-/** An integer 1 <= n <= 20 (at most 4 digits, as implemented). */
+/** An integer 1 <= n <= 20, leading zeros allowed. */
 export function refBound(text: string): number | undefined {
-  if (!DIGITS.test(text) || text.length > 4) return undefined;
-  const n = Number(text);
-  return n >= 1 && n <= 20 ? n : undefined;
+  if (!DIGITS.test(text)) return undefined;
+  const n = BigInt(text);
+  return n >= 1n && n <= 20n ? Number(n) : undefined;
 }
 
 export type RefCommand =
@@ -161,14 +161,17 @@ export const clientId = (maxLength = 12): fc.Arbitrary<string> =>
     { weight: 1, arbitrary: fc.stringMatching(/^[a-z][a-z0-9.]{0,10}$/) },
   );
 
-/** One latitude or longitude part: sign, 1-3 integer digits within range, 0-9 fraction digits. */
+/** Up to `max` zeros, to put in front of a number's digits. */
+const zeros = (max: number): fc.Arbitrary<string> => fc.integer({ min: 0, max }).map((n) => '0'.repeat(n));
+
+/** One latitude or longitude part within range: sign, integer digits (leading zeros or not), 0-40 fraction digits. */
 function degrees(limit: 90 | 180): fc.Arbitrary<string> {
   return fc
     .record({
       sign: fc.constantFrom('+', '-'),
       whole: fc.oneof(fc.constantFrom(0, limit), fc.integer({ min: 0, max: limit })),
-      width: fc.integer({ min: 1, max: 3 }),
-      fraction: digits(0, 9),
+      width: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 4, max: 30 }) }),
+      fraction: fc.oneof({ weight: 4, arbitrary: digits(0, 9) }, { weight: 1, arbitrary: digits(10, 40) }),
     })
     .map(({ sign, whole, width, fraction }) => {
       const wholeText = String(whole).padStart(width, '0');
@@ -183,34 +186,44 @@ export const location: fc.Arbitrary<string> = fc.tuple(degrees(90), degrees(180)
 export const edgeLocation: fc.Arbitrary<string> = (() => {
   const part = (limit: 90 | 180) =>
     fc
-      .tuple(fc.constantFrom('+', '-'), fc.constantFrom(limit - 1, limit, limit + 1, 0), fc.oneof(fc.constant(''), fc.constantFrom('0', '000000000'), digits(1, 21)))
-      .map(([sign, whole, fraction]) => `${sign}${whole}${fraction ? `.${fraction}` : ''}`);
+      .tuple(fc.constantFrom('+', '-'), zeros(5), fc.constantFrom(limit - 1, limit, limit + 1, 0, 1000),
+        fc.oneof(fc.constant(''), fc.constantFrom('0', '000000000', '0'.repeat(40), `${'0'.repeat(40)}1`), digits(1, 40)))
+      .map(([sign, lead, whole, fraction]) => `${sign}${lead}${whole}${fraction ? `.${fraction}` : ''}`);
   return fc.tuple(part(90), part(180)).map(([lat, lng]) => lat + lng);
 })();
 
-/** POSIX seconds: 1-18 integer digits, 0-9 fraction digits. */
+/** POSIX seconds: 1-18 significant integer digits (after any leading zeros), 0-9 fraction digits. */
 export const posixTime: fc.Arbitrary<string> = fc
-  .tuple(digits(1, 18), digits(0, 9))
-  .map(([whole, fraction]) => (fraction ? `${whole}.${fraction}` : whole));
+  .tuple(fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: zeros(30) }), digits(1, 18), digits(0, 9))
+  .map(([lead, whole, fraction]) => (fraction ? `${lead}${whole}.${fraction}` : `${lead}${whole}`));
 
-/** A valid radius text: 0 < r <= 50, in the forms the protocol allows. */
+/** A valid radius text: 0 < r <= 50, in any form the protocol allows (leading zeros, long fractions). */
 export const radiusText: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 1, max: 50 }).map(String),
-  fc.constantFrom('50', '50.0', '0.5', '.5', '10.', '050', '0.000000000001', '49.999999999999'),
-  fc.tuple(fc.integer({ min: 0, max: 49 }), digits(1, 12))
-    .filter(([w, f]) => w > 0 || /[1-9]/.test(f))
-    .map(([w, f]) => `${w}.${f}`),
+  fc.constantFrom('50', '50.0', '0.5', '.5', '10.', '050', '0000010', '0.000000000001', '49.999999999999',
+    '50.0000000000000', '0.0000000000001', `0.${'0'.repeat(400)}1`, `50.${'0'.repeat(1000)}`),
+  fc.tuple(zeros(20), fc.integer({ min: 0, max: 49 }), digits(1, 40), zeros(20))
+    .filter(([, w, f]) => w > 0 || /[1-9]/.test(f))
+    .map(([lead, w, f, trail]) => `${lead}${w}.${f}${trail}`),
 );
 
-/** A radius text out of range or malformed. */
-export const badRadiusText: fc.Arbitrary<string> = fc.constantFrom('0', '0.0', '50.000000000001', '51', '-1', '1e1', '+5', '', '.', 'ten', '1.2.3');
+/** A radius text out of range or malformed, some of them long. */
+export const badRadiusText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('0', '0.0', '50.000000000001', '51', '-1', '1e1', '+5', '', '.', 'ten', '1.2.3', '000', `.${'0'.repeat(500)}`,
+    `50.${'0'.repeat(500)}1`, `${'0'.repeat(100)}51`, '1000000000000000000000'),
+  fc.tuple(zeros(20), fc.integer({ min: 51, max: 100_000 }), digits(0, 30)).map(([lead, w, f]) => `${lead}${w}${f ? `.${f}` : ''}`),
+);
 
 export const boundText: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 1, max: 20 }).map(String),
-  fc.constantFrom('01', '020', '1', '20'),
+  fc.constantFrom('01', '020', '1', '20', '00020', `${'0'.repeat(300)}7`),
+  fc.tuple(zeros(30), fc.integer({ min: 1, max: 20 })).map(([lead, n]) => `${lead}${n}`),
 );
 
-export const badBoundText: fc.Arbitrary<string> = fc.constantFrom('0', '21', '-1', '1.0', '100', '', 'x', '+3');
+export const badBoundText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('0', '21', '-1', '1.0', '100', '', 'x', '+3', '0000', `${'0'.repeat(300)}21`, '100000000000000000001'),
+  fc.tuple(zeros(30), fc.integer({ min: 21, max: 1_000_000 })).map(([lead, n]) => `${lead}${n}`),
+);
 
 export interface IamatFields {
   readonly client: string;

@@ -95,6 +95,16 @@ export function livenessIntervalFor(linkTimeoutMs: number): number {
  */
 export const INBOUND_CONNECTION_THRESHOLD = 100;
 
+/**
+ * Inbound connections in their handshake at once. Outsiders' addresses are refused before the
+ * handshake; what remains (a neighbour's address shared by others, an allowed NAT range) can
+ * hold a slot for at most the upgrade timeout below.
+ */
+export const MAX_INCOMING_PENDING_CONNECTIONS = 16;
+
+/** Noise and yamux take milliseconds between neighbours; libp2p's default held a slot 10 s. */
+export const INBOUND_UPGRADE_TIMEOUT_MS = 3_000;
+
 /** A member has a handful of neighbours; anything beyond this is pruned by libp2p. */
 export const MAX_CONNECTIONS = 64;
 

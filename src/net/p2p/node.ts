@@ -19,11 +19,12 @@ import { neighboursOf, type HerdConfig, type MemberConfig } from '../../config/h
 import type { Logger, RecordSink } from '../../core/ports.js';
 import type { LocationStore } from '../../core/store.js';
 import { encodeRecords, type LocationRecord } from '../../protocol/record.js';
-import { dialAddress, listenAddresses, withoutPeerId } from './addresses.js';
+import { dialAddress, inboundSources, listenAddresses, withoutPeerId } from './addresses.js';
 import { CongestionGauge, gossipQueueBytes, socketQueueBytes } from './backlog.js';
 import {
   DIAL_TIMEOUT_MS, DIRECT_CONNECT_TICKS, GOSSIP_READY_POLL_MS, GOSSIP_READY_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS,
-  INBOUND_CONNECTION_THRESHOLD, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_OUTBOUND_BUFFER_BYTES,
+  INBOUND_CONNECTION_THRESHOLD, INBOUND_UPGRADE_TIMEOUT_MS, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS,
+  MAX_OUTBOUND_BUFFER_BYTES,
 } from './constants.js';
 import { herdGater } from './gater.js';
 import { peerIdOf, withCachedSigner } from './keys.js';
@@ -53,6 +54,8 @@ export interface HerdNodeInit {
   readonly store: LocationStore;
   readonly log: Logger;
   readonly tuning?: HerdNodeTuning;
+  /** CIDRs or addresses inbound peer connections may also come from (neighbours behind NAT). */
+  readonly allowFrom?: readonly string[];
 }
 
 /** What the admin endpoint shows of gossipsub; peer ID strings throughout. */
@@ -106,6 +109,7 @@ export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
   const listen = await listenAddresses(self.host, self.p2pPort).catch((err: Error) => {
     throw new HerdNodeError(`member ${self.name}: ${err.message}`, { cause: err });
   });
+  const sources = await inboundSources(neighboursOf(herd, self.name).map((name) => herd.members.find((m) => m.name === name)!.host), init.allowFrom ?? []);
   const libp2p = await createLibp2p<HerdServices>({
     // Same key and signatures; gossipsub's per-message sign skips @libp2p/crypto's JWK import
     // (~100 -> ~37 us per signature in a micro-benchmark; about 1% of a message's herd CPU).
@@ -114,9 +118,11 @@ export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: herdGater(gaterPolicy(neighbours), log),
+    connectionGater: herdGater({ ...gaterPolicy(neighbours), inboundSources: sources }, log),
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
       inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
       dialTimeout: DIAL_TIMEOUT_MS,
       reconnectRetries: 0, // the link manager redials; libp2p's KEEP_ALIVE retries give up in ms
