@@ -45,6 +45,12 @@ class LoadClient {
     return client;
   }
 
+  /** Stops sending at once and drops the connection: a failed test must not leave timers behind. */
+  abandon(): void {
+    clearInterval(this.timer);
+    this.socket.destroy();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.socket.end();
@@ -63,6 +69,7 @@ test('kill -9 and a 10 s link cut under load lose no acknowledged update', { tim
   const relay = new Relay(realPort);
   await relay.listen(portOf(herd.herd, cutOff, 'p2pPort'));
   const members = new MemberProcesses(herd);
+  let load: LoadClient[] = [];
   const relayed = new MemberProcesses(herd, ['--p2p-listen-port', String(realPort)]);
   try {
     await relayed.start(cutOff);
@@ -73,7 +80,7 @@ test('kill -9 and a 10 s link cut under load lose no acknowledged update', { tim
     let counter = 0;
     const loadStarted = Date.now();
     // 4 connections x 6 lines / 20 ms = 1,200 updates/s, spread over the members not killed.
-    const load = await Promise.all(loaded.map((name) => LoadClient.start(portOf(herd.herd, name), 6, () => counter++)));
+    load = await Promise.all(loaded.map((name) => LoadClient.start(portOf(herd.herd, name), 6, () => counter++)));
     await sleep(2_000);
     await members.kill(victim);
     await sleep(2_000);
@@ -116,6 +123,7 @@ test('kill -9 and a 10 s link cut under load lose no acknowledged update', { tim
     // The rate a busy machine reached is for the reader, not a condition: speed is the bench's business.
     t.diagnostic(`load was ${Math.round(rate)} updates/s over ${sent} updates`);
   } finally {
+    for (const client of load) client.abandon();
     await members.stopAll();
     await relayed.stopAll();
     await relay.close();
