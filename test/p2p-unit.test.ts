@@ -12,6 +12,10 @@ import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
 import { Outbox } from '../src/net/p2p/outbox.js';
 import { PublishPacing } from '../src/net/p2p/pacing.js';
 import { updateYamuxWindowAtHalf } from '../src/net/p2p/yamuxWindow.js';
+import { cacheEd25519VerifyKeys, cachedVerifyKeys } from '../src/net/p2p/ed25519Verify.js';
+import { fastMessageId, messageId } from '../src/net/p2p/messageIds.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Message } from '@libp2p/interface';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { classifyMessage } from '../src/net/p2p/validate.js';
 import { dialAddress, listenAddresses } from '../src/net/p2p/addresses.js';
@@ -106,6 +110,45 @@ describe('classifyMessage', () => {
   test('does not touch the store', () => {
     classifyMessage('Bona', bytes(record('Bona', 'kiwi', 500)), store);
     assert.equal(store.get('kiwi')!.timeText, '100.000000000');
+  });
+});
+
+describe('Ed25519 verification with kept keys', () => {
+  test('the same answers as before: good signatures pass, other data, signatures or keys fail', async () => {
+    const [a, b] = [await generateKey(), await generateKey()];
+    const data = Buffer.from('AT Clark +0.1 kiwi +34-118 1.5');
+    const sig = a.sign(data) as Uint8Array;
+    const before = [a.publicKey.verify(data, sig), a.publicKey.verify(Buffer.from('other'), sig), b.publicKey.verify(data, sig)];
+    cacheEd25519VerifyKeys();
+    const kept = cachedVerifyKeys();
+    const tampered = Uint8Array.from(sig);
+    tampered[10]! ^= 1;
+    assert.deepEqual(before, [true, false, false]);
+    assert.equal(a.publicKey.verify(data, sig), true);
+    assert.equal(a.publicKey.verify(Buffer.from('other'), sig), false);
+    assert.equal(a.publicKey.verify(data, tampered), false);
+    assert.equal(b.publicKey.verify(data, sig), false);
+    assert.equal(cachedVerifyKeys(), kept + 2, 'both keys were kept, so the kept path answered');
+    assert.throws(() => a.publicKey.verify(data, sig.subarray(0, 10)), /64 bytes/);
+  });
+});
+
+describe('gossip message IDs', () => {
+  const peer = peerIdFromString('12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo');
+  const seqno = 0x0102030405060708n;
+  const raw = { from: peer.toMultihash().bytes, seqno: Buffer.from('0102030405060708', 'hex'), data: Buffer.from('x') };
+  const signed = (sequenceNumber: bigint) => ({ type: 'signed', from: peer, sequenceNumber, topic: 't', data: raw.data } as unknown as Message);
+
+  test('signer and seqno, not the payload, name a message', () => {
+    assert.equal(fastMessageId(raw), fastMessageId({ ...raw, data: Buffer.from('y') }));
+    assert.notEqual(fastMessageId(raw), fastMessageId({ ...raw, seqno: Buffer.from('0102030405060709', 'hex') }));
+    assert.deepEqual(Buffer.from(messageId(signed(seqno))), Buffer.concat([raw.from, raw.seqno]));
+    assert.notDeepEqual(messageId(signed(seqno)), messageId(signed(seqno + 1n)));
+  });
+
+  test('a message without signer or seqno has no fast ID (StrictSign rejects it)', () => {
+    assert.equal(fastMessageId({ from: raw.from }), '');
+    assert.throws(() => messageId({ type: 'unsigned', topic: 't', data: raw.data }), /signed/);
   });
 });
 

@@ -5,7 +5,6 @@
  */
 import './shim.js'; // must precede libp2p: the peer store calls Promise.withResolvers
 import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
 import { gossipsub, type GossipSub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -31,6 +30,8 @@ import { dialsTo, LinkManager, type LinkInfo, type LinkTuning, type Neighbour } 
 import { Outbox } from './outbox.js';
 import { PublishPacing } from './pacing.js';
 import { updateYamuxWindowAtHalf } from './yamuxWindow.js';
+import { cacheEd25519VerifyKeys } from './ed25519Verify.js';
+import { fastMessageId, messageId } from './messageIds.js';
 import { classifyMessage, newGossipCounters, type GossipCounters } from './validate.js';
 
 export type { GossipCounters, LinkInfo, LinkTuning };
@@ -96,6 +97,7 @@ export class HerdNodeError extends Error {
 
 export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
   updateYamuxWindowAtHalf();
+  cacheEd25519VerifyKeys();
   const { self, herd } = init;
   const actual = peerIdOf(init.privateKey);
   if (actual !== self.peerId) {
@@ -416,21 +418,9 @@ function gossipOptions(neighbours: readonly Neighbour[], tuning: HerdNodeTuning 
     directConnectTicks: DIRECT_CONNECT_TICKS,
     heartbeatInterval: tuning.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
     maxOutboundBufferSize: MAX_OUTBOUND_BUFFER_BYTES,
-    fastMsgIdFn,
+    fastMsgIdFn: fastMessageId,
+    msgIdFn: messageId,
     // Every member of a demo herd shares one IP; colocation is no sign of a Sybil here.
     scoreParams: { IPColocationFactorWeight: 0 },
   };
-}
-
-/**
- * Identifies a message by signer and payload before its signature is checked, so that the
- * copies arriving over several links are dropped cheaply. A collision would drop a distinct
- * message, hence a cryptographic hash.
- */
-function fastMsgIdFn(msg: { from?: Uint8Array; data?: Uint8Array }): string {
-  const hash = createHash('sha256');
-  if (msg.from) hash.update(msg.from);
-  hash.update(new Uint8Array([0])); // separates from and data
-  if (msg.data) hash.update(msg.data);
-  return hash.digest('base64');
 }
