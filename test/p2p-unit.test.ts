@@ -17,7 +17,7 @@ import { fastMessageId, messageId } from '../src/net/p2p/messageIds.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Message } from '@libp2p/interface';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
-import { classifyMessage } from '../src/net/p2p/validate.js';
+import { storeBatch } from '../src/net/p2p/validate.js';
 import { dialAddress, listenAddresses } from '../src/net/p2p/addresses.js';
 
 function record(member: string, client: string, seconds: number, location = '+34.068930-118.445127'): LocationRecord {
@@ -76,40 +76,48 @@ describe('key files', () => {
   });
 });
 
-describe('classifyMessage', () => {
-  const store = new LocationStore();
-  store.offer(record('Bona', 'kiwi', 100));
+describe('storeBatch', () => {
+  const fresh = () => {
+    const store = new LocationStore();
+    store.offer(record('Bona', 'kiwi', 100));
+    return store;
+  };
+  const held = (store: LocationStore) => [...store.entries()].map(([c, line]) => `${c}@${line.split(' ')[5]}`).sort();
 
   test('rejects a signer outside the herd', () => {
-    assert.deepEqual(classifyMessage(undefined, bytes(record('Bona', 'x', 1)), store), { kind: 'reject', reason: 'signer is not a herd member' });
+    assert.deepEqual(storeBatch(undefined, bytes(record('Bona', 'x', 1)), fresh()), { kind: 'reject', reason: 'signer is not a herd member' });
   });
 
-  test('rejects an undecodable payload, or one bad record in a batch', () => {
-    assert.equal(classifyMessage('Bona', Buffer.from('hello'), store).kind, 'reject');
-    assert.equal(classifyMessage('Bona', new Uint8Array(0), store).kind, 'reject');
+  test('rejects an undecodable payload, or one bad record in a batch, storing nothing', () => {
+    const store = fresh();
+    assert.equal(storeBatch('Bona', Buffer.from('hello'), store).kind, 'reject');
+    assert.equal(storeBatch('Bona', new Uint8Array(0), store).kind, 'reject');
     const batch = Buffer.concat([bytes(record('Bona', 'a', 1)), Buffer.from('\nAT Bona nonsense')]);
-    assert.deepEqual(classifyMessage('Bona', batch, store), { kind: 'reject', reason: 'undecodable payload' });
+    assert.deepEqual(storeBatch('Bona', batch, store), { kind: 'reject', reason: 'undecodable payload' });
+    assert.deepEqual(held(store), ['kiwi@100.000000000']);
   });
 
-  test('rejects records claiming another origin than the signer', () => {
-    const v = classifyMessage('Bona', bytes(record('Bona', 'a', 200), record('Clark', 'b', 200)), store);
+  test('rejects records claiming another origin than the signer, storing none of the batch', () => {
+    const store = fresh();
+    const v = storeBatch('Bona', bytes(record('Bona', 'a', 200), record('Clark', 'b', 200)), store);
     assert.deepEqual(v, { kind: 'reject', reason: 'record of b claims origin Clark, signed by Bona' });
+    assert.deepEqual(held(store), ['kiwi@100.000000000']);
   });
 
   test('ignores a message with nothing newer than the store', () => {
-    const v = classifyMessage('Bona', bytes(record('Bona', 'kiwi', 99), record('Bona', 'kiwi', 100)), store);
-    assert.equal(v.kind, 'ignore');
+    const v = storeBatch('Bona', bytes(record('Bona', 'kiwi', 99), record('Bona', 'kiwi', 100)), fresh());
+    assert.deepEqual(v, { kind: 'ignore', records: 2 });
   });
 
-  test('accepts, listing only the fresh records, one per client', () => {
-    const v = classifyMessage('Bona', bytes(record('Bona', 'kiwi', 50), record('Bona', 'new', 5), record('Bona', 'new', 7)), store);
-    assert.equal(v.kind, 'accept');
-    assert.deepEqual(v.kind === 'accept' && v.fresh.map((r) => `${r.client}@${r.timeText}`), ['new@7.000000000']);
-  });
-
-  test('does not touch the store', () => {
-    classifyMessage('Bona', bytes(record('Bona', 'kiwi', 500)), store);
-    assert.equal(store.get('kiwi')!.timeText, '100.000000000');
+  test('accepts and stores the fresh records; a client twice in a batch ends at its newest, in any order', () => {
+    for (const order of [[5, 7], [7, 5]]) {
+      const store = fresh();
+      const v = storeBatch('Bona', bytes(record('Bona', 'kiwi', 50), ...order.map((t) => record('Bona', 'new', t))), store);
+      assert.equal(v.kind, 'accept');
+      assert.equal(v.kind === 'accept' && v.records, 3);
+      assert.ok(v.kind === 'accept' && v.stored.every((r) => r.client === 'new'));
+      assert.deepEqual(held(store), ['kiwi@100.000000000', 'new@7.000000000']);
+    }
   });
 });
 
