@@ -183,22 +183,30 @@ describe('yamux window updates', () => {
 });
 
 describe('PublishPacing', () => {
-  test('the spacing grows with the members publishing lately, and shrinks when they stop', () => {
+  test('busier than the target, the spacing grows; idle, it falls to none; it is capped', () => {
     let now = 0;
-    const pacing = new PublishPacing({ stepMs: 5, activeMs: 1_000, now: () => now });
-    assert.equal(pacing.spacingMs(), 5, 'alone');
-    pacing.heardFrom('Bona');
-    pacing.heardFrom('Jaquez');
-    pacing.heardFrom('Bona');
-    assert.equal(pacing.spacingMs(), 15, 'three publishers, each counted once');
-    now = 900;
-    pacing.heardFrom('Jaquez');
-    now = 1_500;
-    assert.equal(pacing.spacingMs(), 10, 'Bona quiet for over a second');
-    now = 1_900;
-    assert.equal(pacing.spacingMs(), 10, 'Jaquez last heard exactly a second ago');
-    now = 1_901;
-    assert.equal(pacing.spacingMs(), 5);
+    let load = 0.8;
+    const pacing = new PublishPacing({ targetLoad: 0.2, maxMs: 40, sampleMs: 50, load: () => load, now: () => now });
+    assert.equal(pacing.spacingMs(), 0, 'starts with none');
+    now += 10;
+    assert.equal(pacing.spacingMs(), 0, 'no new look within the sample time');
+    const seen: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      now += 50;
+      seen.push(pacing.spacingMs());
+    }
+    assert.equal(seen[0], 2, 'four times the target: sqrt(4) times 1 ms');
+    assert.ok(seen.every((s, i) => i === 0 || s >= seen[i - 1]!), `grows: ${seen}`);
+    assert.equal(seen.at(-1), 40, 'capped');
+    load = 0.2;
+    now += 50;
+    assert.equal(pacing.spacingMs(), 40, 'at the target: holds');
+    load = 0.01;
+    for (let i = 0; i < 10; i++) {
+      now += 50;
+      pacing.spacingMs();
+    }
+    assert.equal(pacing.spacingMs(), 0, 'idle: back to none');
   });
 });
 

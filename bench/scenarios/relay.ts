@@ -27,17 +27,27 @@ export interface RelayStep {
   readonly microsPerRecord: number;
   readonly relayCores: number;
   readonly membersCores: number;
-  readonly profile: Pick<ProfileBreakdown, 'busyMs' | 'busyPercent' | 'top'>;
+  readonly profile: Pick<ProfileBreakdown, 'busyMs' | 'busyPercent' | 'top'> | undefined;
 }
 
 export const RELAY: Name = 'Bona';
 const ORIGIN: Name = 'Clark';
 
-/** `keepProfile`: also copy the relay's .cpuprofile there (for a closer look). */
-export async function relayCost(rates: readonly number[], seconds: number, warmUpSeconds: number, onStep: (text: string) => void, keepProfile?: string): Promise<RelayStep[]> {
+export interface RelayOptions {
+  readonly rates: readonly number[];
+  readonly seconds: number;
+  readonly warmUpSeconds: number;
+  /** Run the members under `--cpu-prof` (which costs CPU itself: the figures then include it). */
+  readonly profile: boolean;
+  /** Also copy the relay's .cpuprofile there (for a closer look). */
+  readonly keepProfile?: string;
+}
+
+export async function relayCost(options: RelayOptions, onStep: (text: string) => void): Promise<RelayStep[]> {
+  const { rates, seconds, warmUpSeconds, keepProfile } = options;
   const dir = mkdtempSync(join(tmpdir(), 'herd-bench-relay-'));
   try {
-    const herd = await BenchHerd.start({ logLevel: 'info', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const herd = await BenchHerd.start({ logLevel: 'info', nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [] });
     const windows: Array<{ fromUs: number; toUs: number }> = [];
     const steps: Array<Omit<RelayStep, 'profile'>> = [];
     const pid = herd.pid(RELAY);
@@ -70,6 +80,7 @@ export async function relayCost(rates: readonly number[], seconds: number, warmU
     } finally {
       await herd.stop(false, true);
     }
+    if (!options.profile) return steps.map((s) => ({ ...s, profile: undefined }));
     const file = readdirSync(dir).filter(isMainThreadProfile).find((f) => f.includes(`.${pid}.0.`));
     if (!file) throw new Error(`relay: ${RELAY} wrote no main-thread .cpuprofile`);
     if (keepProfile) copyFileSync(join(dir, file), keepProfile);

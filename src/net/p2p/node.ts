@@ -168,10 +168,7 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
     const { topic, counters, pubsub } = this;
     this.receiver = new GossipReceiver({
       selfPeerId: this.peerId, memberByPeerId: new Map(init.herd.members.map((m) => [m.peerId, m.name])), store: init.store, counters, log,
-      onStored: (records, origin) => {
-        this.publisher.heardFrom(origin);
-        this.safeEmit('records', records, origin);
-      },
+      onStored: (records, origin) => this.safeEmit('records', records, origin),
     });
     this.publisher = new GossipPublisher({
       pubsub, topic, counters, log, outboxMaxRecords: t.outboxMaxRecords, outboxMaxBytes: t.outboxMaxBytes,

@@ -38,11 +38,6 @@ export class GossipPublisher {
     this.outbox.push(record);
   }
 
-  /** Another member's message arrived: it publishes too, and shares the herd's message rate. */
-  heardFrom(member: string): void {
-    this.pacing.heardFrom(member);
-  }
-
   /** Publishes what waits for its paced time now (shutdown). */
   flush(): void {
     this.outbox.flush();
