@@ -3,6 +3,15 @@
 /** The one gossip topic. Versioned so that a future record codec can live beside this one. */
 export const LOCATIONS_TOPIC = 'herd/locations/1';
 
+/** Each member's report of its links that are up (linkState.ts), for the gossip trees. */
+export const LINKS_TOPIC = 'herd/links/1';
+
+/**
+ * How often a member repeats its link report even when nothing changed: a report lost to a
+ * link going down at the wrong moment is repaired within this long. One small message each.
+ */
+export const LINK_REPORT_REFRESH_MS = 10_000;
+
 /**
  * Records per gossip message. One signature and one validation then cover many records under
  * load, while one message still validates in well under gossipsub's 100 ms validator budget.

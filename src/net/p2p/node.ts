@@ -11,7 +11,7 @@ import { gossipsub, type GossipSub, type GossipsubEvents } from '@chainsafe/libp
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify, type Identify } from '@libp2p/identify';
-import type { Libp2p, PrivateKey, PubSub } from '@libp2p/interface';
+import { TopicValidatorResult, type Libp2p, type Message, type PrivateKey, type PubSub } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping, type Ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
@@ -24,12 +24,14 @@ import { dialAddress, listenAddresses, withoutPeerId } from './addresses.js';
 import { CongestionGauge, gossipQueueBytes, socketQueueBytes } from './backlog.js';
 import {
   DIAL_TIMEOUT_MS, DIRECT_CONNECT_TICKS, HEARTBEAT_INTERVAL_MS,
-  INBOUND_CONNECTION_THRESHOLD, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_OUTBOUND_BUFFER_BYTES,
+  INBOUND_CONNECTION_THRESHOLD, LINK_REPORT_REFRESH_MS, LINKS_TOPIC, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_OUTBOUND_BUFFER_BYTES,
 } from './constants.js';
 import { herdGater } from './gater.js';
 import { peerIdOf, withCachedSigner } from './keys.js';
 import { dialsTo, LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './links.js';
 import { GossipReadiness } from './gossipReady.js';
+import { LinkStateBook } from './linkState.js';
+import { forwardOnly, TreeRouter } from './treeForwarding.js';
 import { GossipPublisher } from './publish.js';
 import { GossipReceiver } from './receive.js';
 import { updateYamuxWindowAtHalf } from './yamuxWindow.js';
@@ -81,6 +83,8 @@ export interface HerdNodeEvents {
   /** The link is connected and gossip to the neighbour flows (see `onLinkUp`). */
   'link:up': [name: string, peerId: string];
   'link:down': [name: string, peerId: string];
+  /** A neighbour became this member's child in some origin's gossip tree: sync with it. */
+  'tree:child': [peerId: string];
   /** Records stored from a gossip message, and the member that signed it. */
   records: [records: LocationRecord[], origin: string];
   congested: [backlogBytes: number];
@@ -157,6 +161,13 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
   private readonly publisher: GossipPublisher;
   private readonly readiness: GossipReadiness;
   private readonly gauge: CongestionGauge;
+  private readonly book: LinkStateBook;
+  private readonly router: TreeRouter;
+  /** Neighbours whose link is up and carries gossip. */
+  private readonly gossiping = new Set<string>();
+  private readonly memberByPeerId: ReadonlyMap<string, string>;
+  private reportPending = false;
+  private reportTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(init: HerdNodeInit, readonly libp2p: Libp2p<HerdServices>, neighbours: readonly Neighbour[], private readonly log: Logger) {
@@ -166,8 +177,15 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
     this.pubsub = libp2p.services.pubsub as unknown as GossipSub;
     const t = init.tuning ?? {};
     const { topic, counters, pubsub } = this;
+    this.memberByPeerId = new Map(init.herd.members.map((m) => [m.peerId, m.name]));
+    this.book = new LinkStateBook(this.name, init.herd.links);
+    this.router = new TreeRouter({
+      self: this.name, neighbours: neighbours.map((n) => n.name), book: this.book,
+      members: init.herd.members.map((m) => ({ name: m.name, peerId: m.peerId, from: peerIdFromString(m.peerId).toMultihash().bytes })),
+      onNewChild: (peerId) => this.safeEmit('tree:child', peerId),
+    });
     this.receiver = new GossipReceiver({
-      selfPeerId: this.peerId, memberByPeerId: new Map(init.herd.members.map((m) => [m.peerId, m.name])), store: init.store, counters, log,
+      selfPeerId: this.peerId, memberByPeerId: this.memberByPeerId, store: init.store, counters, log,
       onStored: (records, origin) => this.safeEmit('records', records, origin),
     });
     this.publisher = new GossipPublisher({
@@ -180,12 +198,18 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
       highBytes: t.congestionHighBytes,
       lowBytes: t.congestionLowBytes,
     });
-    this.readiness = new GossipReadiness(pubsub, topic, log, (name, peerId) => this.safeEmit('link:up', name, peerId));
+    this.readiness = new GossipReadiness(pubsub, topic, log, (name, peerId) => {
+      this.gossiping.add(name);
+      this.ownLinksChanged();
+      this.safeEmit('link:up', name, peerId);
+    });
     this.linkManager = new LinkManager({
       libp2p, ping: libp2p.services.ping, neighbours, log, tuning: t.links,
       onUp: (name, peerId) => this.readiness.linkConnected(name, peerId),
       onDown: (name, peerId) => {
         this.readiness.linkLost(peerId);
+        this.gossiping.delete(name);
+        this.ownLinksChanged();
         this.safeEmit('link:down', name, peerId);
       },
     });
@@ -194,9 +218,14 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
   /** @internal called once by startHerdNode */
   async start(): Promise<void> {
     this.pubsub.topicValidators.set(this.topic, this.receiver.validate);
+    this.pubsub.topicValidators.set(LINKS_TOPIC, (_source, msg) => this.takeLinkReport(msg));
+    forwardOnly(this.pubsub, this.topic, (from) => this.router.skipFor(from));
     await this.libp2p.start();
     this.pubsub.subscribe(this.topic);
+    this.pubsub.subscribe(LINKS_TOPIC);
     this.linkManager.start();
+    this.reportTimer = setInterval(() => this.reportLinks(), LINK_REPORT_REFRESH_MS);
+    this.reportTimer.unref();
     this.log.info({ peer: this.peerId, listen: this.listenAddresses() }, 'p2p started');
   }
 
@@ -222,6 +251,14 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
 
   onLinkDown(cb: (name: string, peerId: string) => void): () => void {
     return this.subscribe('link:down', cb);
+  }
+
+  /**
+   * Calls `cb` when a neighbour becomes this member's child in some origin's gossip tree
+   * (a link elsewhere went down or came up): it may have missed records, so sync with it.
+   */
+  onNewTreeChild(cb: (peerId: string) => void): () => void {
+    return this.subscribe('tree:child', cb);
   }
 
   /** Calls `cb` with the records each accepted gossip message stored, and their origin. */
@@ -277,10 +314,41 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
     this.stopped = true;
     this.linkManager.stop();
     this.readiness.stop();
+    clearInterval(this.reportTimer);
     const dropped = this.publisher.stop();
     this.gauge.stop();
     await this.libp2p.stop();
     this.log.info({ unsentRecords: dropped }, 'p2p stopped');
+  }
+
+  private ownLinksChanged(): void {
+    if (!this.book.setOwn(this.gossiping)) return;
+    this.router.recompute();
+    this.reportLinks();
+  }
+
+  /** Publishes this member's link report at the end of the turn (several changes, one report). */
+  private reportLinks(): void {
+    if (this.reportPending || this.stopped) return;
+    this.reportPending = true;
+    setImmediate(() => {
+      this.reportPending = false;
+      if (this.stopped) return;
+      this.pubsub.publish(LINKS_TOPIC, this.book.ownReport()).catch((err: unknown) => this.log.debug({ err }, 'link report not published'));
+    });
+  }
+
+  private takeLinkReport(msg: Message): TopicValidatorResult {
+    const from = msg.type === 'signed' ? msg.from.toString() : undefined;
+    const member = from === undefined || from === this.peerId ? undefined : this.memberByPeerId.get(from);
+    if (member === undefined) return TopicValidatorResult.Reject;
+    const verdict = this.book.take(member, msg.data);
+    if (verdict === 'invalid') return TopicValidatorResult.Reject;
+    if (verdict === 'stale') return TopicValidatorResult.Ignore;
+    this.router.recompute();
+    // A member that (re)started knows nobody's links yet: tell it ours.
+    if (verdict === 'first') this.reportLinks();
+    return TopicValidatorResult.Accept;
   }
 
   private congestionChanged(congested: boolean, bytes: number): void {
