@@ -79,6 +79,9 @@ export const GOSSIP_READY_TIMEOUT_MS = 2_000;
 /** How often that readiness is re-checked: gossipsub has no event for its outbound stream. */
 export const GOSSIP_READY_POLL_MS = 5;
 
+/** The same past the timeout: a neighbour that never subscribes is watched, but gently. */
+export const GOSSIP_LATE_POLL_MS = 100;
+
 /** How often each live link is pinged, for the RTT shown in `links()` and for liveness. */
 export const LIVENESS_INTERVAL_MS = 5_000;
 

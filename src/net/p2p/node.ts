@@ -198,10 +198,12 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
       highBytes: t.congestionHighBytes,
       lowBytes: t.congestionLowBytes,
     });
-    this.readiness = new GossipReadiness(pubsub, topic, log, (name, peerId) => {
+    this.readiness = new GossipReadiness(pubsub, topic, log, (name, peerId) => this.safeEmit('link:up', name, peerId), (name, peerId, late) => {
       this.gossiping.add(name);
       this.ownLinksChanged();
-      this.safeEmit('link:up', name, peerId);
+      // Gossip began to flow after the link was reported up (and synced): records sent to it
+      // meanwhile were dropped, so sync again.
+      if (late) this.safeEmit('tree:child', peerId);
     });
     this.linkManager = new LinkManager({
       libp2p, ping: libp2p.services.ping, neighbours, log, tuning: t.links,
