@@ -71,10 +71,18 @@ export class BenchHerd {
     const links = LINKS.filter(([a, b]) => names.includes(a) && names.includes(b));
     const file = await initHerd({ dir, names: [...names], links, host: '127.0.0.1', basePort: 20000, force: false });
     const json = JSON.parse(readFileSync(file, 'utf8')) as { members: Array<Record<string, unknown>> };
+    // The OS may hand out a port again once it is closed: keep asking until all differ.
+    const taken = new Set<number>();
+    const distinctPort = async (): Promise<number> => {
+      for (;;) {
+        const port = await freePort();
+        if (!taken.has(port)) return (taken.add(port), port);
+      }
+    };
     for (const member of json.members) {
-      member.clientPort = await freePort();
-      member.p2pPort = await freePort();
-      member.adminPort = await freePort();
+      member.clientPort = await distinctPort();
+      member.p2pPort = await distinctPort();
+      member.adminPort = await distinctPort();
     }
     writeFileSync(file, JSON.stringify(json, null, 2));
     const herd = new BenchHerd(dir, loadHerdFile(file), names, options);
