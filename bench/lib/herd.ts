@@ -88,7 +88,7 @@ export class BenchHerd {
     const herd = new BenchHerd(dir, loadHerdFile(file), names, options);
     try {
       for (const name of names) herd.spawn(name);
-      await herd.waitReady(options.readyTimeoutMs ?? 30_000);
+      await herd.waitReady(options.readyTimeoutMs ?? 120_000); // a hang guard: a busy shared machine can take a minute
     } catch (err) {
       await herd.stop();
       throw err;

@@ -2,8 +2,8 @@
  * A member's libp2p side, a thin front: `startHerdNode` builds libp2p (TCP + noise + yamux +
  * identify + ping + gossipsub, a gater that admits only linked neighbours) and wires the parts
  * that do the work: publish.ts (a client's record out to the herd), receive.ts (a neighbour's
- * message into the store), links.ts (keeping links up), gossipReady.ts (when a new link carries
- * gossip) and backlog.ts (back-pressure). `HerdNode.stop` undoes it.
+ * message into the store), gossipTrees.ts (whom a message is passed on to), links.ts (keeping
+ * links up), gossipReady.ts (when a new link carries gossip) and backlog.ts (back-pressure). `HerdNode.stop` undoes it.
  */
 import './shim.js'; // must precede libp2p: the peer store calls Promise.withResolvers
 import { EventEmitter } from 'node:events';
@@ -11,7 +11,7 @@ import { gossipsub, type GossipSub, type GossipsubEvents } from '@chainsafe/libp
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify, type Identify } from '@libp2p/identify';
-import { TopicValidatorResult, type Libp2p, type Message, type PrivateKey, type PubSub } from '@libp2p/interface';
+import type { Libp2p, PrivateKey, PubSub } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping, type Ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
@@ -24,14 +24,13 @@ import { dialAddress, listenAddresses, withoutPeerId } from './addresses.js';
 import { CongestionGauge, gossipQueueBytes, socketQueueBytes } from './backlog.js';
 import {
   DIAL_TIMEOUT_MS, DIRECT_CONNECT_TICKS, HEARTBEAT_INTERVAL_MS,
-  INBOUND_CONNECTION_THRESHOLD, LINK_REPORT_REFRESH_MS, LINKS_TOPIC, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_OUTBOUND_BUFFER_BYTES,
+  INBOUND_CONNECTION_THRESHOLD, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_OUTBOUND_BUFFER_BYTES,
 } from './constants.js';
 import { herdGater } from './gater.js';
 import { peerIdOf, withCachedSigner } from './keys.js';
 import { dialsTo, LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './links.js';
 import { GossipReadiness } from './gossipReady.js';
-import { LinkStateBook } from './linkState.js';
-import { forwardOnly, TreeRouter } from './treeForwarding.js';
+import { GossipTrees } from './gossipTrees.js';
 import { GossipPublisher } from './publish.js';
 import { GossipReceiver } from './receive.js';
 import { updateYamuxWindowAtHalf } from './yamuxWindow.js';
@@ -161,13 +160,7 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
   private readonly publisher: GossipPublisher;
   private readonly readiness: GossipReadiness;
   private readonly gauge: CongestionGauge;
-  private readonly book: LinkStateBook;
-  private readonly router: TreeRouter;
-  /** Neighbours whose link is up and carries gossip. */
-  private readonly gossiping = new Set<string>();
-  private readonly memberByPeerId: ReadonlyMap<string, string>;
-  private reportPending = false;
-  private reportTimer: NodeJS.Timeout | undefined;
+  private readonly trees: GossipTrees;
   private stopped = false;
 
   constructor(init: HerdNodeInit, readonly libp2p: Libp2p<HerdServices>, neighbours: readonly Neighbour[], private readonly log: Logger) {
@@ -177,15 +170,13 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
     this.pubsub = libp2p.services.pubsub as unknown as GossipSub;
     const t = init.tuning ?? {};
     const { topic, counters, pubsub } = this;
-    this.memberByPeerId = new Map(init.herd.members.map((m) => [m.peerId, m.name]));
-    this.book = new LinkStateBook(this.name, init.herd.links);
-    this.router = new TreeRouter({
-      self: this.name, neighbours: neighbours.map((n) => n.name), book: this.book,
-      members: init.herd.members.map((m) => ({ name: m.name, peerId: m.peerId, from: peerIdFromString(m.peerId).toMultihash().bytes })),
+    const memberByPeerId = new Map(init.herd.members.map((m) => [m.peerId, m.name]));
+    this.trees = new GossipTrees({
+      pubsub, topic, herd: init.herd, self: init.self, neighbours: neighbours.map((n) => n.name), log,
       onNewChild: (peerId) => this.safeEmit('tree:child', peerId),
     });
     this.receiver = new GossipReceiver({
-      selfPeerId: this.peerId, memberByPeerId: this.memberByPeerId, store: init.store, counters, log,
+      selfPeerId: this.peerId, memberByPeerId, store: init.store, counters, log,
       onStored: (records, origin) => this.safeEmit('records', records, origin),
     });
     this.publisher = new GossipPublisher({
@@ -199,8 +190,7 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
       lowBytes: t.congestionLowBytes,
     });
     this.readiness = new GossipReadiness(pubsub, topic, log, (name, peerId) => this.safeEmit('link:up', name, peerId), (name, peerId, late) => {
-      this.gossiping.add(name);
-      this.ownLinksChanged();
+      this.trees.linkFlowing(name);
       // Gossip began to flow after the link was reported up (and synced): records sent to it
       // meanwhile were dropped, so sync again.
       if (late) this.safeEmit('tree:child', peerId);
@@ -210,8 +200,7 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
       onUp: (name, peerId) => this.readiness.linkConnected(name, peerId),
       onDown: (name, peerId) => {
         this.readiness.linkLost(peerId);
-        this.gossiping.delete(name);
-        this.ownLinksChanged();
+        this.trees.linkLost(name);
         this.safeEmit('link:down', name, peerId);
       },
     });
@@ -220,14 +209,11 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
   /** @internal called once by startHerdNode */
   async start(): Promise<void> {
     this.pubsub.topicValidators.set(this.topic, this.receiver.validate);
-    this.pubsub.topicValidators.set(LINKS_TOPIC, (_source, msg) => this.takeLinkReport(msg));
-    forwardOnly(this.pubsub, this.topic, (from) => this.router.skipFor(from));
+    this.trees.install();
     await this.libp2p.start();
     this.pubsub.subscribe(this.topic);
-    this.pubsub.subscribe(LINKS_TOPIC);
+    this.trees.subscribe();
     this.linkManager.start();
-    this.reportTimer = setInterval(() => this.reportLinks(), LINK_REPORT_REFRESH_MS);
-    this.reportTimer.unref();
     this.log.info({ peer: this.peerId, listen: this.listenAddresses() }, 'p2p started');
   }
 
@@ -316,41 +302,11 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
     this.stopped = true;
     this.linkManager.stop();
     this.readiness.stop();
-    clearInterval(this.reportTimer);
+    this.trees.stop();
     const dropped = this.publisher.stop();
     this.gauge.stop();
     await this.libp2p.stop();
     this.log.info({ unsentRecords: dropped }, 'p2p stopped');
-  }
-
-  private ownLinksChanged(): void {
-    if (!this.book.setOwn(this.gossiping)) return;
-    this.router.recompute();
-    this.reportLinks();
-  }
-
-  /** Publishes this member's link report at the end of the turn (several changes, one report). */
-  private reportLinks(): void {
-    if (this.reportPending || this.stopped) return;
-    this.reportPending = true;
-    setImmediate(() => {
-      this.reportPending = false;
-      if (this.stopped) return;
-      this.pubsub.publish(LINKS_TOPIC, this.book.ownReport()).catch((err: unknown) => this.log.debug({ err }, 'link report not published'));
-    });
-  }
-
-  private takeLinkReport(msg: Message): TopicValidatorResult {
-    const from = msg.type === 'signed' ? msg.from.toString() : undefined;
-    const member = from === undefined || from === this.peerId ? undefined : this.memberByPeerId.get(from);
-    if (member === undefined) return TopicValidatorResult.Reject;
-    const verdict = this.book.take(member, msg.data);
-    if (verdict === 'invalid') return TopicValidatorResult.Reject;
-    if (verdict === 'stale') return TopicValidatorResult.Ignore;
-    this.router.recompute();
-    // A member that (re)started knows nobody's links yet: tell it ours.
-    if (verdict === 'first') this.reportLinks();
-    return TopicValidatorResult.Accept;
   }
 
   private congestionChanged(congested: boolean, bytes: number): void {
