@@ -219,7 +219,11 @@ export class BenchHerd {
       }
       const all = await this.statuses().catch(() => undefined);
       if (all?.every((s) => s.neighbours.every((n) => n.connected) && s.gossip.subscribers.length === s.neighbours.length)) return;
-      if (performance.now() > deadline) throw new Error(`herd not ready within ${timeoutMs} ms`);
+      if (performance.now() > deadline) {
+        const missing = all?.map((s) => `${s.name}: links down ${s.neighbours.filter((n) => !n.connected).map((n) => n.name).join(',') || '-'}, ` +
+          `${s.gossip.subscribers.length}/${s.neighbours.length} subscribed`).join('; ') ?? 'no status';
+        throw new Error(`herd not ready within ${timeoutMs} ms (${missing})`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
