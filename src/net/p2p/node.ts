@@ -3,7 +3,8 @@
  * identify + ping + gossipsub, a gater that admits only linked neighbours) and wires the parts
  * that do the work: publish.ts (a client's record out to the herd), receive.ts (a neighbour's
  * message into the store), gossipTrees.ts (whom a message is passed on to), links.ts (keeping
- * links up), gossipReady.ts (when a new link carries gossip) and backlog.ts (back-pressure). `HerdNode.stop` undoes it.
+ * links up), gossipReady.ts (when a new link carries gossip) and backlog.ts (back-pressure).
+ * `HerdNode.stop` undoes it.
  */
 import './shim.js'; // must precede libp2p: the peer store calls Promise.withResolvers
 import { EventEmitter } from 'node:events';
@@ -19,7 +20,7 @@ import { createLibp2p } from 'libp2p';
 import { neighboursOf, type HerdConfig, type MemberConfig } from '../../config/herdFile.js';
 import type { Logger, RecordSink } from '../../core/ports.js';
 import type { LocationStore } from '../../core/store.js';
-import { encodeRecords, type LocationRecord } from '../../protocol/record.js';
+import type { LocationRecord } from '../../protocol/record.js';
 import { dialAddress, listenAddresses, withoutPeerId } from './addresses.js';
 import { CongestionGauge, gossipQueueBytes, socketQueueBytes } from './backlog.js';
 import {
