@@ -3,7 +3,8 @@
  * others from each member's own report, gossiped on LINKS_TOPIC whenever its links change
  * (and now and then). A link counts as up only when both its ends say so, so a link one end
  * lost is out of every tree as soon as that end's report arrives. A member that never
- * reported has no links in this view.
+ * reported has no links in this view; until every member has reported, the trees are not
+ * used (treeForwarding.ts), so a member just started does not leave others out.
  *
  * A report is `BOOT COUNTER NAME,NAME,...` in latin1: BOOT is the reporting process's start
  * (ms since the epoch) and COUNTER counts its reports, so a restarted member's reports replace
@@ -52,6 +53,11 @@ export class LinkStateBook {
     if (held && (held.boot > report.boot || (held.boot === report.boot && held.counter >= report.counter))) return 'stale';
     this.reports.set(member, report);
     return held?.boot === report.boot ? 'newer' : 'first';
+  }
+
+  /** Whether every other member has reported since this one started. */
+  complete(): boolean {
+    return this.reports.size === this.members.size - 1;
   }
 
   /** The links both ends report up (this member's own: as it sees them). */

@@ -68,7 +68,8 @@ export class TreeRouter {
     const skips = new Map<string, ReadonlySet<string>>();
     const children = new Map<string, ReadonlySet<string>>();
     const gained = new Set<string>();
-    for (const origin of members) {
+    // Views that differ while reports are still arriving could leave a member out: flood until then.
+    for (const origin of book.complete() ? members : []) {
       if (origin.name === self) continue;
       const now = treeChildren(graph, origin.name, self);
       const before = this.children.get(origin.name) ?? new Set(neighbours);
