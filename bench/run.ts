@@ -25,27 +25,31 @@ import { startup } from './scenarios/startup.js';
 import { memoryPerClient } from './scenarios/memory.js';
 import { profile } from './scenarios/profile.js';
 import { propagation } from './scenarios/propagation.js';
+import { closedLoopRatio } from './scenarios/ratio.js';
+import { relayCost } from './scenarios/relay.js';
 import { sustained } from './scenarios/sustained.js';
 import { throughput } from './scenarios/throughput.js';
 import { warmUp } from './scenarios/warmup.js';
 import { whatsat } from './scenarios/whatsat.js';
 
-const SCENARIOS = ['throughput', 'propagation', 'sustained', 'profile', 'whatsat', 'memory', 'burst', 'catchup', 'startup'] as const;
+const SCENARIOS = ['throughput', 'ratio', 'propagation', 'relay', 'sustained', 'profile', 'whatsat', 'memory', 'burst', 'catchup', 'startup'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Sizes of a full run, and of `--quick` (a smoke run: under a minute, figures not comparable). */
 const SIZES = {
   full: {
-    clients: 50, throughputSeconds: 5,
+    clients: 50, throughputSeconds: 5, ratioSeconds: 5,
     fixedRate: 1000, fixedSeconds: 5, edgeRates: [2000, 5000, 10_000, 20_000, 30_000, 40_000], edgeSeconds: 3,
-    herdRates: [10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 50_000], herdSeconds: 4,
+    relayRates: [200, 1000, 5000], relaySeconds: 5,
+    herdRates: [20_000, 30_000, 40_000], herdSeconds: 30,
     profileRate: 20_000, profileSeconds: 4,
     whatsatRequests: 1000, memorySizes: [100_000, 1_000_000], burst: 100_000, catchUp: 100_000, warmUpSeconds: 1.5,
     startupRuns: 3,
   },
   quick: {
-    clients: 50, throughputSeconds: 0.5,
+    clients: 50, throughputSeconds: 0.5, ratioSeconds: 0.5,
     fixedRate: 1000, fixedSeconds: 0.5, edgeRates: [2000], edgeSeconds: 0.5,
+    relayRates: [200], relaySeconds: 0.5,
     herdRates: [2000], herdSeconds: 0.5,
     profileRate: 2000, profileSeconds: 0.5,
     whatsatRequests: 50, memorySizes: [1000, 5000], burst: 2000, catchUp: 2000, warmUpSeconds: 0.3,
@@ -83,9 +87,10 @@ async function main(): Promise<void> {
   const loadAvgBefore = loadavg();
 
   /** Starts a herd, warms it up, runs `body`, and always stops it (its temp dir stays on failure). */
-  const withHerd = async <T>(start: Omit<StartOptions, 'logLevel'> & { warm?: boolean }, body: (herd: BenchHerd) => Promise<T>): Promise<T> => {
+  /** Members log at info, the default, unless `start` says otherwise. */
+  const withHerd = async <T>(start: Partial<StartOptions> & { warm?: boolean }, body: (herd: BenchHerd) => Promise<T>): Promise<T> => {
     progress.step(`starting ${start.names?.length ?? 5} member(s)`);
-    const herd = await BenchHerd.start({ logLevel: 'warn', ...start });
+    const herd = await BenchHerd.start({ logLevel: 'info', ...start });
     let ok = false;
     try {
       if (start.warm !== false) await warmUp(herd, size.warmUpSeconds);
@@ -113,13 +118,19 @@ async function main(): Promise<void> {
     machine: { model: cpus()[0]?.model.trim() ?? '?', cores: cpus().length, node: process.version, kernel: release(), loadAvgBefore, loadAvgAfter: [] },
     durationSeconds: 0,
     throughput: await run('throughput', () => withHerd({}, (herd) => throughput(herd, 'Clark', size.clients, size.throughputSeconds))),
+    ratio: await run('ratio', () => closedLoopRatio(size.clients, size.ratioSeconds, withHerd)),
     propagation: await run('propagation', () => withHerd({}, (herd) => propagation(herd, {
       fixedRate: size.fixedRate, fixedSeconds: size.fixedSeconds, rates: size.edgeRates, stepSeconds: size.edgeSeconds,
     }, onStep))),
+    relay: await run('relay', async () => ({
+      cpu: await relayCost({ rates: size.relayRates, seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, profile: false }, onStep),
+      profiled: await relayCost({ rates: size.relayRates.slice(0, 1), seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, profile: true }, onStep),
+    })),
     sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),
     profile: await run('profile', () => profile(size.profileRate, size.profileSeconds, size.warmUpSeconds)),
     whatsat: await run('whatsat', () => whatsat(size.whatsatRequests, (env, body) => withHerd({ env }, body))),
-    memory: await run('memory', () => withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false }, (herd) => memoryPerClient(herd, size.memorySizes, onStep))),
+    // At warn: logging a line per IAMAT would fill the disk at 1M clients and is not what this measures.
+    memory: await run('memory', () => withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false, logLevel: 'warn' }, (herd) => memoryPerClient(herd, size.memorySizes, onStep))),
     burst: await run('burst', () => withHerd({}, (herd) => burst(herd, size.burst))),
     catchUp: await run('catchup', () => withHerd({}, (herd) => catchUp(herd, size.catchUp))),
     startup: await run('startup', () => startup(size.startupRuns, onStep)),

@@ -31,13 +31,17 @@ test('bench --quick measures every scenario and reports them', { timeout: 240_00
       child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
     });
     assert.equal(code, 0, stderr);
-    for (const heading of ['## Targets', '## 1. Client throughput', '## 2. Propagation', '## 3. Herd-wide sustained rate', '## 4. WHATSAT', '## 5. Memory', '## 6. Catch-up', '## 7. Start-up']) {
+    for (const heading of ['## Targets', '## 1. Client throughput', '## 1b. Closed loop', '## 2. Propagation', '## 2b. What a relay pays', '## 3. Herd-wide sustained rate', '## 4. WHATSAT', '## 5. Memory', '## 6. Catch-up', '## 6b. Start-up']) {
       assert.ok(stdout.includes(heading), `report lacks "${heading}"`);
     }
     const r = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResults;
     assert.equal(r.quick, true);
     assert.ok(r.throughput!.kept.herd.replies > 0 && r.throughput!.kept.echo.replies > 0);
     assert.equal(r.throughput!.kept.herd.errors + r.throughput!.perConnection.herd.errors, 0);
+    assert.ok(r.ratio!.herd.replies > 0 && r.ratio!.alone.replies > 0 && r.ratio!.aloneAtWarn.replies > 0);
+    assert.equal(r.ratio!.herd.errors + r.ratio!.alone.errors + r.ratio!.aloneAtWarn.errors, 0);
+    assert.ok(r.relay!.cpu.every((s) => s.messages > 0 && s.records > 0));
+    assert.ok(r.relay!.profiled[0]!.profile!.busyMs > 0);
     assert.ok(r.propagation!.lone.messages > 0);
     assert.ok(r.propagation!.fixed.converged, 'every member held the propagation phase');
     assert.deepEqual(Object.keys(r.propagation!.fixed.byHops), ['1', '2']);

@@ -12,8 +12,12 @@ import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
 import { Outbox } from '../src/net/p2p/outbox.js';
 import { PublishPacing } from '../src/net/p2p/pacing.js';
 import { updateYamuxWindowAtHalf } from '../src/net/p2p/yamuxWindow.js';
+import { cacheEd25519VerifyKeys, cachedVerifyKeys } from '../src/net/p2p/ed25519Verify.js';
+import { fastMessageId, messageId } from '../src/net/p2p/messageIds.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Message } from '@libp2p/interface';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
-import { classifyMessage } from '../src/net/p2p/validate.js';
+import { storeBatch } from '../src/net/p2p/validate.js';
 import { dialAddress, listenAddresses } from '../src/net/p2p/addresses.js';
 
 function record(member: string, client: string, seconds: number, location = '+34.068930-118.445127'): LocationRecord {
@@ -72,40 +76,87 @@ describe('key files', () => {
   });
 });
 
-describe('classifyMessage', () => {
-  const store = new LocationStore();
-  store.offer(record('Bona', 'kiwi', 100));
+describe('storeBatch', () => {
+  const fresh = () => {
+    const store = new LocationStore();
+    store.offer(record('Bona', 'kiwi', 100));
+    return store;
+  };
+  const held = (store: LocationStore) => [...store.entries()].map(([c, line]) => `${c}@${line.split(' ')[5]}`).sort();
 
   test('rejects a signer outside the herd', () => {
-    assert.deepEqual(classifyMessage(undefined, bytes(record('Bona', 'x', 1)), store), { kind: 'reject', reason: 'signer is not a herd member' });
+    assert.deepEqual(storeBatch(undefined, bytes(record('Bona', 'x', 1)), fresh()), { kind: 'reject', reason: 'signer is not a herd member' });
   });
 
-  test('rejects an undecodable payload, or one bad record in a batch', () => {
-    assert.equal(classifyMessage('Bona', Buffer.from('hello'), store).kind, 'reject');
-    assert.equal(classifyMessage('Bona', new Uint8Array(0), store).kind, 'reject');
+  test('rejects an undecodable payload, or one bad record in a batch, storing nothing', () => {
+    const store = fresh();
+    assert.equal(storeBatch('Bona', Buffer.from('hello'), store).kind, 'reject');
+    assert.equal(storeBatch('Bona', new Uint8Array(0), store).kind, 'reject');
     const batch = Buffer.concat([bytes(record('Bona', 'a', 1)), Buffer.from('\nAT Bona nonsense')]);
-    assert.deepEqual(classifyMessage('Bona', batch, store), { kind: 'reject', reason: 'undecodable payload' });
+    assert.deepEqual(storeBatch('Bona', batch, store), { kind: 'reject', reason: 'undecodable payload' });
+    assert.deepEqual(held(store), ['kiwi@100.000000000']);
   });
 
-  test('rejects records claiming another origin than the signer', () => {
-    const v = classifyMessage('Bona', bytes(record('Bona', 'a', 200), record('Clark', 'b', 200)), store);
+  test('rejects records claiming another origin than the signer, storing none of the batch', () => {
+    const store = fresh();
+    const v = storeBatch('Bona', bytes(record('Bona', 'a', 200), record('Clark', 'b', 200)), store);
     assert.deepEqual(v, { kind: 'reject', reason: 'record of b claims origin Clark, signed by Bona' });
+    assert.deepEqual(held(store), ['kiwi@100.000000000']);
   });
 
   test('ignores a message with nothing newer than the store', () => {
-    const v = classifyMessage('Bona', bytes(record('Bona', 'kiwi', 99), record('Bona', 'kiwi', 100)), store);
-    assert.equal(v.kind, 'ignore');
+    const v = storeBatch('Bona', bytes(record('Bona', 'kiwi', 99), record('Bona', 'kiwi', 100)), fresh());
+    assert.deepEqual(v, { kind: 'ignore', records: 2 });
   });
 
-  test('accepts, listing only the fresh records, one per client', () => {
-    const v = classifyMessage('Bona', bytes(record('Bona', 'kiwi', 50), record('Bona', 'new', 5), record('Bona', 'new', 7)), store);
-    assert.equal(v.kind, 'accept');
-    assert.deepEqual(v.kind === 'accept' && v.fresh.map((r) => `${r.client}@${r.timeText}`), ['new@7.000000000']);
+  test('accepts and stores the fresh records; a client twice in a batch ends at its newest, in any order', () => {
+    for (const order of [[5, 7], [7, 5]]) {
+      const store = fresh();
+      const v = storeBatch('Bona', bytes(record('Bona', 'kiwi', 50), ...order.map((t) => record('Bona', 'new', t))), store);
+      assert.equal(v.kind, 'accept');
+      assert.equal(v.kind === 'accept' && v.records, 3);
+      assert.ok(v.kind === 'accept' && v.stored.every((r) => r.client === 'new'));
+      assert.deepEqual(held(store), ['kiwi@100.000000000', 'new@7.000000000']);
+    }
+  });
+});
+
+describe('Ed25519 verification with kept keys', () => {
+  test('the same answers as before: good signatures pass, other data, signatures or keys fail', async () => {
+    const [a, b] = [await generateKey(), await generateKey()];
+    const data = Buffer.from('AT Clark +0.1 kiwi +34-118 1.5');
+    const sig = a.sign(data) as Uint8Array;
+    const before = [a.publicKey.verify(data, sig), a.publicKey.verify(Buffer.from('other'), sig), b.publicKey.verify(data, sig)];
+    cacheEd25519VerifyKeys();
+    const kept = cachedVerifyKeys();
+    const tampered = Uint8Array.from(sig);
+    tampered[10]! ^= 1;
+    assert.deepEqual(before, [true, false, false]);
+    assert.equal(a.publicKey.verify(data, sig), true);
+    assert.equal(a.publicKey.verify(Buffer.from('other'), sig), false);
+    assert.equal(a.publicKey.verify(data, tampered), false);
+    assert.equal(b.publicKey.verify(data, sig), false);
+    assert.equal(cachedVerifyKeys(), kept + 2, 'both keys were kept, so the kept path answered');
+    assert.throws(() => a.publicKey.verify(data, sig.subarray(0, 10)), /64 bytes/);
+  });
+});
+
+describe('gossip message IDs', () => {
+  const peer = peerIdFromString('12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo');
+  const seqno = 0x0102030405060708n;
+  const raw = { from: peer.toMultihash().bytes, seqno: Buffer.from('0102030405060708', 'hex'), data: Buffer.from('x') };
+  const signed = (sequenceNumber: bigint) => ({ type: 'signed', from: peer, sequenceNumber, topic: 't', data: raw.data } as unknown as Message);
+
+  test('signer and seqno, not the payload, name a message', () => {
+    assert.equal(fastMessageId(raw), fastMessageId({ ...raw, data: Buffer.from('y') }));
+    assert.notEqual(fastMessageId(raw), fastMessageId({ ...raw, seqno: Buffer.from('0102030405060709', 'hex') }));
+    assert.deepEqual(Buffer.from(messageId(signed(seqno))), Buffer.concat([raw.from, raw.seqno]));
+    assert.notDeepEqual(messageId(signed(seqno)), messageId(signed(seqno + 1n)));
   });
 
-  test('does not touch the store', () => {
-    classifyMessage('Bona', bytes(record('Bona', 'kiwi', 500)), store);
-    assert.equal(store.get('kiwi')!.timeText, '100.000000000');
+  test('a message without signer or seqno has no fast ID (StrictSign rejects it)', () => {
+    assert.equal(fastMessageId({ from: raw.from }), '');
+    assert.throws(() => messageId({ type: 'unsigned', topic: 't', data: raw.data }), /signed/);
   });
 });
 
@@ -132,22 +183,30 @@ describe('yamux window updates', () => {
 });
 
 describe('PublishPacing', () => {
-  test('the spacing grows with the members publishing lately, and shrinks when they stop', () => {
+  test('busier than the target, the spacing grows; idle, it falls to none; it is capped', () => {
     let now = 0;
-    const pacing = new PublishPacing({ stepMs: 5, activeMs: 1_000, now: () => now });
-    assert.equal(pacing.spacingMs(), 5, 'alone');
-    pacing.heardFrom('Bona');
-    pacing.heardFrom('Jaquez');
-    pacing.heardFrom('Bona');
-    assert.equal(pacing.spacingMs(), 15, 'three publishers, each counted once');
-    now = 900;
-    pacing.heardFrom('Jaquez');
-    now = 1_500;
-    assert.equal(pacing.spacingMs(), 10, 'Bona quiet for over a second');
-    now = 1_900;
-    assert.equal(pacing.spacingMs(), 10, 'Jaquez last heard exactly a second ago');
-    now = 1_901;
-    assert.equal(pacing.spacingMs(), 5);
+    let load = 0.8;
+    const pacing = new PublishPacing({ targetLoad: 0.2, maxMs: 40, sampleMs: 50, load: () => load, now: () => now });
+    assert.equal(pacing.spacingMs(), 0, 'starts with none');
+    now += 10;
+    assert.equal(pacing.spacingMs(), 0, 'no new look within the sample time');
+    const seen: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      now += 50;
+      seen.push(pacing.spacingMs());
+    }
+    assert.equal(seen[0], 2, 'four times the target: sqrt(4) times 1 ms');
+    assert.ok(seen.every((s, i) => i === 0 || s >= seen[i - 1]!), `grows: ${seen}`);
+    assert.equal(seen.at(-1), 40, 'capped');
+    load = 0.2;
+    now += 50;
+    assert.equal(pacing.spacingMs(), 40, 'at the target: holds');
+    load = 0.01;
+    for (let i = 0; i < 10; i++) {
+      now += 50;
+      pacing.spacingMs();
+    }
+    assert.equal(pacing.spacingMs(), 0, 'idle: back to none');
   });
 });
 

@@ -61,7 +61,7 @@ export class BenchHerd {
     const herd = await BenchHerd.create(options);
     try {
       herd.launch();
-      await herd.waitReady(options.readyTimeoutMs ?? 30_000);
+      await herd.waitReady(options.readyTimeoutMs ?? 120_000); // a hang guard: a busy shared machine can take a minute
     } catch (err) {
       await herd.stop();
       throw err;
@@ -219,7 +219,11 @@ export class BenchHerd {
       }
       const all = await this.statuses().catch(() => undefined);
       if (all?.every((s) => s.neighbours.every((n) => n.connected) && s.gossip.subscribers.length === s.neighbours.length)) return;
-      if (performance.now() > deadline) throw new Error(`herd not ready within ${timeoutMs} ms`);
+      if (performance.now() > deadline) {
+        const missing = all?.map((s) => `${s.name}: links down ${s.neighbours.filter((n) => !n.connected).map((n) => n.name).join(',') || '-'}, ` +
+          `${s.gossip.subscribers.length}/${s.neighbours.length} subscribed`).join('; ') ?? 'no status';
+        throw new Error(`herd not ready within ${timeoutMs} ms (${missing})`);
+      }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }

@@ -24,7 +24,7 @@ export interface ProfileResult {
 export async function profile(rate: number, seconds: number, warmUpSeconds: number): Promise<ProfileResult> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-bench-prof-'));
   try {
-    const herd = await BenchHerd.start({ logLevel: 'warn', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const herd = await BenchHerd.start({ logLevel: 'info', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
     let step: SustainedStep;
     let window;
     try {

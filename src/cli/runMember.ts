@@ -99,6 +99,9 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   // end between one end's digest and the link carrying gossip is then still caught at once.
   // An equal-store round costs one 8 KiB digest each way.
   node.onLinkUp((_name, peerId) => sync.syncWith(peerId).catch(() => {}));
+  // Gossip follows trees over the links up now; a neighbour that just became our child in
+  // one may have missed records while its old parent's link was down: the same round covers it.
+  node.onNewTreeChild((peerId) => sync.syncWith(peerId).catch(() => {}));
   node.onRecords((records) => {
     const now = clock.nowNanos();
     for (const r of records) {

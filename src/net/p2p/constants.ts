@@ -3,6 +3,15 @@
 /** The one gossip topic. Versioned so that a future record codec can live beside this one. */
 export const LOCATIONS_TOPIC = 'herd/locations/1';
 
+/** Each member's report of its links that are up (linkState.ts), for the gossip trees. */
+export const LINKS_TOPIC = 'herd/links/1';
+
+/**
+ * How often a member repeats its link report even when nothing changed: a report lost to a
+ * link going down at the wrong moment is repaired within this long. One small message each.
+ */
+export const LINK_REPORT_REFRESH_MS = 10_000;
+
 /**
  * Records per gossip message. One signature and one validation then cover many records under
  * load, while one message still validates in well under gossipsub's 100 ms validator budget.
@@ -16,19 +25,21 @@ export const OUTBOX_MAX_RECORDS = 500;
 export const OUTBOX_MAX_BYTES = 256 * 1024;
 
 /**
- * Least time between two gossip messages of one member, per member publishing (see
- * `publishSpacingMs`). A message costs the herd about 3 ms of CPU whatever it carries (a
- * signature, four verifications, eight trips through noise, yamux and gossipsub on a
- * five-member herd), so the herd-wide message rate must stay near 200/s on 2 cores. Measured
- * with `npm run bench -- --only propagation,sustained`: flushing every turn, 1,000 updates/s
- * from one member reached the farthest member at p50 5.5 ms, p99 72 ms, and the herd-wide
- * load did not hold 10,000/s; with 5 ms spacing p50 3.9 ms, p99 9.7 ms; with 20 ms spacing
- * (about 5 ms x 5 publishers) the herd held 35,000/s.
+ * Share of its event loop a member lets gossip pacing aim for (see pacing.ts). A message costs
+ * every member about 1-3 ms of CPU whatever it carries, so the spacing decides the herd's CPU
+ * at light load: flushing every turn, 200 updates/s at one member kept all five near a core
+ * each. Lower means bigger batches and more latency; higher, the reverse.
  */
-export const PUBLISH_SPACING_PER_PUBLISHER_MS = 5;
+export const PACING_TARGET_LOAD = 0.2;
 
-/** A member counts as publishing while its last message is at most this old. */
-export const PUBLISHER_ACTIVE_MS = 1_000;
+/**
+ * Longest spacing between two messages of one member: the latency pacing may add at most.
+ * 20 ms per member at a herd-wide load held 35,000 updates/s (with a fixed spacing).
+ */
+export const PACING_MAX_MS = 40;
+
+/** How often pacing looks at the event loop's utilisation (at most; only while publishing). */
+export const PACING_SAMPLE_MS = 50;
 
 /** First redial delay after a link drops: long enough not to spin on a refused port. */
 export const REDIAL_INITIAL_MS = 250;
@@ -79,6 +90,9 @@ export const GOSSIP_READY_POLL_MS = 5;
  * pings given 10 s, 3 misses) took about 35 s by its arithmetic. See README "Deployment across machines".
  */
 export const LINK_TIMEOUT_MS = 10_000;
+
+/** The same past the timeout: a neighbour that never subscribes is watched, but gently. */
+export const GOSSIP_LATE_POLL_MS = 100;
 
 /**
  * Pings go every fifth of the timeout (at most every 100 ms): 2 s by default. A ping opens a

@@ -1,16 +1,18 @@
 /**
- * A member's libp2p side: TCP + noise + yamux + identify + ping + gossipsub, a gater that
- * admits only linked neighbours, link upkeep, the topic validator, the outbox and the
- * back-pressure signal. `startHerdNode` builds and starts one; `HerdNode.stop` undoes it.
+ * A member's libp2p side, a thin front: `startHerdNode` builds libp2p (TCP + noise + yamux +
+ * identify + ping + gossipsub, a gater that admits only linked neighbours) and wires the parts
+ * that do the work: publish.ts (a client's record out to the herd), receive.ts (a neighbour's
+ * message into the store), gossipTrees.ts (whom a message is passed on to), links.ts (keeping
+ * links up), gossipReady.ts (when a new link carries gossip) and backlog.ts (back-pressure).
+ * `HerdNode.stop` undoes it.
  */
 import './shim.js'; // must precede libp2p: the peer store calls Promise.withResolvers
 import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
 import { gossipsub, type GossipSub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify, type Identify } from '@libp2p/identify';
-import { TopicValidatorResult, type Libp2p, type Message, type PeerId, type PrivateKey, type PubSub } from '@libp2p/interface';
+import type { Libp2p, PrivateKey, PubSub } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping, type Ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
@@ -18,21 +20,25 @@ import { createLibp2p } from 'libp2p';
 import { neighboursOf, type HerdConfig, type MemberConfig } from '../../config/herdFile.js';
 import type { Logger, RecordSink } from '../../core/ports.js';
 import type { LocationStore } from '../../core/store.js';
-import { encodeRecords, type LocationRecord } from '../../protocol/record.js';
+import type { LocationRecord } from '../../protocol/record.js';
 import { dialAddress, inboundSources, listenAddresses, withoutPeerId } from './addresses.js';
 import { CongestionGauge, gossipQueueBytes, socketQueueBytes } from './backlog.js';
 import {
-  DIAL_TIMEOUT_MS, DIRECT_CONNECT_TICKS, GOSSIP_READY_POLL_MS, GOSSIP_READY_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS,
+  DIAL_TIMEOUT_MS, DIRECT_CONNECT_TICKS, HEARTBEAT_INTERVAL_MS,
   INBOUND_CONNECTION_THRESHOLD, INBOUND_UPGRADE_TIMEOUT_MS, LOCATIONS_TOPIC, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS,
   MAX_OUTBOUND_BUFFER_BYTES,
 } from './constants.js';
 import { herdGater } from './gater.js';
 import { peerIdOf, withCachedSigner } from './keys.js';
 import { dialsTo, LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './links.js';
-import { Outbox } from './outbox.js';
-import { PublishPacing } from './pacing.js';
+import { GossipReadiness } from './gossipReady.js';
+import { GossipTrees } from './gossipTrees.js';
+import { GossipPublisher } from './publish.js';
+import { GossipReceiver } from './receive.js';
 import { updateYamuxWindowAtHalf } from './yamuxWindow.js';
-import { classifyMessage, newGossipCounters, type GossipCounters } from './validate.js';
+import { cacheEd25519VerifyKeys } from './ed25519Verify.js';
+import { fastMessageId, messageId } from './messageIds.js';
+import { newGossipCounters, type GossipCounters } from './validate.js';
 
 export type { GossipCounters, LinkInfo, LinkTuning };
 
@@ -80,6 +86,8 @@ export interface HerdNodeEvents {
   /** The link is connected and gossip to the neighbour flows (see `onLinkUp`). */
   'link:up': [name: string, peerId: string];
   'link:down': [name: string, peerId: string];
+  /** A neighbour became this member's child in some origin's gossip tree: sync with it. */
+  'tree:child': [peerId: string];
   /** Records stored from a gossip message, and the member that signed it. */
   records: [records: LocationRecord[], origin: string];
   congested: [backlogBytes: number];
@@ -99,6 +107,7 @@ export class HerdNodeError extends Error {
 
 export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
   updateYamuxWindowAtHalf();
+  cacheEd25519VerifyKeys();
   const { self, herd } = init;
   const actual = peerIdOf(init.privateKey);
   if (actual !== self.peerId) {
@@ -153,51 +162,71 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
   readonly topic = LOCATIONS_TOPIC;
   readonly counters: GossipCounters = newGossipCounters();
   private readonly pubsub: GossipSub;
-  private readonly memberByPeerId: ReadonlyMap<string, string>;
   private readonly linkManager: LinkManager;
-  private readonly outbox: Outbox;
-  private readonly pacing = new PublishPacing();
+  private readonly receiver: GossipReceiver;
+  private readonly publisher: GossipPublisher;
+  private readonly readiness: GossipReadiness;
   private readonly gauge: CongestionGauge;
-  /** Bytes handed to gossipsub's publish whose signing has not finished yet. */
-  private signingBytes = 0;
-  /** Connected neighbours whose gossip is not flowing yet: peer ID to name and since when. */
-  private readonly awaitingGossip = new Map<string, { name: string; since: number }>();
-  private readyPoll: NodeJS.Timeout | undefined;
+  private readonly trees: GossipTrees;
   private stopped = false;
 
-  constructor(private readonly init: HerdNodeInit, readonly libp2p: Libp2p<HerdServices>, neighbours: readonly Neighbour[], private readonly log: Logger) {
+  constructor(init: HerdNodeInit, readonly libp2p: Libp2p<HerdServices>, neighbours: readonly Neighbour[], private readonly log: Logger) {
     super();
     this.name = init.self.name;
     this.peerId = init.self.peerId;
     this.pubsub = libp2p.services.pubsub as unknown as GossipSub;
-    this.memberByPeerId = new Map(init.herd.members.map((m) => [m.peerId, m.name]));
     const t = init.tuning ?? {};
-    this.outbox = new Outbox({ send: (batch) => this.send(batch), maxRecords: t.outboxMaxRecords, maxBytes: t.outboxMaxBytes, spacingMs: () => this.pacing.spacingMs() });
+    const { topic, counters, pubsub } = this;
+    const memberByPeerId = new Map(init.herd.members.map((m) => [m.peerId, m.name]));
+    this.trees = new GossipTrees({
+      pubsub, topic, herd: init.herd, self: init.self, neighbours: neighbours.map((n) => n.name), log,
+      onNewChild: (peerId) => this.safeEmit('tree:child', peerId),
+    });
+    this.receiver = new GossipReceiver({
+      selfPeerId: this.peerId, memberByPeerId, store: init.store, counters, log,
+      onStored: (records, origin) => this.safeEmit('records', records, origin),
+    });
+    this.publisher = new GossipPublisher({
+      pubsub, topic, counters, log, outboxMaxRecords: t.outboxMaxRecords, outboxMaxBytes: t.outboxMaxBytes,
+      onBacklogChange: () => this.gauge.check(),
+    });
     this.gauge = new CongestionGauge({
       measure: () => this.backlogBytes(),
       onChange: (congested, bytes) => this.congestionChanged(congested, bytes),
       highBytes: t.congestionHighBytes,
       lowBytes: t.congestionLowBytes,
     });
+    this.readiness = new GossipReadiness(pubsub, topic, log, (name, peerId) => this.safeEmit('link:up', name, peerId), (name, peerId, late) => {
+      this.trees.linkFlowing(name);
+      // Gossip began to flow after the link was reported up (and synced): records sent to it
+      // meanwhile were dropped, so sync again.
+      if (late) this.safeEmit('tree:child', peerId);
+    });
     this.linkManager = new LinkManager({
       libp2p, ping: libp2p.services.ping, neighbours, log, tuning: t.links,
-      onUp: (name, peerId) => this.linkConnected(name, peerId),
-      onDown: (name, peerId) => this.linkLost(name, peerId),
+      onUp: (name, peerId) => this.readiness.linkConnected(name, peerId),
+      onDown: (name, peerId) => {
+        this.readiness.linkLost(peerId);
+        this.trees.linkLost(name);
+        this.safeEmit('link:down', name, peerId);
+      },
     });
   }
 
   /** @internal called once by startHerdNode */
   async start(): Promise<void> {
-    this.pubsub.topicValidators.set(this.topic, (source, msg) => this.validate(source, msg));
+    this.pubsub.topicValidators.set(this.topic, this.receiver.validate);
+    this.trees.install();
     await this.libp2p.start();
     this.pubsub.subscribe(this.topic);
+    this.trees.subscribe();
     this.linkManager.start();
     this.log.info({ peer: this.peerId, listen: this.listenAddresses() }, 'p2p started');
   }
 
   /** RecordSink: queue a newly stored record for the herd; never throws. */
   publish(record: LocationRecord): void {
-    this.outbox.push(record);
+    this.publisher.push(record);
   }
 
   links(): LinkInfo[] {
@@ -217,6 +246,14 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
 
   onLinkDown(cb: (name: string, peerId: string) => void): () => void {
     return this.subscribe('link:down', cb);
+  }
+
+  /**
+   * Calls `cb` when a neighbour becomes this member's child in some origin's gossip tree
+   * (a link elsewhere went down or came up): it may have missed records, so sync with it.
+   */
+  onNewTreeChild(cb: (peerId: string) => void): () => void {
+    return this.subscribe('tree:child', cb);
   }
 
   /** Calls `cb` with the records each accepted gossip message stored, and their origin. */
@@ -240,8 +277,8 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
   }
 
   backlog(): Backlog {
-    const outbox = this.outbox.bytes;
-    const signing = this.signingBytes;
+    const outbox = this.publisher.outboxBytes;
+    const signing = this.publisher.signingBytes;
     const gossipQueues = gossipQueueBytes(this.pubsub.streamsOutbound.values());
     const muxerQueues = socketQueueBytes(this.libp2p.getConnections());
     return { outbox, signing, gossipQueues, muxerQueues, total: outbox + signing + gossipQueues + muxerQueues };
@@ -264,111 +301,24 @@ export class HerdNode extends EventEmitter<HerdNodeEvents> implements RecordSink
 
   /** Publishes what the outbox holds now instead of at its paced time (shutdown). */
   flushGossip(): void {
-    this.outbox.flush();
+    this.publisher.flush();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.linkManager.stop();
-    clearTimeout(this.readyPoll);
-    this.awaitingGossip.clear();
-    const dropped = this.outbox.stop();
+    this.readiness.stop();
+    this.trees.stop();
+    const dropped = this.publisher.stop();
     this.gauge.stop();
     await this.libp2p.stop();
     this.log.info({ unsentRecords: dropped }, 'p2p stopped');
   }
 
-  private validate(source: PeerId, msg: Message): TopicValidatorResult {
-    const from = msg.type === 'signed' ? msg.from.toString() : undefined;
-    // Our own key on someone else's message means a copied key file: never trust it.
-    const signer = from === this.peerId ? undefined : from === undefined ? undefined : this.memberByPeerId.get(from);
-    const verdict = classifyMessage(signer, msg.data, this.init.store);
-    const c = this.counters;
-    switch (verdict.kind) {
-      case 'reject':
-        c.gossipMessagesRejected++;
-        this.log.warn({ via: this.nameOf(source.toString()), signer: from ?? null, reason: verdict.reason }, 'rejected gossip message');
-        return TopicValidatorResult.Reject;
-      case 'ignore':
-        c.gossipMessagesIgnored++;
-        c.gossipRecordsIgnored += verdict.records.length;
-        return TopicValidatorResult.Ignore;
-      case 'accept': {
-        const stored = verdict.fresh.filter((r) => this.init.store.offer(r));
-        c.gossipMessagesAccepted++;
-        c.gossipRecordsAccepted += stored.length;
-        c.gossipRecordsIgnored += verdict.records.length - stored.length;
-        this.pacing.heardFrom(signer!);
-        this.safeEmit('records', stored, signer!);
-        return TopicValidatorResult.Accept;
-      }
-    }
-  }
-
-  private send(batch: LocationRecord[]): void {
-    const data = encodeRecords(batch);
-    this.signingBytes += data.length;
-    this.pubsub.publish(this.topic, data).then(
-      (result) => this.published(batch.length, result.recipients.length),
-      (err: unknown) => {
-        this.counters.gossipPublishFailures++;
-        // With allowPublishToZeroTopicPeers nothing is expected here; the sync protocol repairs.
-        this.log.debug({ err, records: batch.length }, 'gossip publish failed');
-      },
-    ).finally(() => {
-      this.signingBytes -= data.length;
-      this.gauge.check();
-    });
-    this.gauge.check();
-  }
-
-  private published(records: number, recipients: number): void {
-    this.counters.gossipMessagesPublished++;
-    this.counters.gossipRecordsPublished += records;
-    const expected = this.pubsub.getSubscribers(this.topic).length;
-    if (recipients === 0 && expected === 0) {
-      this.log.debug({ records }, 'published with no neighbour subscribed; sync delivers later');
-    } else if (recipients < expected) {
-      // gossipsub drops a message for a peer whose outbound queue is over maxOutboundBufferSize.
-      this.log.warn({ records, recipients, subscribers: expected }, 'gossip message not queued for every subscribed neighbour');
-    }
-  }
-
-  private linkConnected(name: string, peerId: string): void {
-    this.awaitingGossip.set(peerId, { name, since: Date.now() });
-    this.checkGossipReady();
-  }
-
-  private linkLost(name: string, peerId: string): void {
-    this.awaitingGossip.delete(peerId);
-    this.safeEmit('link:down', name, peerId);
-  }
-
-  /** Reports links whose gossip now flows; polls while some do not yet (there is no event for it). */
-  private checkGossipReady(): void {
-    clearTimeout(this.readyPoll);
-    this.readyPoll = undefined;
-    if (this.stopped) return;
-    const subscribers = new Set(this.pubsub.getSubscribers(this.topic).map(String));
-    for (const [peerId, { name, since }] of this.awaitingGossip) {
-      const flows = subscribers.has(peerId) && this.pubsub.streamsOutbound.has(peerId);
-      if (!flows && Date.now() - since < GOSSIP_READY_TIMEOUT_MS) continue;
-      this.awaitingGossip.delete(peerId);
-      if (flows) this.log.debug({ neighbour: name, afterMs: Date.now() - since }, 'gossip flows to neighbour');
-      else this.log.warn({ neighbour: name, afterMs: Date.now() - since }, 'neighbour has not subscribed to the topic; reporting the link up anyway');
-      this.safeEmit('link:up', name, peerId);
-    }
-    if (this.awaitingGossip.size > 0) this.readyPoll = setTimeout(() => this.checkGossipReady(), GOSSIP_READY_POLL_MS);
-  }
-
   private congestionChanged(congested: boolean, bytes: number): void {
     this.log.info({ backlogBytes: bytes }, congested ? 'outbound backlog high: congested' : 'outbound backlog drained');
     this.safeEmit(congested ? 'congested' : 'drain', bytes);
-  }
-
-  private nameOf(peerId: string): string {
-    return this.memberByPeerId.get(peerId) ?? peerId;
   }
 
   private subscribe<K extends keyof HerdNodeEvents>(event: K, cb: (...args: HerdNodeEvents[K]) => void): () => void {
@@ -422,21 +372,9 @@ function gossipOptions(neighbours: readonly Neighbour[], tuning: HerdNodeTuning 
     directConnectTicks: DIRECT_CONNECT_TICKS,
     heartbeatInterval: tuning.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
     maxOutboundBufferSize: MAX_OUTBOUND_BUFFER_BYTES,
-    fastMsgIdFn,
+    fastMsgIdFn: fastMessageId,
+    msgIdFn: messageId,
     // Every member of a demo herd shares one IP; colocation is no sign of a Sybil here.
     scoreParams: { IPColocationFactorWeight: 0 },
   };
-}
-
-/**
- * Identifies a message by signer and payload before its signature is checked, so that the
- * copies arriving over several links are dropped cheaply. A collision would drop a distinct
- * message, hence a cryptographic hash.
- */
-function fastMsgIdFn(msg: { from?: Uint8Array; data?: Uint8Array }): string {
-  const hash = createHash('sha256');
-  if (msg.from) hash.update(msg.from);
-  hash.update(new Uint8Array([0])); // separates from and data
-  if (msg.data) hash.update(msg.data);
-  return hash.digest('base64');
 }

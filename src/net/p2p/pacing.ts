@@ -1,43 +1,74 @@
 /**
- * How far apart one member spaces its gossip messages. What the herd can afford is a rate of
- * messages over all members, so each member's share shrinks as more members publish: the
- * spacing is a fixed step times the members (this one included) that published lately.
- * A member alone publishing is held to one message per step; five, to one per five steps.
+ * How far apart this member spaces its gossip messages, from how busy it is. A message costs
+ * every member about the same CPU whatever it carries, so a fixed spacing either wastes the
+ * herd's CPU at light load (a message per record) or adds latency for nothing. Instead the
+ * member watches its own event-loop utilisation (the share of time its one thread is busy,
+ * with every member's messages, its clients and its syncs) and steers it towards a target:
+ * busier than the target, the spacing grows and more records share a message; less busy, it
+ * shrinks towards none (a record leaves at the end of its turn). Each member steers alone;
+ * the busy ones are those that handle the most messages, so the herd's message rate follows.
  */
-import { PUBLISHER_ACTIVE_MS, PUBLISH_SPACING_PER_PUBLISHER_MS } from './constants.js';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { PACING_MAX_MS, PACING_SAMPLE_MS, PACING_TARGET_LOAD } from './constants.js';
 
 export interface PacingInit {
-  readonly stepMs?: number;
-  readonly activeMs?: number;
+  /** Target share of the event loop busy, 0-1. */
+  readonly targetLoad?: number;
+  readonly maxMs?: number;
+  /** Least time between two looks at the utilisation, ms. */
+  readonly sampleMs?: number;
+  /** Share of the event loop busy since the last call (the first call: since the start). */
+  readonly load?: () => number;
   /** ms; performance.now unless a test says otherwise. */
   readonly now?: () => number;
 }
 
 export class PublishPacing {
-  private readonly lastSeen = new Map<string, number>();
-  private readonly stepMs: number;
-  private readonly activeMs: number;
+  private spacing = 0;
+  private lastSample: number;
+  private readonly targetLoad: number;
+  private readonly maxMs: number;
+  private readonly sampleMs: number;
+  private readonly load: () => number;
   private readonly now: () => number;
 
   constructor(init: PacingInit = {}) {
-    this.stepMs = init.stepMs ?? PUBLISH_SPACING_PER_PUBLISHER_MS;
-    this.activeMs = init.activeMs ?? PUBLISHER_ACTIVE_MS;
+    this.targetLoad = init.targetLoad ?? PACING_TARGET_LOAD;
+    this.maxMs = init.maxMs ?? PACING_MAX_MS;
+    this.sampleMs = init.sampleMs ?? PACING_SAMPLE_MS;
+    this.load = init.load ?? eventLoopLoad();
     this.now = init.now ?? (() => performance.now());
+    this.lastSample = this.now();
   }
 
-  /** Another member's message arrived (first delivery, from its signer). */
-  heardFrom(member: string): void {
-    this.lastSeen.set(member, this.now());
-  }
-
-  /** The spacing for this member's next message: itself plus the others active lately. */
+  /** The spacing for this member's next message, ms. */
   spacingMs(): number {
-    const since = this.now() - this.activeMs;
-    let publishers = 1;
-    for (const [member, at] of this.lastSeen) {
-      if (at >= since) publishers++;
-      else this.lastSeen.delete(member);
+    const now = this.now();
+    if (now - this.lastSample >= this.sampleMs) {
+      this.lastSample = now;
+      this.steer(this.load());
     }
-    return this.stepMs * publishers;
+    return this.spacing;
   }
+
+  /**
+   * When messages dominate, the load goes as 1 / spacing, so spacing x load / target would hit
+   * the target in one step; the square root halves each step's error instead, which keeps the
+   * loop calm on a machine whose load jumps. At least 1 ms is scaled, so 0 can grow.
+   */
+  private steer(load: number): void {
+    const next = Math.max(this.spacing, 1) * Math.sqrt(Math.max(load, 0) / this.targetLoad);
+    this.spacing = next < 0.5 ? 0 : Math.min(this.maxMs, next);
+  }
+}
+
+/** The event loop's utilisation since the previous call. */
+function eventLoopLoad(): () => number {
+  let previous: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, previous);
+    previous = now;
+    return delta.utilization;
+  };
 }

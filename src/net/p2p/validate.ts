@@ -1,45 +1,36 @@
 /**
- * What a member does with a gossip message, as a pure function of who signed it, its bytes
- * and the store: the topic validator is a thin shell around `classifyMessage`.
+ * What a member does with a gossip message's payload, given who signed it: the whole batch is
+ * checked first (one bad record rejects it), then each record is offered to the store once;
+ * the store's own newer-than check is the only one. The topic validator (receive.ts) is a thin
+ * shell around `storeBatch`.
  */
 import { decodeRecords, type LocationRecord } from '../../protocol/record.js';
-import { supersedes, type LocationStore } from '../../core/store.js';
+import type { LocationStore } from '../../core/store.js';
 
 export type Verdict =
-  /** Some records are newer than the store: store them and forward the message. */
-  | { readonly kind: 'accept'; readonly records: readonly LocationRecord[]; readonly fresh: readonly LocationRecord[] }
+  /** Some records were newer than the store and are now stored: forward the message. */
+  | { readonly kind: 'accept'; readonly records: number; readonly stored: LocationRecord[] }
   /** Nothing new (stale or already known): drop without forwarding, no penalty. */
-  | { readonly kind: 'ignore'; readonly records: readonly LocationRecord[] }
-  /** Malformed or not from a herd member speaking for itself: drop and penalise. */
+  | { readonly kind: 'ignore'; readonly records: number }
+  /** Malformed or not from a herd member speaking for itself: drop and penalise; nothing stored. */
   | { readonly kind: 'reject'; readonly reason: string };
 
 /**
  * `signer` is the herd member name of the message's signing peer, undefined when the signer
  * is not in the herd (or the message is unsigned). A member may only gossip records it
- * received itself, so every record must name the signer as its origin.
+ * received itself, so every record must name the signer as its origin. The store's order
+ * between two records of one client is total, so a batch carrying a client twice leaves the
+ * same record stored whatever the order.
  */
-export function classifyMessage(signer: string | undefined, data: Uint8Array, store: Pick<LocationStore, 'isNewer'>): Verdict {
+export function storeBatch(signer: string | undefined, data: Uint8Array, store: Pick<LocationStore, 'offer'>): Verdict {
   if (signer === undefined) return { kind: 'reject', reason: 'signer is not a herd member' };
   const records = decodeRecords(data);
   if (!records) return { kind: 'reject', reason: 'undecodable payload' };
-  const impostor = records.find((r) => r.member !== signer);
-  if (impostor) return { kind: 'reject', reason: `record of ${impostor.client} claims origin ${impostor.member}, signed by ${signer}` };
-  const fresh = newestPerClient(records).filter((r) => store.isNewer(r));
-  return fresh.length === 0 ? { kind: 'ignore', records } : { kind: 'accept', records, fresh };
-}
-
-/**
- * A batch may carry one client twice; `isNewer` against the store alone would call both
- * fresh. Keeping the batch's own winner per client first makes the count of stored records
- * exact and the offers order-independent.
- */
-function newestPerClient(records: readonly LocationRecord[]): LocationRecord[] {
-  const byClient = new Map<string, LocationRecord>();
   for (const r of records) {
-    const seen = byClient.get(r.client);
-    if (!seen || supersedes(r, seen)) byClient.set(r.client, r);
+    if (r.member !== signer) return { kind: 'reject', reason: `record of ${r.client} claims origin ${r.member}, signed by ${signer}` };
   }
-  return byClient.size === records.length ? [...records] : [...byClient.values()];
+  const stored = records.filter((r) => store.offer(r));
+  return stored.length === 0 ? { kind: 'ignore', records: records.length } : { kind: 'accept', records: records.length, stored };
 }
 
 /** What the validator has seen; names match the member's metrics snapshot. */

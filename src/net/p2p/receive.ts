@@ -1,0 +1,51 @@
+/**
+ * The receive path: gossipsub's topic validator for the locations topic. It names the signer
+ * (a herd member other than this one), stores the batch (validate.ts), counts, and tells the
+ * node what was stored. Accept forwards the message; Ignore drops it quietly; Reject drops it
+ * and lowers the sending peer's score.
+ */
+import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface';
+import type { Logger } from '../../core/ports.js';
+import type { LocationStore } from '../../core/store.js';
+import type { LocationRecord } from '../../protocol/record.js';
+import { storeBatch, type GossipCounters } from './validate.js';
+
+export interface ReceiverInit {
+  readonly selfPeerId: string;
+  readonly memberByPeerId: ReadonlyMap<string, string>;
+  readonly store: LocationStore;
+  readonly counters: GossipCounters;
+  readonly log: Logger;
+  /** Records an accepted message stored, and the member that signed it. */
+  readonly onStored: (records: LocationRecord[], origin: string) => void;
+}
+
+export class GossipReceiver {
+  constructor(private readonly init: ReceiverInit) {}
+
+  readonly validate = (source: PeerId, msg: Message): TopicValidatorResult => {
+    const from = msg.type === 'signed' ? msg.from.toString() : undefined;
+    // Our own key on someone else's message means a copied key file: never trust it.
+    const signer = from === undefined || from === this.init.selfPeerId ? undefined : this.init.memberByPeerId.get(from);
+    const verdict = storeBatch(signer, msg.data, this.init.store);
+    const c = this.init.counters;
+    switch (verdict.kind) {
+      case 'reject': {
+        c.gossipMessagesRejected++;
+        const via = source.toString();
+        this.init.log.warn({ via: this.init.memberByPeerId.get(via) ?? via, signer: from ?? null, reason: verdict.reason }, 'rejected gossip message');
+        return TopicValidatorResult.Reject;
+      }
+      case 'ignore':
+        c.gossipMessagesIgnored++;
+        c.gossipRecordsIgnored += verdict.records;
+        return TopicValidatorResult.Ignore;
+      case 'accept':
+        c.gossipMessagesAccepted++;
+        c.gossipRecordsAccepted += verdict.stored.length;
+        c.gossipRecordsIgnored += verdict.records - verdict.stored.length;
+        this.init.onStored(verdict.stored, signer!);
+        return TopicValidatorResult.Accept;
+    }
+  };
+}
