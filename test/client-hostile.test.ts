@@ -62,7 +62,7 @@ describe('limits on one connection', () => {
     });
     const { herd, dir } = await makeHerd(['Solo'], []);
     member = await runMember({
-      herd, name: 'Solo', logDir: dir, consoleLevel: 'silent', idleTimeoutMs: 500, maxConnections: 3,
+      herd, name: 'Solo', logDir: dir, consoleLevel: 'silent',
       env: { GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_URL: google.origin },
     });
   });
@@ -92,8 +92,17 @@ describe('limits on one connection', () => {
     assert.ok(await eventually(() => stored() === 300, 30_000, 10), 'the rest is handled once the first reply is out');
     socket.destroy();
   });
+});
 
-  test('the idle timeout frees the slots of clients that ignore the close; a new client is served', async () => {
+describe('the idle timeout', () => {
+  let member: RunningMember;
+  before(async () => {
+    const { herd, dir } = await makeHerd(['Solo'], []);
+    member = await runMember({ herd, name: 'Solo', logDir: dir, consoleLevel: 'silent', idleTimeoutMs: 500, maxConnections: 3 });
+  });
+  after(() => member.stop());
+
+  test('frees the slots of clients that ignore the close; a new client is served', async () => {
     const before = member.status().counters;
     // These clients never read nor end their side, even after the member ends its own.
     const ignoring = await Promise.all(Array.from({ length: 3 }, () => open(member.clientPort)));
