@@ -75,7 +75,7 @@ describe('a member started with every default', () => {
     await assert.rejects(request(`http://127.0.0.1:${a.member.adminPort}/status`), { code: 'ECONNREFUSED' });
   });
 
-  test('the console prints JSON lines at info when stdout is not a terminal; the log goes to ./logs/A.log at info', async () => {
+  test('the console prints JSON lines at info when stdout is not a terminal; the log goes to ./logs/A.1.log at info', async () => {
     const port = a.member.clientPort;
     const answered = await herd(['send', `127.0.0.1:${port}`, 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503']);
     assert.equal(answered.code, 0);
@@ -88,7 +88,7 @@ describe('a member started with every default', () => {
     const consoleInput = jsonLines(a.output).find((e) => e.msg === 'input' && e.line === 'WHATSAT nobody 10 2');
     assert.equal(consoleInput?.level, 30);
     // The file is written in 4 KiB batches and at least once a second.
-    const file = join(cwd, 'logs', 'A.log');
+    const file = join(cwd, 'logs', 'A.1.log');
     assert.ok(await eventually(() => logEntries(file).some(replyTo('WHATSAT nobody 10 2')), 15_000), `${file}`);
     const fileInput = logEntries(file).find((e) => e.msg === 'input' && e.line === 'WHATSAT nobody 10 2');
     assert.equal(fileInput?.level, 30);
@@ -131,7 +131,7 @@ describe('a member started with --log-level warn, --console-format pretty, --max
 
   test('the log file holds warnings and nothing below', async () => {
     // The overlong line above logs a warning after the info lines of that connection.
-    const file = join(logDir, 'B.log');
+    const file = join(logDir, 'B.1.log');
     assert.ok(await eventually(() => logEntries(file).some((e) => e.msg === 'overlong line: closing'), 15_000), file);
     const levels = new Set(logEntries(file).map((e) => e.level));
     assert.deepEqual([...levels], [40]);
