@@ -24,8 +24,11 @@ test('a log filled past its cap is rotated; two old files are kept, older ones r
   const member = await runMember({ herd, name: 'Solo', logDir: dir, consoleLevel: 'silent', logMaxBytes: CAP, logFiles: 2 });
   try {
     // Each IAMAT logs its line and its reply, ~400 bytes: 400 of them fill ~10 files' worth.
-    const lines = Array.from({ length: 400 }, (_, i) => `IAMAT rotated-${i} +1+1 ${i + 1}\n`);
-    await exchange(member.clientPort, ...lines);
+    // Ten per connection, one connection after another: pino-roll switches files between
+    // event-loop turns, so the lines must not all be handled in one or two turns.
+    for (let batch = 0; batch < 40; batch++) {
+      await exchange(member.clientPort, ...Array.from({ length: 10 }, (_, i) => `IAMAT rotated-${10 * batch + i} +1+1 ${i + 1}\n`));
+    }
     await exchange(member.clientPort, 'IAMAT last-one +1+1 1\n');
     assert.ok(await eventually(() => logFiles(dir).length === 3, 30_000), `files: ${logFiles(dir).map((f) => f.n)}`);
   } finally {
