@@ -38,9 +38,10 @@ test('a log filled past its cap is rotated; two old files are kept, older ones r
   assert.equal(files.length, 3, 'the current file and two rotated ones');
   assert.ok(files[0]!.n > 1, 'the first files were removed');
   assert.deepEqual(files.map((f) => f.n), [files[0]!.n, files[0]!.n + 1, files[0]!.n + 2]);
-  // pino-roll switches files at the end of the event-loop turn whose writes reach the cap (and
-  // counts that turn's later writes towards the next file): each file is about the cap.
-  for (const file of files.slice(0, -1)) assert.ok(file.bytes > CAP / 2 && file.bytes < 2 * CAP, `file ${file.n}: ${file.bytes} bytes`);
+  // pino-roll switches files at the end of the event-loop turn whose writes reach the cap, and
+  // counts that turn's later writes towards the next file: a file may end short of the cap, or
+  // pass it by one turn's writes (here ten IAMATs, ~4 KiB), never by more.
+  for (const file of files.slice(0, -1)) assert.ok(file.bytes > 0 && file.bytes < CAP + 8 * 1024, `file ${file.n}: ${file.bytes} bytes`);
   const current = files.at(-1)!.text;
   assert.match(current, /last-one/);
   assert.match(current, /"msg":"member stopped"/);
