@@ -40,23 +40,16 @@ export class Reporters {
     const socket = await lab.openClient(member);
     socket.setNoDelay(true);
     const pending: Array<{ client: string; seq: number }> = [];
-    let buffered = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const sent = pending.shift();
-        if (!sent || !line.startsWith('AT ')) {
-          this.bad++;
-          continue;
-        }
-        this.acked++;
-        this.ackedBy.set(member, (this.ackedBy.get(member) ?? 0) + 1);
-        const known = this.newest.get(sent.client);
-        if (!known || known.seq < sent.seq) this.newest.set(sent.client, { seq: sent.seq, line });
+    onLines(socket, (line) => {
+      const sent = pending.shift();
+      if (!sent || !line.startsWith('AT ')) {
+        this.bad++;
+        return;
       }
+      this.acked++;
+      this.ackedBy.set(member, (this.ackedBy.get(member) ?? 0) + 1);
+      const known = this.newest.get(sent.client);
+      if (!known || known.seq < sent.seq) this.newest.set(sent.client, { seq: sent.seq, line });
     });
     socket.on('error', () => {});
     let next = 0;
@@ -106,20 +99,13 @@ export async function missingAt(lab: Lab, member: string, expected: ReadonlyMap<
 function exchange(socket: Socket, text: string, count: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const firstLines: string[] = [];
-    let buffered = '';
     let inReply = false;
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (!inReply) {
-          firstLines.push(line);
-          inReply = !line.startsWith('? ');
-        } else if (line === '') {
-          inReply = false;
-        }
+    onLines(socket, (line) => {
+      if (!inReply) {
+        firstLines.push(line);
+        inReply = !line.startsWith('? ');
+      } else if (line === '') {
+        inReply = false;
       }
       if (firstLines.length === count && !inReply) {
         socket.destroy();
@@ -128,6 +114,20 @@ function exchange(socket: Socket, text: string, count: number): Promise<string[]
     });
     socket.once('error', reject);
     socket.write(text);
+  });
+}
+
+/** Calls `onLine` with each newline-terminated line the socket receives. */
+function onLines(socket: Socket, onLine: (line: string) => void): void {
+  let buffered = '';
+  socket.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      onLine(line);
+    }
   });
 }
 
