@@ -1,11 +1,14 @@
 /**
  * The outbound-backlog brake on real member processes A-B: B is stopped (SIGSTOP), so A's
  * gossip to it piles up; above 8 MiB A stops reading every client, and once B runs again and
- * the backlog falls below 2 MiB A reads them all again. Order is read from A's own log (JSON
- * lines on its stdout, written synchronously as things happen), never from the clock.
+ * the backlog falls below 2 MiB A reads them all again. Order is read from A's own log file
+ * (JSON lines written synchronously as things happen), never from the clock. Not from its
+ * stdout: tens of MB through a pipe to a busy test process would stall A on the pipe.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jsonLines } from './helpers/cli.js';
 import { makeHerd, portOf, type TestHerd } from './helpers/herd.js';
@@ -34,7 +37,8 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
 
   before(async () => {
     t = await makeHerd(['A', 'B'], [['A', 'B']]);
-    members = new MemberProcesses(t, ['--console-level', 'info', '--console-format', 'json', '--log-level', 'warn']);
+    // One log file for the whole test: 1,500 16 KB lines and their replies, logged at info.
+    members = new MemberProcesses(t, ['--log-level', 'info', '--log-max-bytes', String(1024 * MiB)]);
     await members.start('A', 'B');
     const linked = async () => (await members.status('A')).neighbours[0]!.connected && (await members.status('B')).neighbours[0]!.connected;
     assert.ok(await eventually(linked, 120_000), 'A-B link up');
@@ -56,9 +60,10 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
     for (let i = 0; i < FLOOD; i++) flood.write(floodLine(i));
     flood.end();
 
-    const aLog = () => jsonLines(members.outputOf('A'));
-    // A's output grows by tens of MB here: look at it a few times a second, not 20.
-    assert.ok(await eventually(() => members.outputOf('A').includes('"msg":"outbound backlog high: congested"'), 120_000, 250), 'A congested');
+    const aLogFile = join(t.dir, 'A.1.log');
+    const aLogText = () => (existsSync(aLogFile) ? readFileSync(aLogFile, 'latin1') : '');
+    // A's log grows by tens of MB here: look at it a few times a second, not 20.
+    assert.ok(await eventually(() => aLogText().includes('"msg":"outbound backlog high: congested"'), 120_000, 250), 'A congested');
     // Congestion began at 8 MiB or more (checked in the log below); it lasts, and reading
     // stays stopped, while the backlog stays above 2 MiB, as it must while B is stopped.
     let backlog = {};
@@ -78,7 +83,10 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
     const floodLines = (await hangGuard(floodReplies, 'the flood replies')).toString('latin1').split('\n').slice(0, -1);
     assert.equal(floodLines.length, FLOOD, 'every flood line answered once reading resumed');
 
-    const log = aLog();
+    // The file is written in 4 KiB batches, the last one within a second.
+    let log: Array<Record<string, unknown>> = [];
+    const logged = (msg: string, line?: string) => log.some((e) => e.msg === msg && (line === undefined || e.line === line));
+    assert.ok(await eventually(() => { log = jsonLines(aLogText()); return logged('outbound backlog drained') && logged('input', PROBE); }, 30_000, 250), 'A logged the drain and the probe');
     const congested = log.findIndex((e) => e.msg === 'outbound backlog high: congested');
     const drained = log.findIndex((e, i) => i > congested && e.msg === 'outbound backlog drained');
     const probeRead = log.findIndex((e) => e.msg === 'input' && e.line === PROBE);
