@@ -88,11 +88,12 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const member = new Member({ name: self.name, store, places: measured(places, placesCounters, (s) => metrics?.observeWhatsat(s)), clock, sink: node, log });
   const sync = new SyncService({
     libp2p: node.libp2p, store, log, digest,
-    nameOf: (peerId) => node.names.neighbour(peerId),
-    neighbours: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
-    intervalMs: options.syncIntervalMs,
-    onRoundDone: (seconds) => metrics?.observeSync(seconds),
-  });
+    neighbours: {
+      nameOf: (peerId) => node.names.neighbour(peerId),
+      connected: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
+    },
+  }, { intervalMs: options.syncIntervalMs });
+  sync.onRoundDone((seconds) => metrics?.observeSync(seconds));
   await sync.start();
   // Both ends open a catch-up round once gossip flows on the link: a record stored at either
   // end between one end's digest and the link carrying gossip is then still caught at once.
