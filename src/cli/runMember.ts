@@ -40,7 +40,7 @@ export interface RunMemberOptions {
   readonly syncIntervalMs?: number;
   /** Listen for peers here instead of the herd file's p2pPort (port forwarding, a relay). */
   readonly p2pListenPort?: number;
-  /** Close a link when no ping has been answered for this long (see LINK_TIMEOUT_MS). */
+  /** Close a link when no ping has been answered for this long (see LINK_DEFAULTS.linkTimeoutMs). */
   readonly linkTimeoutMs?: number;
   /** A log file is rotated past this size; this many rotated files are kept. */
   readonly logMaxBytes?: number;
