@@ -2,6 +2,7 @@
  * A member's libp2p side, the front door: `startHerdNode` checks the key, builds libp2p
  * (buildLibp2p.ts) and starts a `HerdNode` (herdNode.ts) on it. `HerdNode.stop` undoes it.
  */
+import './shim.js'; // must precede libp2p: the peer store calls Promise.withResolvers
 import { cacheEd25519VerifyKeys } from './ed25519Verify.js';
 import { buildLibp2p } from './buildLibp2p.js';
 import { HerdNodeError } from './errors.js';
