@@ -8,6 +8,7 @@
 import '../src/net/p2p/shim.js';
 import { parseArgs } from 'node:util';
 import { findMember, type HerdConfig } from '../src/config/herdFile.js';
+import { herdTopology } from '../src/config/herdTopology.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
 import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
@@ -39,7 +40,7 @@ async function startLine(herd: HerdConfig, tuning?: HerdNodeTuning): Promise<Rec
   await Promise.all(['A', 'B', 'C'].map(async (name) => {
     const self = findMember(herd, name);
     const store = new LocationStore();
-    members[name] = { store, node: await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
+    members[name] = { store, node: await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
   }));
   return members;
 }

@@ -5,6 +5,7 @@
 import '../src/net/p2p/shim.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { findMember, loadHerdFile } from '../src/config/herdFile.js';
+import { herdTopology } from '../src/config/herdTopology.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
 import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
@@ -26,7 +27,7 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () 
 const herd = loadHerdFile(file);
 const self = findMember(herd, name);
 const store = new LocationStore();
-const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: quiet });
+const node = await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: quiet });
 
 let seq = 0;
 function record(client: string): LocationRecord {

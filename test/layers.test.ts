@@ -26,3 +26,9 @@ test('core/ imports only itself and protocol/', () => {
     assert.ok(from.startsWith('./') || from.startsWith('../protocol/'), `${file} imports ${from}`);
   }
 });
+
+test('net/p2p/ imports nothing from config/: it takes the topology it needs, not the herd file', () => {
+  for (const { file, from } of importsOf('net/p2p')) {
+    assert.ok(!from.includes('/config/'), `${file} imports ${from}`);
+  }
+});

@@ -3,6 +3,7 @@ import '../src/net/p2p/shim.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { findMember } from '../src/config/herdFile.js';
+import { herdTopology } from '../src/config/herdTopology.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
 import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
@@ -36,7 +37,7 @@ describe('outbox and back-pressure between two members', () => {
     for (const name of ['P', 'Q']) {
       const self = findMember(t.herd, name);
       const store = new LocationStore();
-      nodes[name] = { store, node: await startHerdNode({ self, herd: t.herd, privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
+      nodes[name] = { store, node: await startHerdNode({ topology: herdTopology(t.herd, name), privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
     }
     await Promise.all(Object.values(nodes).map(({ node }) => new Promise<void>((resolve) => { const off = node.onLinkUp(() => { off(); resolve(); }); })));
   });

@@ -17,6 +17,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { findMember, type HerdConfig } from '../src/config/herdFile.js';
+import { herdTopology } from '../src/config/herdTopology.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
@@ -66,7 +67,7 @@ describe('outbound dial filtering', () => {
     c = await countingServer(t.herd, 'C');
     d = await countingServer(t.herd, 'D');
     const am = findMember(t.herd, 'A');
-    a = await startHerdNode({ self: am, herd: t.herd, privateKey: readKeyFile(am.keyPath), store: new LocationStore(), log: quiet });
+    a = await startHerdNode({ topology: herdTopology(t.herd, 'A'), privateKey: readKeyFile(am.keyPath), store: new LocationStore(), log: quiet });
   });
 
   after(async () => {

@@ -16,6 +16,7 @@ import { createLibp2p } from 'libp2p';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { findMember, parseHerd, type HerdConfig } from '../src/config/herdFile.js';
+import { herdTopology } from '../src/config/herdTopology.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
 import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/record.js';
@@ -57,7 +58,7 @@ async function startMember(herd: HerdConfig, name: string, tuning?: HerdNodeTuni
   const self = findMember(herd, name);
   const store = new LocationStore();
   const log: Entry[] = [];
-  const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: captureLog(log), tuning });
+  const node = await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: captureLog(log), tuning });
   return { node, store, log };
 }
 
@@ -241,7 +242,7 @@ describe('a herd of libp2p members', () => {
     const a = findMember(t.herd, 'A');
     const b = findMember(t.herd, 'B');
     await assert.rejects(
-      startHerdNode({ self: a, herd: t.herd, privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: captureLog([]) }),
+      startHerdNode({ topology: herdTopology(t.herd, 'A'), privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: captureLog([]) }),
       (err: Error) => err instanceof HerdNodeError
         && err.message === `member A: key file ${a.keyPath} holds peer ID ${b.peerId}, but ${t.file} says ${a.peerId}`,
     );
@@ -253,7 +254,7 @@ describe('a herd of libp2p members', () => {
     await new Promise<void>((resolve) => blocker.listen(d.p2pPort, d.host, resolve));
     try {
       await assert.rejects(
-        startHerdNode({ self: d, herd: t.herd, privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: captureLog([]) }),
+        startHerdNode({ topology: herdTopology(t.herd, 'D'), privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: captureLog([]) }),
         (err: Error) => err instanceof HerdNodeError && !err.message.includes('\n')
           && err.message.startsWith(`member D: cannot start libp2p on ${d.host}:${d.p2pPort} (/ip4/${d.host}/tcp/${d.p2pPort}: Error: listen EADDRINUSE`),
       );

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
 import {
-  SyncError,
+  SyncFrameError,
   chunkRecords,
   decodeFrame,
   decodeFrameLength,
@@ -21,7 +21,7 @@ const code = (fn: () => unknown): string => {
   try {
     fn();
   } catch (err) {
-    return err instanceof SyncError ? err.code : (err as Error).name;
+    return err instanceof SyncFrameError ? err.code : (err as Error).name;
   }
   return 'no error';
 };

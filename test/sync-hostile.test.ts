@@ -67,10 +67,9 @@ before(async () => {
   store = new LocationStore();
   const names = new Map([[hostile.peerId.toString(), 'Hostile']]);
   sync = new SyncService({
-    libp2p: victim, store, log, timeoutMs: TIMEOUT_MS, intervalMs: 3_600_000,
-    nameOf: (peerId) => names.get(peerId),
-    neighbours: () => [],
-  });
+    libp2p: victim, store, log,
+    neighbours: { nameOf: (peerId) => names.get(peerId), connected: () => [] },
+  }, { timeoutMs: TIMEOUT_MS, intervalMs: 3_600_000 });
   await sync.start();
   await hostile.handle(SYNC_PROTOCOL, ({ stream }) => {
     behave(lpStream(stream), stream).catch((err: unknown) => {

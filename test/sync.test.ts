@@ -40,7 +40,7 @@ after(async () => {
   }
 });
 
-async function member(name: string, options: Partial<SyncInit> = {}): Promise<Member> {
+async function member(name: string, options: SyncInit = {}): Promise<Member> {
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
@@ -54,12 +54,15 @@ async function member(name: string, options: Partial<SyncInit> = {}): Promise<Me
   const connected = (): string[] => node.getConnections().map((c) => c.remotePeer.toString());
   const sync = new SyncService({
     libp2p: node, store, log: captureLog(logs),
-    nameOf: (peerId) => names.get(peerId),
-    neighbours: () => [...new Set(connected())].filter((p) => names.has(p)),
+    neighbours: {
+      nameOf: (peerId) => names.get(peerId),
+      connected: () => [...new Set(connected())].filter((p) => names.has(p)),
+    },
+  }, {
     intervalMs: 3_600_000, // tests drive rounds themselves unless they say otherwise
-    onRecordsLearned: (records, from) => learned.push({ count: records.length, from }),
     ...options,
   });
+  sync.onRecordsLearned((records, from) => learned.push({ count: records.length, from }));
   await sync.start();
   const m = { name, id: node.peerId.toString(), node, store, sync, logs, names, learned };
   everyone.push(m);
@@ -231,8 +234,8 @@ test('syncWith refuses non-neighbours and rejects once stopped', async () => {
 
 test('options are validated with the bad option named', async () => {
   const a = await member('Alpha');
-  const base = { libp2p: a.node, store: a.store, log: captureLog([]), nameOf: () => undefined, neighbours: () => [] };
-  assert.throws(() => new SyncService({ ...base, timeoutMs: 0 }), /timeoutMs/);
-  assert.throws(() => new SyncService({ ...base, maxFrameBytes: 1000 }), /maxFrameBytes/);
-  assert.throws(() => new SyncService({ ...base, bucketCount: 1 << 20 }), /bucketCount/);
+  const components = { libp2p: a.node, store: a.store, log: captureLog([]), neighbours: { nameOf: () => undefined, connected: () => [] } };
+  assert.throws(() => new SyncService(components, { timeoutMs: 0 }), /timeoutMs/);
+  assert.throws(() => new SyncService(components, { maxFrameBytes: 1000 }), /maxFrameBytes/);
+  assert.throws(() => new SyncService(components, { bucketCount: 1 << 20 }), /bucketCount/);
 });

@@ -5,6 +5,7 @@
  */
 import type { Level } from 'pino';
 import { findMember, type HerdConfig } from '../config/herdFile.js';
+import { herdTopology } from '../config/herdTopology.js';
 import { StoreDigest } from '../core/digest.js';
 import { Member } from '../core/member.js';
 import type { Logger, Places } from '../core/ports.js';
@@ -15,6 +16,7 @@ import { systemClock } from '../net/clock.js';
 import { createMemberLogger, type ConsoleFormat } from '../net/logger.js';
 import { createMetrics, type CounterSnapshot, type MemberMetrics } from '../net/metrics.js';
 import { readKeyFile } from '../net/p2p/keys.js';
+import { namedGossipView } from '../net/p2p/gossipView.js';
 import { startHerdNode, type HerdNode } from '../net/p2p/node.js';
 import { SyncService } from '../net/p2p/sync.js';
 import { RecordLog } from '../net/recordLog.js';
@@ -38,7 +40,7 @@ export interface RunMemberOptions {
   readonly syncIntervalMs?: number;
   /** Listen for peers here instead of the herd file's p2pPort (port forwarding, a relay). */
   readonly p2pListenPort?: number;
-  /** Close a link when no ping has been answered for this long (see LINK_TIMEOUT_MS). */
+  /** Close a link when no ping has been answered for this long (see LINK_DEFAULTS.linkTimeoutMs). */
   readonly linkTimeoutMs?: number;
   /** A log file is rotated past this size; this many rotated files are kept. */
   readonly logMaxBytes?: number;
@@ -76,24 +78,22 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const places = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
   let placesReady = !places.ready;
   void places.ready?.then(() => { placesReady = true; });
-  // Neighbours dial the herd file's address; this member may listen behind a forwarded port.
-  const listening = options.p2pListenPort ? { ...self, p2pPort: options.p2pListenPort } : self;
   const node = await startHerdNode({
-    self: listening, herd: options.herd, privateKey, store, log, allowFrom: options.p2pAllowFrom,
+    topology: herdTopology(options.herd, self.name, { listenPort: options.p2pListenPort }), privateKey, store, log, allowFrom: options.p2pAllowFrom,
     tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
   });
 
   let metrics: MemberMetrics | undefined;
   const placesCounters = { calls: 0, errors: 0 };
   const member = new Member({ name: self.name, store, places: measured(places, placesCounters, (s) => metrics?.observeWhatsat(s)), clock, sink: node, log });
-  const nameOf = new Map(options.herd.members.map((m) => [m.peerId, m.name]));
   const sync = new SyncService({
     libp2p: node.libp2p, store, log, digest,
-    nameOf: (peerId) => (node.links().some((l) => l.peerId === peerId) ? nameOf.get(peerId) : undefined),
-    neighbours: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
-    intervalMs: options.syncIntervalMs,
-    onRoundDone: (seconds) => metrics?.observeSync(seconds),
-  });
+    neighbours: {
+      nameOf: (peerId) => node.names.neighbour(peerId),
+      connected: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
+    },
+  }, { intervalMs: options.syncIntervalMs });
+  sync.onRoundDone((seconds) => metrics?.observeSync(seconds));
   await sync.start();
   // Both ends open a catch-up round once gossip flows on the link: a record stored at either
   // end between one end's digest and the link carrying gossip is then still caught at once.
@@ -143,7 +143,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     listen: node.listenAddresses(),
     clientAddress: `${self.host}:${self.clientPort}`,
     neighbours: node.links().map(({ name, peerId, connected, since, direction, rttMs }) => ({ name, peerId, connected, since, direction, rttMs })),
-    gossip: namedView(node, nameOf),
+    gossip: namedGossipView(node.gossipView(), (peerId) => node.names.label(peerId)),
     store: { clients: store.size, digest: digest.toString() },
     counters: snapshot(),
     backlog: node.backlog(),
@@ -201,18 +201,5 @@ function measured(places: Places, counters: { calls: number; errors: number }, o
       observe((performance.now() - started) / 1000);
       return answer;
     },
-  };
-}
-
-/** The gossipsub view with member names instead of peer IDs, for people reading /status. */
-function namedView(node: HerdNode, nameOf: ReadonlyMap<string, string>): MemberStatus['gossip'] {
-  const view = node.gossipView();
-  const name = (peerId: string) => nameOf.get(peerId) ?? peerId;
-  return {
-    topic: view.topic,
-    subscribers: view.subscribers.map(name),
-    mesh: view.mesh.map(name),
-    direct: view.direct.map(name),
-    scores: Object.fromEntries(Object.entries(view.scores).map(([p, s]) => [name(p), s])),
   };
 }

@@ -25,6 +25,18 @@ export interface RecordSink {
   publish(record: LocationRecord): void;
 }
 
+/** Answers client lines: the member core, as the TCP adapter sees it. */
+export interface LineHandler {
+  /** Answers one line (latin1); `undefined` means no reply (a blank line). */
+  handle(line: string): Buffer | Promise<Buffer> | undefined;
+}
+
+/** Something that can tell the adapter to stop reading clients for a while (gossip backlog). */
+export interface FlowControl {
+  readonly congested: boolean;
+  onDrain(listener: () => void): void;
+}
+
 /** The subset of pino the core uses. */
 export interface Logger {
   debug(obj: object, msg?: string): void;

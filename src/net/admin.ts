@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/ports.js';
 import type { CounterSnapshot } from './metrics.js';
 import type { LinkInfo } from './p2p/links.js';
-import type { Backlog } from './p2p/node.js';
+import type { Backlog } from './p2p/backlog.js';
+import type { GossipView } from './p2p/gossipView.js';
 import type { Registry } from 'prom-client';
 
 /** A link as /status shows it: what the link manager knows, less its dialling role. */
@@ -23,14 +24,6 @@ export interface Readiness {
   readonly waitingFor: string[];
 }
 
-export interface GossipStatus {
-  readonly topic: string;
-  readonly subscribers: string[];
-  readonly mesh: string[];
-  readonly direct: string[];
-  readonly scores: Record<string, number>;
-}
-
 export interface MemberStatus {
   readonly name: string;
   readonly peerId: string;
@@ -39,7 +32,8 @@ export interface MemberStatus {
   readonly listen: string[];
   readonly clientAddress: string;
   readonly neighbours: NeighbourStatus[];
-  readonly gossip: GossipStatus;
+  /** Gossipsub's view, with member names instead of peer IDs. */
+  readonly gossip: GossipView;
   readonly store: { readonly clients: number; readonly digest: string };
   readonly counters: CounterSnapshot;
   /** Bytes queued on the way out to neighbours, by where they wait. */

@@ -3,19 +3,8 @@
  * member, and writes the replies back strictly in command order, one write per reply.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '../core/ports.js';
+import type { FlowControl, LineHandler, Logger } from '../core/ports.js';
 import { invalidReply, LineFramer, type FrameEvent } from '../protocol/index.js';
-
-export interface LineHandler {
-  /** Answers one line (latin1); `undefined` means no reply (a blank line). */
-  handle(line: string): Buffer | Promise<Buffer> | undefined;
-}
-
-/** Something that can tell the adapter to stop reading clients for a while (gossip backlog). */
-export interface FlowControl {
-  readonly congested: boolean;
-  onDrain(listener: () => void): void;
-}
 
 export interface ClientServerOptions {
   readonly host: string;

@@ -34,28 +34,21 @@ export type SyncFrame =
   | { readonly type: 'records'; readonly records: LocationRecord[]; readonly known: number }
   | { readonly type: 'end'; readonly count: number };
 
-export type SyncErrorCode =
-  | 'ERR_SYNC_BAD_FRAME'
-  | 'ERR_SYNC_FRAME_TOO_LARGE'
-  | 'ERR_SYNC_PROTOCOL'
-  | 'ERR_SYNC_TIMEOUT'
-  | 'ERR_SYNC_STOPPED'
-  | 'ERR_SYNC_NOT_NEIGHBOUR'
-  | 'ERR_SYNC_STREAM';
+/** What is wrong with the bytes: a malformed frame, or one over the cap. */
+export type SyncFrameErrorCode = 'ERR_SYNC_BAD_FRAME' | 'ERR_SYNC_FRAME_TOO_LARGE';
 
-/** Every failure of a sync round, with a stable code (and the underlying error as `cause`). */
-export class SyncError extends Error {
-  override readonly name = 'SyncError';
+/** A wire-format failure, with a stable code. The round's own failures are the sync service's. */
+export class SyncFrameError extends Error {
+  override readonly name = 'SyncFrameError';
   constructor(
-    readonly code: SyncErrorCode,
+    readonly code: SyncFrameErrorCode,
     message: string,
-    options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message);
   }
 }
 
-const badFrame = (why: string): SyncError => new SyncError('ERR_SYNC_BAD_FRAME', `bad sync frame: ${why}`);
+const badFrame = (why: string): SyncFrameError => new SyncFrameError('ERR_SYNC_BAD_FRAME', `bad sync frame: ${why}`);
 
 export function encodeDigestFrame(digest: BucketHashes): Uint8Array {
   const { bucketCount, hashes } = digest;
@@ -88,7 +81,7 @@ export function encodeEndFrame(count: number): Uint8Array {
 }
 
 /**
- * Decodes one frame; throws `SyncError` ERR_SYNC_BAD_FRAME on anything malformed. A record
+ * Decodes one frame; throws `SyncFrameError` ERR_SYNC_BAD_FRAME on anything malformed. A record
  * line for which `isKnown` says true is counted, not parsed: a restarted member hears its
  * whole store from each neighbour at once, and checking a line against the stored one costs a
  * tenth of parsing it (a line equal to a stored one was valid when it was stored).
@@ -147,7 +140,7 @@ export function* chunkRecords(atLines: Iterable<string>, maxFrameBytes: number):
   for (const atLine of atLines) {
     const cost = atLine.length + 1;
     if (cost > maxFrameBytes) {
-      throw new SyncError('ERR_SYNC_FRAME_TOO_LARGE', `record of ${cost} bytes exceeds the ${maxFrameBytes}-byte frame cap`);
+      throw new SyncFrameError('ERR_SYNC_FRAME_TOO_LARGE', `record of ${cost} bytes exceeds the ${maxFrameBytes}-byte frame cap`);
     }
     if (size + cost > maxFrameBytes) {
       yield batch;
@@ -193,7 +186,7 @@ export function decodeFrameLength(prefix: ByteList, maxFrameBytes: number): numb
     if (byte < 0x80) return value;
   }
   if (value > maxFrameBytes || prefix.byteLength >= maxPrefixBytes) {
-    throw new SyncError('ERR_SYNC_FRAME_TOO_LARGE', `frame longer than the ${maxFrameBytes}-byte cap`);
+    throw new SyncFrameError('ERR_SYNC_FRAME_TOO_LARGE', `frame longer than the ${maxFrameBytes}-byte cap`);
   }
   throw new RangeError('varint incomplete');
 }

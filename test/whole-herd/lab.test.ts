@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Lab, sleep } from '../../lab/lab.js';
 import { labUnavailable } from '../../lab/network.js';
-import { CONGESTION_HIGH_BYTES } from '../../src/net/p2p/constants.js';
+import { CONGESTION_DEFAULTS } from '../../src/net/p2p/backlog.js';
 import { parseBuckets, summarizeDelays } from '../../bench/lib/delays.js';
 import { bucketDelta, type Buckets } from '../../bench/lib/stats.js';
 import { missingAt, Reporters } from '../helpers/labClients.js';
@@ -165,7 +165,7 @@ if (unavailable) {
       }
       const convergeMs = await waitUntil('converged after the load', () => lab.converged());
       t.diagnostic(`sent ${reporters.sent}, acked ${reporters.acked} in 8 s; m1 peak backlog ${(peakBacklog / 1024).toFixed(0)} KiB, peak ping RTT ${peakRttMs} ms, RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; converged ${convergeMs} ms after the load stopped`);
-      assert.ok(peakBacklog <= 2 * CONGESTION_HIGH_BYTES, `m1's backlog reached ${peakBacklog} bytes`);
+      assert.ok(peakBacklog <= 2 * CONGESTION_DEFAULTS.highBytes, `m1's backlog reached ${peakBacklog} bytes`);
       assert.deepEqual(await linkChanges(lab), changes, 'the slow link went down or up (a false "down")');
       await assertEveryMemberHoldsNewest(lab, reporters);
     });

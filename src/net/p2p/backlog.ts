@@ -6,7 +6,37 @@
  * backlog falls below a low-water mark.
  */
 import type { Connection } from '@libp2p/interface';
-import { CONGESTION_HIGH_BYTES, CONGESTION_LOW_BYTES, CONGESTION_POLL_MS } from './constants.js';
+
+export const CONGESTION_DEFAULTS = {
+  /**
+   * Outbound backlog (outbox + messages being signed + gossipsub queues + bytes waiting for
+   * the sockets) above which the member reports congestion, so the client adapter stops
+   * reading. A few MiB keep a fast link busy while bounding memory and added latency.
+   */
+  highBytes: 8 * 1024 * 1024,
+  /** Backlog below which congestion ends; the gap avoids flapping around one threshold. */
+  lowBytes: 2 * 1024 * 1024,
+  /** How often the backlog is re-measured while congested, to report the drain promptly. */
+  pollMs: 10,
+} as const;
+
+/** Where the outbound backlog sits, in bytes. */
+export interface Backlog {
+  readonly outbox: number;
+  readonly signing: number;
+  readonly gossipQueues: number;
+  readonly muxerQueues: number;
+  readonly total: number;
+}
+
+/** The backlog from its parts: what the publisher holds, gossipsub's queues, the muxers' queues. */
+export function backlogOf(publisher: { readonly outboxBytes: number; readonly signingBytes: number }, gossipStreams: Iterable<unknown>, connections: Iterable<Connection>): Backlog {
+  const outbox = publisher.outboxBytes;
+  const signing = publisher.signingBytes;
+  const gossipQueues = gossipQueueBytes(gossipStreams);
+  const muxerQueues = socketQueueBytes(connections);
+  return { outbox, signing, gossipQueues, muxerQueues, total: outbox + signing + gossipQueues + muxerQueues };
+}
 
 /** Anything with a byte-counting queue, as `it-pushable` is. */
 interface Queue {
@@ -55,8 +85,8 @@ export class CongestionGauge {
   private readonly low: number;
 
   constructor(private readonly init: CongestionInit) {
-    this.high = init.highBytes ?? CONGESTION_HIGH_BYTES;
-    this.low = init.lowBytes ?? CONGESTION_LOW_BYTES;
+    this.high = init.highBytes ?? CONGESTION_DEFAULTS.highBytes;
+    this.low = init.lowBytes ?? CONGESTION_DEFAULTS.lowBytes;
     if (!(this.low < this.high)) throw new RangeError(`congestion: lowBytes (${this.low}) must be below highBytes (${this.high})`);
   }
 
@@ -80,7 +110,7 @@ export class CongestionGauge {
     this.state = congested;
     if (congested) {
       // Nothing signals that sockets drained, so look again shortly until they have.
-      this.poll = setInterval(() => this.check(), this.init.pollMs ?? CONGESTION_POLL_MS);
+      this.poll = setInterval(() => this.check(), this.init.pollMs ?? CONGESTION_DEFAULTS.pollMs);
     } else {
       this.stop();
     }

@@ -14,8 +14,8 @@ import type { Logger } from '../../core/ports.js';
 import { isAllowedSource, withoutPeerId } from './addresses.js';
 
 export interface GaterPolicy {
-  /** Peer ID string to neighbour name, for every linked neighbour. */
-  readonly neighbours: ReadonlyMap<string, string>;
+  /** Peer ID strings of every linked neighbour. */
+  readonly neighbours: ReadonlySet<string>;
   /** Peer IDs of the neighbours this member dials (the other side of those links accepts). */
   readonly dialable: ReadonlySet<string>;
   /** The configured addresses of the dialable neighbours, without `/p2p/...`. */

@@ -7,19 +7,18 @@
 import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import { TopicValidatorResult, type Message } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import type { HerdConfig } from '../../config/herdFile.js';
 import type { Logger } from '../../core/ports.js';
 import { LINK_REPORT_REFRESH_MS, LINKS_TOPIC } from './constants.js';
 import { LinkStateBook } from './linkState.js';
+import type { HerdTopology, PeerNames } from './topology.js';
 import { forwardOnly, TreeRouter } from './treeForwarding.js';
 
 export interface GossipTreesInit {
   readonly pubsub: GossipSub;
   /** The topic whose messages follow the trees. */
   readonly topic: string;
-  readonly herd: HerdConfig;
-  readonly self: { readonly name: string; readonly peerId: string };
-  readonly neighbours: readonly string[];
+  readonly topology: HerdTopology;
+  readonly names: PeerNames;
   readonly log: Logger;
   /** A neighbour became this member's child in some origin's tree: sync with it. */
   readonly onNewChild: (peerId: string) => void;
@@ -28,7 +27,6 @@ export interface GossipTreesInit {
 export class GossipTrees {
   private readonly book: LinkStateBook;
   private readonly router: TreeRouter;
-  private readonly memberByPeerId: ReadonlyMap<string, string>;
   /** Neighbours whose link is up and carries gossip. */
   private readonly flowing = new Set<string>();
   private reportPending = false;
@@ -36,12 +34,11 @@ export class GossipTrees {
   private stopped = false;
 
   constructor(private readonly init: GossipTreesInit) {
-    const { herd, self } = init;
-    this.memberByPeerId = new Map(herd.members.map((m) => [m.peerId, m.name]));
-    this.book = new LinkStateBook(self.name, herd.links);
+    const { self, neighbours, members, links } = init.topology;
+    this.book = new LinkStateBook(self.name, links);
     this.router = new TreeRouter({
-      self: self.name, neighbours: init.neighbours, book: this.book, onNewChild: init.onNewChild,
-      members: herd.members.map((m) => ({ name: m.name, peerId: m.peerId, from: peerIdFromString(m.peerId).toMultihash().bytes })),
+      self: self.name, neighbours: neighbours.map((n) => n.name), book: this.book, onNewChild: init.onNewChild,
+      members: members.map((m) => ({ name: m.name, peerId: m.peerId, from: peerIdFromString(m.peerId).toMultihash().bytes })),
     });
   }
 
@@ -91,7 +88,7 @@ export class GossipTrees {
 
   private take(msg: Message): TopicValidatorResult {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined;
-    const member = from === undefined || from === this.init.self.peerId ? undefined : this.memberByPeerId.get(from);
+    const member = from === undefined || from === this.init.topology.self.peerId ? undefined : this.init.names.member(from);
     if (member === undefined) return TopicValidatorResult.Reject;
     const verdict = this.book.take(member, msg.data);
     if (verdict === 'invalid') return TopicValidatorResult.Reject;

@@ -14,8 +14,16 @@ export type { PrivateKey };
 /** Owner read/write only: the key is the member's identity in the herd. */
 export const KEY_FILE_MODE = 0o600;
 
+/** A key file that cannot be read or is no libp2p key: one line naming the path. */
 export class KeyFileError extends Error {
-  readonly code = 'HERD_KEY_FILE';
+  override readonly name = 'KeyFileError';
+  constructor(
+    readonly code: 'HERD_KEY_FILE',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** Reads a key file; a missing or corrupt file is one line naming the path. */
@@ -25,13 +33,13 @@ export function readKeyFile(path: string, log?: Pick<Logger, 'warn'>): PrivateKe
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new KeyFileError(`${path}: cannot read key file (${code})`, { cause: err });
+    throw new KeyFileError('HERD_KEY_FILE', `${path}: cannot read key file (${code})`, { cause: err });
   }
   let key: PrivateKey;
   try {
     key = privateKeyFromProtobuf(bytes);
   } catch (err) {
-    throw new KeyFileError(`${path}: not a libp2p private key (${(err as Error).message})`, { cause: err });
+    throw new KeyFileError('HERD_KEY_FILE', `${path}: not a libp2p private key (${(err as Error).message})`, { cause: err });
   }
   if (keyFileIsExposed(path)) {
     log?.warn({ keyFile: path, mode: modeOf(path) }, 'key file is readable by group or others; chmod 600 it');

@@ -6,7 +6,19 @@
  */
 import { encodedSize, type LocationRecord } from '../../protocol/record.js';
 import { supersedes } from '../../core/store.js';
-import { OUTBOX_MAX_BYTES, OUTBOX_MAX_RECORDS } from './constants.js';
+
+export const OUTBOX_DEFAULTS = {
+  /**
+   * Records per gossip message. One signature and one validation then cover many records under
+   * load, while one message still validates in well under gossipsub's 100 ms validator budget.
+   */
+  maxRecords: 500,
+  /**
+   * Bytes per gossip message. Far below the 4 MiB length-prefix limit of the gossipsub stream
+   * decoder, and small enough that a message does not hold a yamux stream for long.
+   */
+  maxBytes: 256 * 1024,
+} as const;
 
 export interface OutboxInit {
   /** Called with each batch, in order; must not throw. */
@@ -41,8 +53,8 @@ export class Outbox {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly init: OutboxInit) {
-    this.maxRecords = positive('maxRecords', init.maxRecords ?? OUTBOX_MAX_RECORDS);
-    this.maxBytes = positive('maxBytes', init.maxBytes ?? OUTBOX_MAX_BYTES);
+    this.maxRecords = positive('maxRecords', init.maxRecords ?? OUTBOX_DEFAULTS.maxRecords);
+    this.maxBytes = positive('maxBytes', init.maxBytes ?? OUTBOX_DEFAULTS.maxBytes);
     this.defer = init.defer ?? ((fn) => setImmediate(fn));
     this.spacingMs = init.spacingMs ?? (() => 0);
     this.now = init.now ?? (() => performance.now());

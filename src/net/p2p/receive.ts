@@ -8,11 +8,12 @@ import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interfa
 import type { Logger } from '../../core/ports.js';
 import type { LocationStore } from '../../core/store.js';
 import type { LocationRecord } from '../../protocol/record.js';
+import type { PeerNames } from './topology.js';
 import { storeBatch, type GossipCounters } from './validate.js';
 
 export interface ReceiverInit {
   readonly selfPeerId: string;
-  readonly memberByPeerId: ReadonlyMap<string, string>;
+  readonly names: PeerNames;
   readonly store: LocationStore;
   readonly counters: GossipCounters;
   readonly log: Logger;
@@ -26,14 +27,13 @@ export class GossipReceiver {
   readonly validate = (source: PeerId, msg: Message): TopicValidatorResult => {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined;
     // Our own key on someone else's message means a copied key file: never trust it.
-    const signer = from === undefined || from === this.init.selfPeerId ? undefined : this.init.memberByPeerId.get(from);
+    const signer = from === undefined || from === this.init.selfPeerId ? undefined : this.init.names.member(from);
     const verdict = storeBatch(signer, msg.data, this.init.store);
     const c = this.init.counters;
     switch (verdict.kind) {
       case 'reject': {
         c.gossipMessagesRejected++;
-        const via = source.toString();
-        this.init.log.warn({ via: this.init.memberByPeerId.get(via) ?? via, signer: from ?? null, reason: verdict.reason }, 'rejected gossip message');
+        this.init.log.warn({ via: this.init.names.label(source.toString()), signer: from ?? null, reason: verdict.reason }, 'rejected gossip message');
         return TopicValidatorResult.Reject;
       }
       case 'ignore':

@@ -1,0 +1,60 @@
+/** The sync service's tuning: what a caller may set, its defaults, and their checks. */
+import { DIGEST_BUCKETS } from '../../core/digest.js';
+import { MAX_RECORD_LINE_BYTES } from '../../protocol/record.js';
+import { validBucketCount } from '../../protocol/sync-codec.js';
+
+/** Defaults of `SyncInit`, each with the reason for its value. */
+export const SYNC_DEFAULTS = {
+  /** A repair for anything gossip dropped; a round between equal stores is ~16 KiB. */
+  intervalMs: 30_000,
+  /** Whole round, dial included: a stalled peer must not hold a round open; 50k records take < 1 s on loopback. */
+  timeoutMs: 10_000,
+  /** Bounds what one read may buffer; far above the largest record line (64 KiB + 256). */
+  maxFrameBytes: 1024 * 1024,
+  /** 8 KiB digests; at 100k clients ~100 records per bucket, so one stray record costs ~8 KiB. */
+  bucketCount: DIGEST_BUCKETS,
+  /** Coalesces a burst of learning (many frames, several rounds) into one push per neighbour. */
+  learnDebounceMs: 100,
+  /** A neighbour runs one round with us at a time; 2 lets a new round open while the last one closes. */
+  maxInboundStreams: 2,
+} as const;
+
+/** Tuning; what is left out comes from SYNC_DEFAULTS. */
+export interface SyncInit {
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly maxFrameBytes?: number;
+  readonly bucketCount?: number;
+  readonly learnDebounceMs?: number;
+  readonly maxInboundStreams?: number;
+}
+
+/** The tuning with defaults filled in, each value checked (the bad option named). */
+export function syncTuning(init: SyncInit): Required<SyncInit> {
+  const t = {
+    intervalMs: positiveInteger('intervalMs', init.intervalMs ?? SYNC_DEFAULTS.intervalMs),
+    timeoutMs: positiveInteger('timeoutMs', init.timeoutMs ?? SYNC_DEFAULTS.timeoutMs),
+    maxFrameBytes: positiveInteger('maxFrameBytes', init.maxFrameBytes ?? SYNC_DEFAULTS.maxFrameBytes),
+    bucketCount: positiveInteger('bucketCount', init.bucketCount ?? SYNC_DEFAULTS.bucketCount),
+    learnDebounceMs: nonNegativeInteger('learnDebounceMs', init.learnDebounceMs ?? SYNC_DEFAULTS.learnDebounceMs),
+    maxInboundStreams: positiveInteger('maxInboundStreams', init.maxInboundStreams ?? SYNC_DEFAULTS.maxInboundStreams),
+  };
+  // Any valid record must fit one frame, and so must our own digest.
+  if (t.maxFrameBytes < MAX_RECORD_LINE_BYTES + 1) {
+    throw new RangeError(`maxFrameBytes must be at least ${MAX_RECORD_LINE_BYTES + 1}, got ${t.maxFrameBytes}`);
+  }
+  if (!validBucketCount(t.bucketCount) || 5 + 8 * t.bucketCount > t.maxFrameBytes) {
+    throw new RangeError(`bucketCount ${t.bucketCount} does not fit a frame of ${t.maxFrameBytes} bytes`);
+  }
+  return t;
+}
+
+function positiveInteger(option: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${option} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegativeInteger(option: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${option} must be a non-negative integer, got ${value}`);
+  return value;
+}
