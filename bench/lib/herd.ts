@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { initHerd } from '../../src/cli/init.js';
+import { initHerd } from '../../src/config/initHerd.js';
 import { fetchStatus } from '../../src/cli/mesh.js';
 import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
 import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initHerd } from '../../src/cli/init.js';
+import { initHerd } from '../../src/config/initHerd.js';
 import { loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
 
 /**
