@@ -13,7 +13,7 @@ import { LocationStore } from '../src/core/store.js';
 import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
-import { makeHerd } from '../test/helpers/herd.js';
+import { makeHerd } from '../testkit/herd.js';
 
 const { values: args } = parseArgs({
   options: {

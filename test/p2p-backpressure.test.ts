@@ -8,7 +8,7 @@ import { LocationStore } from '../src/core/store.js';
 import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
-import { makeHerd } from './helpers/herd.js';
+import { makeHerd } from '../testkit/herd.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 

@@ -22,8 +22,8 @@ import { LocationStore } from '../src/core/store.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { startHerdNode, type HerdNode } from '../src/net/p2p/node.js';
-import { makeHerd, type TestHerd } from './helpers/herd.js';
-import { eventually } from './helpers/processes.js';
+import { makeHerd, type TestHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/processes.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 

@@ -22,7 +22,7 @@ import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/
 import { generateKey, readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { HerdNodeError, startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
-import { makeHerd, type TestHerd } from './helpers/herd.js';
+import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
 const TOPIC = 'herd/locations/1';
 

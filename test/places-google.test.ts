@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Logger, NearbyQuery } from '../src/core/ports.js';
 import { GooglePlaces, plainNumber, searchPath } from '../src/places/google.js';
 import { whatsatReply } from '../src/protocol/reply.js';
-import { fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle, type Responder } from './helpers/fakeGoogle.js';
+import { fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle, type Responder } from '../testkit/fakeGoogle.js';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8'));

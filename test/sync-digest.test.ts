@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { StoreDigest, clientHash, countMarked, differingBuckets, fnv1a64, summarizeEntries } from '../src/core/digest.js';
 import { LocationStore } from '../src/core/store.js';
 import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
-import { clientId, posixTime } from './helpers/arbitraries.js';
+import { clientId, posixTime } from '../testkit/arbitraries.js';
 
 const rec = (client: string, time: string, member = 'Clark'): LocationRecord =>
   parseAtLine(`AT ${member} +0.100000000 ${client} +34.068930-118.445127 ${time}`)!;

@@ -14,7 +14,7 @@ import { initHerd } from '../../src/config/initHerd.js';
 import { fetchStatus } from '../../src/cli/mesh.js';
 import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
 import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';
-import { freePorts } from '../../test/helpers/herd.js';
+import { freePorts } from '../../testkit/herd.js';
 import { cpuSeconds } from './proc.js';
 
 export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;

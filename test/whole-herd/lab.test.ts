@@ -12,7 +12,7 @@ import { labUnavailable } from '../../lab/network.js';
 import { CONGESTION_HIGH_BYTES } from '../../src/net/p2p/constants.js';
 import { parseBuckets, summarizeDelays } from '../../bench/lib/delays.js';
 import { bucketDelta, type Buckets } from '../../bench/lib/stats.js';
-import { missingAt, Reporters } from '../helpers/labClients.js';
+import { missingAt, Reporters } from '../../testkit/labClients.js';
 
 const unavailable = await labUnavailable();
 

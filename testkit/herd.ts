@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initHerd } from '../../src/config/initHerd.js';
-import { loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
+import { initHerd } from '../src/config/initHerd.js';
+import { loadHerdFile, type HerdConfig } from '../src/config/herdFile.js';
 
 /**
  * Ports free right now, all distinct, each held open until every one is chosen. They are drawn at

@@ -4,7 +4,7 @@
  * holds exactly those lines (WHATSAT answers with the stored AT line).
  */
 import type { Socket } from 'node:net';
-import type { Lab } from '../../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
 
 const LOCATION = '+34.068930-118.445127';
 const BASE_SECONDS = 1_700_000_000;
