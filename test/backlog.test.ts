@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jsonLines } from '../testkit/cli.js';
 import { makeHerd, portOf, type TestHerd } from '../testkit/herd.js';
-import { eventually, MemberProcesses } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
 import { collect, exchange, open, readLines } from '../testkit/wire.js';
 
 const MiB = 1024 * 1024;

@@ -14,7 +14,7 @@ import { fetchStatus } from '../src/cli/mesh.js';
 import { findMember, loadHerdFile, type MemberConfig } from '../src/config/herdFile.js';
 import { herd, jsonLines, spawnHerd } from '../testkit/cli.js';
 import { makeHerd } from '../testkit/herd.js';
-import { eventually } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
 import { exchange } from '../testkit/wire.js';
 
 interface Running {

@@ -9,7 +9,8 @@ import { fetchStatus } from '../src/cli/mesh.js';
 import { findMember, loadHerdFile } from '../src/config/herdFile.js';
 import { herd, spawnHerd } from '../testkit/cli.js';
 import { makeHerd, portOf, type TestHerd } from '../testkit/herd.js';
-import { eventually, MemberProcesses } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
 import { exchange } from '../testkit/wire.js';
 
 /** Members of a busy machine may take seconds to answer /status; the default is 1 s. */

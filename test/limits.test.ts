@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { fixture, startFakeGoogle, type FakeGoogle } from '../testkit/fakeGoogle.js';
 import { makeHerd } from '../testkit/herd.js';
-import { eventually } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
 import { collect, exchange, open, readLines } from '../testkit/wire.js';
 
 describe('limits of one member', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMember } from '../src/cli/runMember.js';
 import { makeHerd } from '../testkit/herd.js';
-import { eventually } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
 import { exchange } from '../testkit/wire.js';
 
 const CAP = 16 * 1024;

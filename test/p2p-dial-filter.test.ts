@@ -23,7 +23,7 @@ import { readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { startHerdNode, type HerdNode } from '../src/net/p2p/node.js';
 import { makeHerd, type TestHerd } from '../testkit/herd.js';
-import { eventually } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 

@@ -22,6 +22,7 @@ import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/
 import { generateKey, readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { HerdNodeError, startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
+import { eventually } from '../testkit/eventually.js';
 import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
 const TOPIC = 'herd/locations/1';
@@ -34,15 +35,7 @@ function captureLog(entries: Entry[]): Logger {
   return log;
 }
 
-/** Polls `cond`; the time limit is a hang guard for a busy machine, not a speed budget. */
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<number> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return Date.now() - start;
-}
+const waitFor = (what: string, cond: () => boolean) => eventually(cond, 30_000, 5, what);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixture, json, startFakeGoogle } from '../testkit/fakeGoogle.js';
 import { makeHerd, portOf } from '../testkit/herd.js';
-import { eventually, MemberProcesses } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
 import { collect, open } from '../testkit/wire.js';
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

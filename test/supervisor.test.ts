@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fetchStatus } from '../src/cli/mesh.js';
 import { makeHerd, portOf } from '../testkit/herd.js';
-import { eventually, HERD_BIN } from '../testkit/processes.js';
+import { eventually } from '../testkit/eventually.js';
+import { HERD_BIN } from '../testkit/processes.js';
 import { exchange } from '../testkit/wire.js';
 
 test('starts every member, prefixes their output, forwards SIGTERM, exits 0 when all stopped', async () => {

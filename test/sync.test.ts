@@ -7,6 +7,7 @@ import { LocationStore } from '../src/core/store.js';
 import type { Logger } from '../src/core/ports.js';
 import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
 import type { SyncInit, SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
+import { eventually } from '../testkit/eventually.js';
 
 const { createLibp2p } = await import('libp2p');
 const { tcp } = await import('@libp2p/tcp');
@@ -82,14 +83,6 @@ const fill = (store: LocationStore, prefix: string, n: number, time = '162146482
 };
 
 const lines = (store: LocationStore): string[] => [...store.lines()].sort();
-
-async function eventually(check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('(a) disjoint stores converge to the union', async () => {
   const a = await member('Alpha');

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { freePort, makeHerd, portOf } from '../../testkit/herd.js';
-import { eventually, MemberProcesses } from '../../testkit/processes.js';
+import { eventually } from '../../testkit/eventually.js';
+import { MemberProcesses } from '../../testkit/processes.js';
 import { Relay } from '../../testkit/relay.js';
 import { exchange, open } from '../../testkit/wire.js';
 

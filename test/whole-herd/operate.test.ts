@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { freePort, makeHerd, portOf, type TestHerd } from '../../testkit/herd.js';
-import { eventually, HERD_BIN, MemberProcesses } from '../../testkit/processes.js';
+import { eventually } from '../../testkit/eventually.js';
+import { HERD_BIN, MemberProcesses } from '../../testkit/processes.js';
 import { exchange } from '../../testkit/wire.js';
 import type { MemberStatus } from '../../src/net/admin.js';
 

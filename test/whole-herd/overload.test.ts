@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { makeHerd, portOf } from '../../testkit/herd.js';
-import { eventually, MemberProcesses } from '../../testkit/processes.js';
+import { eventually } from '../../testkit/eventually.js';
+import { MemberProcesses } from '../../testkit/processes.js';
 import { exchange, open } from '../../testkit/wire.js';
 
 const FLOOD_MS = 4_000;
