@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { findMember, type HerdConfig } from '../src/config/herdFile.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
-import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
 import { makeHerd } from '../testkit/herd.js';
@@ -31,7 +32,7 @@ interface Member { node: HerdNode; store: LocationStore }
 let seq = 0;
 function record(member: string): LocationRecord {
   const n = ++seq;
-  return makeRecord({ member, difference: '+0.000123456', client: `bench-client-${n}.example.org`, location: '+34.068930-118.445127', timeText: `1700000000.${String(n).padStart(9, '0')}`, timeNanos: 1_700_000_000_000_000_000n + BigInt(n) });
+  return atRecord(`bench-client-${n}.example.org`, `1700000000.${String(n).padStart(9, '0')}`, { member, difference: '+0.000123456' });
 }
 
 async function startLine(herd: HerdConfig, tuning?: HerdNodeTuning): Promise<Record<string, Member>> {

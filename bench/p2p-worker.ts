@@ -7,7 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { findMember, loadHerdFile } from '../src/config/herdFile.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
-import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode } from '../src/net/p2p/node.js';
 
@@ -31,7 +32,7 @@ const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyP
 let seq = 0;
 function record(client: string): LocationRecord {
   const n = ++seq;
-  return makeRecord({ member: name, difference: '+0.000123456', client, location: '+34.068930-118.445127', timeText: `1700000000.${String(n).padStart(9, '0')}`, timeNanos: 1_700_000_000_000_000_000n + BigInt(n) });
+  return atRecord(client, `1700000000.${String(n).padStart(9, '0')}`, { member: name, difference: '+0.000123456' });
 }
 
 function publish(r: LocationRecord): void {

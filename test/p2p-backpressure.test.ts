@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { findMember } from '../src/config/herdFile.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
-import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
 import { eventually } from '../testkit/eventually.js';
@@ -18,7 +19,7 @@ const waitFor = (what: string, cond: () => boolean) => eventually(cond, 30_000, 
 let seq = 0;
 function record(member: string): LocationRecord {
   const n = ++seq;
-  return makeRecord({ member, difference: '+0.000000001', client: `client-${n}.example.org`, location: '+34.068930-118.445127', timeText: `${n}.5`, timeNanos: BigInt(n) * 1_000_000_000n + 500_000_000n });
+  return atRecord(`client-${n}.example.org`, `${n}.5`, { member, difference: '+0.000000001' });
 }
 
 describe('outbox and back-pressure between two members', () => {

@@ -18,7 +18,8 @@ import { createServer } from 'node:net';
 import { findMember, parseHerd, type HerdConfig } from '../src/config/herdFile.js';
 import type { Logger } from '../src/core/ports.js';
 import { LocationStore } from '../src/core/store.js';
-import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { encodeRecords, type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { generateKey, readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { HerdNodeError, startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
@@ -40,9 +41,8 @@ const waitFor = (what: string, cond: () => boolean) => eventually(cond, 30_000, 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let clientSeq = 0;
-function record(member: string, client: string, seconds: number): LocationRecord {
-  return makeRecord({ member, difference: '+0.000000001', client, location: '+34.068930-118.445127', timeText: `${seconds}.000000000`, timeNanos: BigInt(seconds) * 1_000_000_000n });
-}
+const record = (member: string, client: string, seconds: number): LocationRecord =>
+  atRecord(client, `${seconds}.000000000`, { member, difference: '+0.000000001' });
 
 interface Running { node: HerdNode; store: LocationStore; log: Entry[] }
 

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import type { Libp2p, Stream } from '@libp2p/interface';
 import { LocationStore } from '../src/core/store.js';
 import type { Logger } from '../src/core/ports.js';
-import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import {
   decodeFrame,
   encodeDigestFrame,
@@ -34,8 +34,6 @@ interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
  * (With both cores loaded, the endless-varint round took 4 s to fail; idle, a few ms.)
  */
 const TIMEOUT_MS = 15_000;
-const rec = (client: string, time = '1621464827.5'): LocationRecord =>
-  parseAtLine(`AT Clark +0.100000000 ${client} +34.068930-118.445127 ${time}`)!;
 const lines = (store: LocationStore): string[] => [...store.lines()].sort();
 
 const newNode = (): Promise<Libp2p> => createLibp2p({
@@ -90,7 +88,7 @@ after(async () => {
 
 /** Gives the victim records to lose; returns its lines before the round. */
 function seed(): string[] {
-  for (let i = 0; i < 50; i++) store.offer(rec(`kept-${i}`, '1621464827.5'));
+  for (let i = 0; i < 50; i++) store.offer(atRecord(`kept-${i}`, '1621464827.5'));
   return lines(store);
 }
 
@@ -117,7 +115,7 @@ async function failsWith(code: string): Promise<number> {
 
 test('(e) garbage after a valid frame: round fails, the valid records stay, nothing else changes', async () => {
   const before = seed();
-  const good = [rec('valid-1').atLine, rec('valid-2').atLine];
+  const good = [atRecord('valid-1').atLine, atRecord('valid-2').atLine];
   behave = async (frames) => {
     await answerDigest(frames);
     await frames.write(encodeRecordsFrame(good));
@@ -153,7 +151,7 @@ test('(e) a peer that goes silent mid-round fails the round at the timeout', asy
   const before = seed();
   behave = async (frames) => {
     await answerDigest(frames);
-    await frames.write(encodeRecordsFrame([rec('kept-1', '1').atLine])); // older: stored one stays
+    await frames.write(encodeRecordsFrame([atRecord('kept-1', '1').atLine])); // older: stored one stays
     await new Promise((r) => setTimeout(r, 2 * TIMEOUT_MS));
   };
   const ms = await failsWith('ERR_SYNC_TIMEOUT');
@@ -176,11 +174,11 @@ test('(e) an END whose count disagrees fails the round but keeps what was valid'
   const before = seed();
   behave = async (frames) => {
     await answerDigest(frames);
-    await frames.write(encodeRecordsFrame([rec('valid-3').atLine]));
+    await frames.write(encodeRecordsFrame([atRecord('valid-3').atLine]));
     await frames.write(encodeEndFrame(5));
   };
   await failsWith('ERR_SYNC_PROTOCOL');
-  assert.deepEqual(lines(store), [...before, rec('valid-3').atLine].sort());
+  assert.deepEqual(lines(store), [...before, atRecord('valid-3').atLine].sort());
 });
 
 async function hostileOpens(send: (frames: Frames) => Promise<void>, from = hostile): Promise<{ failures: number; warning?: LogEntry }> {
@@ -201,7 +199,7 @@ test('(e) an opener sending garbage or stalling fails the served round with a lo
   const before = seed();
   for (const send of [
     async (f: Frames) => f.write(Uint8Array.of(0x09, 1, 2, 3)),
-    async (f: Frames) => f.write(encodeRecordsFrame([rec('sneaky').atLine])), // records before any digest
+    async (f: Frames) => f.write(encodeRecordsFrame([atRecord('sneaky').atLine])), // records before any digest
     async (f: Frames) => f.write(Uint8Array.of(0x01, 0, 0, 0, 2, 0, 0)), // digest cut short
     async (f: Frames) => f.write(encodeDigestFrame({ bucketCount: 8, hashes: new Uint32Array(16) })), // then silence
   ]) {
@@ -216,7 +214,7 @@ test('(f) a stream from a non-neighbour is reset, and its records go nowhere', a
   const before = seed();
   const { warning } = await hostileOpens(async (f) => {
     await f.write(encodeDigestFrame({ bucketCount: 1, hashes: new Uint32Array(2) }));
-    await f.write(encodeRecordsFrame([rec('intruder').atLine]));
+    await f.write(encodeRecordsFrame([atRecord('intruder').atLine]));
     await f.write(encodeEndFrame(1));
   }, outsider);
   assert.equal(warning?.msg, 'sync stream refused');

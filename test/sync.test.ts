@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import type { Libp2p } from '@libp2p/interface';
 import { LocationStore } from '../src/core/store.js';
 import type { Logger } from '../src/core/ports.js';
-import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import type { SyncInit, SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
 import { eventually } from '../testkit/eventually.js';
 
@@ -75,11 +75,8 @@ async function link(a: Member, b: Member): Promise<void> {
   await eventually(() => b.node.getConnections(a.node.peerId).length > 0);
 }
 
-const rec = (client: string, time: string, member = 'Clark', location = '+34.068930-118.445127'): LocationRecord =>
-  parseAtLine(`AT ${member} +0.100000000 ${client} ${location} ${time}`)!;
-
 const fill = (store: LocationStore, prefix: string, n: number, time = '1621464827.5'): void => {
-  for (let i = 0; i < n; i++) store.offer(rec(`${prefix}-${i}`, time));
+  for (let i = 0; i < n; i++) store.offer(atRecord(`${prefix}-${i}`, time));
 };
 
 const lines = (store: LocationStore): string[] => [...store.lines()].sort();
@@ -102,12 +99,12 @@ test('(a) disjoint stores converge to the union', async () => {
 test('(b) conflicting records converge on the newer one, ties on the larger AT line', async () => {
   const a = await member('Alpha');
   const b = await member('Bravo');
-  a.store.offer(rec('kiwi', '100.5'));
-  b.store.offer(rec('kiwi', '100.500000001', 'Bona'));
-  a.store.offer(rec('apple', '200', 'Clark', '+1+1'));
-  b.store.offer(rec('apple', '199.999999999', 'Bona', '+2+2'));
-  const tieA = rec('pear', '300', 'Alpha');
-  const tieZ = rec('pear', '300', 'Zulu');
+  a.store.offer(atRecord('kiwi', '100.5'));
+  b.store.offer(atRecord('kiwi', '100.500000001', { member: 'Bona' }));
+  a.store.offer(atRecord('apple', '200', { location: '+1+1' }));
+  b.store.offer(atRecord('apple', '199.999999999', { member: 'Bona', location: '+2+2' }));
+  const tieA = atRecord('pear', '300', { member: 'Alpha' });
+  const tieZ = atRecord('pear', '300', { member: 'Zulu' });
   a.store.offer(tieZ);
   b.store.offer(tieA);
   await link(a, b);
@@ -141,7 +138,7 @@ test('(d) 50k records arrive whole, in frames under the cap', async (t) => {
   const a = await member('Alpha');
   const b = await member('Bravo');
   fill(a.store, 'client.cs.ucla.edu', 50_000);
-  b.store.offer(rec('only-b', '1'));
+  b.store.offer(atRecord('only-b', '1'));
   await link(a, b);
   const start = performance.now();
   const result = await b.sync.syncWith(a.id);
@@ -177,7 +174,7 @@ test('three members linked in a triangle converge, conflicts included', async ()
   const members = [await member('Alpha'), await member('Bravo'), await member('Charlie')];
   members.forEach((m, i) => {
     fill(m.store, m.name, 200);
-    m.store.offer(rec('shared', `1000.${i}`, m.name));
+    m.store.offer(atRecord('shared', `1000.${i}`, { member: m.name }));
   });
   const [a, b, c] = members as [Member, Member, Member];
   await link(a, b);
@@ -209,7 +206,7 @@ test('the periodic round repairs what nobody pushed', async () => {
   const a = await member('Alpha', { intervalMs: 150 });
   const b = await member('Bravo', { intervalMs: 3_600_000 });
   await link(a, b);
-  b.store.offer(rec('late', '5'));
+  b.store.offer(atRecord('late', '5'));
   await eventually(() => a.store.get('late') !== undefined);
 });
 
