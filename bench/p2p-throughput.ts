@@ -8,7 +8,7 @@
 import '../src/net/p2p/shim.js';
 import { parseArgs } from 'node:util';
 import { findMember, type HerdConfig } from '../src/config/herdFile.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
 import { type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';
@@ -25,8 +25,6 @@ const { values: args } = parseArgs({
   },
 });
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
-
 interface Member { node: HerdNode; store: LocationStore }
 
 let seq = 0;
@@ -40,7 +38,7 @@ async function startLine(herd: HerdConfig, tuning?: HerdNodeTuning): Promise<Rec
   await Promise.all(['A', 'B', 'C'].map(async (name) => {
     const self = findMember(herd, name);
     const store = new LocationStore();
-    members[name] = { store, node: await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
+    members[name] = { store, node: await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }) };
   }));
   return members;
 }

@@ -5,7 +5,7 @@
 import '../src/net/p2p/shim.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { findMember, loadHerdFile } from '../src/config/herdFile.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
 import { type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';
@@ -22,12 +22,11 @@ export type Command =
 const { file, name } = workerData as { file: string; name: string };
 const port = parentPort!;
 const now = () => performance.timeOrigin + performance.now(); // comparable across workers
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 const herd = loadHerdFile(file);
 const self = findMember(herd, name);
 const store = new LocationStore();
-const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: quiet });
+const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: silentLog });
 
 let seq = 0;
 function record(client: string): LocationRecord {

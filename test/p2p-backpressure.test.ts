@@ -3,7 +3,7 @@ import '../src/net/p2p/shim.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { findMember } from '../src/config/herdFile.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
 import { type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';
@@ -11,8 +11,6 @@ import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
 import { eventually } from '../testkit/eventually.js';
 import { makeHerd } from '../testkit/herd.js';
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 const waitFor = (what: string, cond: () => boolean) => eventually(cond, 30_000, 5, what);
 
@@ -32,7 +30,7 @@ describe('outbox and back-pressure between two members', () => {
     for (const name of ['P', 'Q']) {
       const self = findMember(t.herd, name);
       const store = new LocationStore();
-      nodes[name] = { store, node: await startHerdNode({ self, herd: t.herd, privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
+      nodes[name] = { store, node: await startHerdNode({ self, herd: t.herd, privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }) };
     }
     await Promise.all(Object.values(nodes).map(({ node }) => new Promise<void>((resolve) => { const off = node.onLinkUp(() => { off(); resolve(); }); })));
   });

@@ -17,15 +17,13 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { findMember, type HerdConfig } from '../src/config/herdFile.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { startHerdNode, type HerdNode } from '../src/net/p2p/node.js';
 import { makeHerd, type TestHerd } from '../testkit/herd.js';
 import { eventually } from '../testkit/eventually.js';
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 const peerAddr = (herd: HerdConfig, name: string) => {
   const m = findMember(herd, name);
@@ -66,7 +64,7 @@ describe('outbound dial filtering', () => {
     c = await countingServer(t.herd, 'C');
     d = await countingServer(t.herd, 'D');
     const am = findMember(t.herd, 'A');
-    a = await startHerdNode({ self: am, herd: t.herd, privateKey: readKeyFile(am.keyPath), store: new LocationStore(), log: quiet });
+    a = await startHerdNode({ self: am, herd: t.herd, privateKey: readKeyFile(am.keyPath), store: new LocationStore(), log: silentLog });
   });
 
   after(async () => {

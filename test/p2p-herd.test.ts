@@ -16,7 +16,7 @@ import { createLibp2p } from 'libp2p';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { findMember, parseHerd, type HerdConfig } from '../src/config/herdFile.js';
-import type { Logger } from '../src/core/ports.js';
+import { capturingLog, type LogEntry } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
 import { encodeRecords, type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';
@@ -28,14 +28,6 @@ import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
 const TOPIC = 'herd/locations/1';
 
-interface Entry { level: string; obj: Record<string, unknown>; msg?: string }
-
-function captureLog(entries: Entry[]): Logger {
-  const at = (level: string) => (obj: object, msg?: string) => void entries.push({ level, obj: obj as Record<string, unknown>, msg });
-  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log };
-  return log;
-}
-
 const waitFor = (what: string, cond: () => boolean) => eventually(cond, 30_000, 5, what);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,13 +36,13 @@ let clientSeq = 0;
 const record = (member: string, client: string, seconds: number): LocationRecord =>
   atRecord(client, `${seconds}.000000000`, { member, difference: '+0.000000001' });
 
-interface Running { node: HerdNode; store: LocationStore; log: Entry[] }
+interface Running { node: HerdNode; store: LocationStore; log: LogEntry[] }
 
 async function startMember(herd: HerdConfig, name: string, tuning?: HerdNodeTuning): Promise<Running> {
   const self = findMember(herd, name);
   const store = new LocationStore();
-  const log: Entry[] = [];
-  const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: captureLog(log), tuning });
+  const log: LogEntry[] = [];
+  const node = await startHerdNode({ self, herd, privateKey: readKeyFile(self.keyPath), store, log: capturingLog(log), tuning });
   return { node, store, log };
 }
 
@@ -234,7 +226,7 @@ describe('a herd of libp2p members', () => {
     const a = findMember(t.herd, 'A');
     const b = findMember(t.herd, 'B');
     await assert.rejects(
-      startHerdNode({ self: a, herd: t.herd, privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: captureLog([]) }),
+      startHerdNode({ self: a, herd: t.herd, privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: capturingLog() }),
       (err: Error) => err instanceof HerdNodeError
         && err.message === `member A: key file ${a.keyPath} holds peer ID ${b.peerId}, but ${t.file} says ${a.peerId}`,
     );
@@ -246,7 +238,7 @@ describe('a herd of libp2p members', () => {
     await new Promise<void>((resolve) => blocker.listen(d.p2pPort, d.host, resolve));
     try {
       await assert.rejects(
-        startHerdNode({ self: d, herd: t.herd, privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: captureLog([]) }),
+        startHerdNode({ self: d, herd: t.herd, privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: capturingLog() }),
         (err: Error) => err instanceof HerdNodeError && !err.message.includes('\n')
           && err.message.startsWith(`member D: cannot start libp2p on ${d.host}:${d.p2pPort} (/ip4/${d.host}/tcp/${d.p2pPort}: Error: listen EADDRINUSE`),
       );

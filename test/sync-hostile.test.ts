@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Libp2p, Stream } from '@libp2p/interface';
 import { LocationStore } from '../src/core/store.js';
-import type { Logger } from '../src/core/ports.js';
+import { capturingLog, type LogEntry } from '../testkit/loggers.js';
 import { atRecord } from '../testkit/records.js';
 import {
   decodeFrame,
@@ -26,7 +26,6 @@ const { lpStream } = await import('it-length-prefixed-stream');
 const { SyncService, SYNC_PROTOCOL } = await import('../src/net/p2p/sync.js');
 
 type Frames = ReturnType<typeof lpStream<Stream>>;
-interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
 
 /**
  * The victim's round timeout. Long enough that a busy machine never reaches it by accident: a
@@ -54,11 +53,7 @@ let behave: (frames: Frames, stream: Stream) => Promise<void> = async () => {};
 /** Assertions of the hostile side that failed: the test fails on them, not only the victim's. */
 const hostileFailures: unknown[] = [];
 
-const log: Logger = {
-  debug: () => {}, info: () => {},
-  warn: (obj, msg) => { logs.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }); },
-  error: (obj, msg) => { logs.push({ level: 'error', obj: obj as Record<string, unknown>, msg }); },
-};
+const log = capturingLog(logs);
 
 before(async () => {
   [victim, hostile, outsider] = await Promise.all([newNode(), newNode(), newNode()]);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Libp2p } from '@libp2p/interface';
 import { LocationStore } from '../src/core/store.js';
-import type { Logger } from '../src/core/ports.js';
+import { capturingLog, type LogEntry } from '../testkit/loggers.js';
 import { atRecord } from '../testkit/records.js';
 import type { SyncInit, SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
 import { eventually } from '../testkit/eventually.js';
@@ -14,13 +14,6 @@ const { tcp } = await import('@libp2p/tcp');
 const { noise } = await import('@chainsafe/libp2p-noise');
 const { yamux } = await import('@chainsafe/libp2p-yamux');
 const { SyncService } = await import('../src/net/p2p/sync.js');
-
-interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
-
-function captureLog(entries: LogEntry[]): Logger {
-  const at = (level: string) => (obj: object, msg?: string) => { entries.push({ level, obj: obj as Record<string, unknown>, msg }); };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 interface Member {
   name: string;
@@ -54,7 +47,7 @@ async function member(name: string, options: Partial<SyncInit> = {}): Promise<Me
   const learned: Member['learned'] = [];
   const connected = (): string[] => node.getConnections().map((c) => c.remotePeer.toString());
   const sync = new SyncService({
-    libp2p: node, store, log: captureLog(logs),
+    libp2p: node, store, log: capturingLog(logs),
     nameOf: (peerId) => names.get(peerId),
     neighbours: () => [...new Set(connected())].filter((p) => names.has(p)),
     intervalMs: 3_600_000, // tests drive rounds themselves unless they say otherwise
@@ -221,7 +214,7 @@ test('syncWith refuses non-neighbours and rejects once stopped', async () => {
 
 test('options are validated with the bad option named', async () => {
   const a = await member('Alpha');
-  const base = { libp2p: a.node, store: a.store, log: captureLog([]), nameOf: () => undefined, neighbours: () => [] };
+  const base = { libp2p: a.node, store: a.store, log: capturingLog(), nameOf: () => undefined, neighbours: () => [] };
   assert.throws(() => new SyncService({ ...base, timeoutMs: 0 }), /timeoutMs/);
   assert.throws(() => new SyncService({ ...base, maxFrameBytes: 1000 }), /maxFrameBytes/);
   assert.throws(() => new SyncService({ ...base, bucketCount: 1 << 20 }), /bucketCount/);
