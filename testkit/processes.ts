@@ -3,9 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fetchStatus } from '../src/cli/mesh.js';
 import { findMember } from '../src/config/herdFile.js';
-import type { MemberStatus } from '../src/net/admin.js';
+import { fetchStatus, type MemberStatus } from './status.js';
 import { eventually, GiveUp } from './eventually.js';
 import type { TestHerd } from './herd.js';
 

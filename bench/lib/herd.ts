@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { initHerd } from '../../src/config/initHerd.js';
-import { fetchStatus } from '../../src/cli/mesh.js';
 import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
-import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';
+import { fetchStatus, type MemberStatus, type MemoryStatus } from '../../testkit/status.js';
 import { freePorts } from '../../testkit/herd.js';
 import { cpuSeconds } from './proc.js';
 
