@@ -46,9 +46,9 @@ export interface TestHerd {
   readonly herd: HerdConfig;
 }
 
-/** A herd file in a new temp dir, every port free right now. */
-export async function makeHerd(names: string[], links: Array<[string, string]>): Promise<TestHerd> {
-  const dir = mkdtempSync(join(tmpdir(), 'herd-test-'));
+/** A herd file in a new temp dir (named `dirPrefix`...), every port free right now. */
+export async function makeHerd(names: readonly string[], links: ReadonlyArray<readonly [string, string]>, dirPrefix = 'herd-test-'): Promise<TestHerd> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const file = await initHerd({ dir, names, links, host: '127.0.0.1', basePort: 20000, force: false });
   const json = JSON.parse(readFileSync(file, 'utf8'));
   const ports = await freePorts(3 * json.members.length);

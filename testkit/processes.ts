@@ -10,6 +10,24 @@ import type { TestHerd } from './herd.js';
 
 export const HERD_BIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
+export interface SpawnOptions {
+  /** `herd start` options after the common ones (`--log-level info`, `--data-dir D`, ...). */
+  readonly args?: readonly string[];
+  /** node options before the script, e.g. `--expose-gc` or `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
+  /** The whole environment of the process (default: this one's). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `herd start NAME` for one member of a herd, as an operator runs it: logs in the herd's folder,
+ * warnings and worse on the console; stdout and stderr are piped.
+ */
+export function spawnMember(herd: Pick<TestHerd, 'dir' | 'file'>, name: string, options: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), HERD_BIN, 'start', name, '--config', herd.file, '--log-dir', herd.dir,
+    '--console-level', 'warn', ...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+}
+
 export class MemberProcesses {
   private readonly running = new Map<string, ChildProcess>();
   private readonly output = new Map<string, string[]>();
@@ -24,8 +42,7 @@ export class MemberProcesses {
 
   /** Starts a member without waiting for anything. */
   launch(name: string): void {
-    const child = spawn(process.execPath, [HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.herd.dir,
-      '--console-level', 'warn', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    const child = spawnMember(this.herd, name, { args: this.extraArgs, env: { ...process.env, ...this.env } });
     const lines: string[] = [];
     this.output.set(name, lines);
     child.stdout!.on('data', (c: Buffer) => lines.push(c.toString()));
