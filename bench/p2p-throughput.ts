@@ -47,6 +47,10 @@ async function stopAll(members: Record<string, Member>): Promise<void> {
   await Promise.all(Object.values(members).map((m) => m.node.stop()));
 }
 
+/**
+ * Not testkit's `eventually`: the time until `cond` holds is the figure here, so this polls on
+ * every event-loop turn (setImmediate) rather than sleeping a timer's interval between checks.
+ */
 function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const start = Date.now();
