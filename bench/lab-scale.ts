@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Lab, sleep } from '../lab/lab.js';
 import { labUnavailable } from '../lab/network.js';
 import { diameter, hopsFrom } from '../lab/plan.js';
-import { Reporters } from '../test/helpers/labClients.js';
+import { Reporters } from '../testkit/labClients.js';
 import { LAB_BEGIN as BEGIN, LAB_END as END } from './lib/labSection.js';
 import { mergeBuckets, parseBuckets, summarizeDelays, type DelaySummary } from './lib/delays.js';
 import { bucketDelta, type Buckets } from './lib/stats.js';

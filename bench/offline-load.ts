@@ -13,7 +13,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Logger, NearbyQuery } from '../src/core/ports.js';
+import type { NearbyQuery } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { OfflinePlaces } from '../src/places/offline.js';
 
 const { values: args } = parseArgs({
@@ -39,7 +40,6 @@ interface RunResult {
   rssMb: number;
 }
 
-const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const WESTWOOD: NearbyQuery = { lat: 34.06893, lng: -118.445127, radiusMetres: 10_000, limit: 20 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -9,12 +9,13 @@ import '../src/net/p2p/shim.js';
 import { parseArgs } from 'node:util';
 import { findMember, type HerdConfig } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
-import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
-import { makeHerd } from '../test/helpers/herd.js';
+import { makeHerd } from '../testkit/herd.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,14 +26,12 @@ const { values: args } = parseArgs({
   },
 });
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
-
 interface Member { node: HerdNode; store: LocationStore }
 
 let seq = 0;
 function record(member: string): LocationRecord {
   const n = ++seq;
-  return makeRecord({ member, difference: '+0.000123456', client: `bench-client-${n}.example.org`, location: '+34.068930-118.445127', timeText: `1700000000.${String(n).padStart(9, '0')}`, timeNanos: 1_700_000_000_000_000_000n + BigInt(n) });
+  return atRecord(`bench-client-${n}.example.org`, `1700000000.${String(n).padStart(9, '0')}`, { member, difference: '+0.000123456' });
 }
 
 async function startLine(herd: HerdConfig, tuning?: HerdNodeTuning): Promise<Record<string, Member>> {
@@ -40,7 +39,7 @@ async function startLine(herd: HerdConfig, tuning?: HerdNodeTuning): Promise<Rec
   await Promise.all(['A', 'B', 'C'].map(async (name) => {
     const self = findMember(herd, name);
     const store = new LocationStore();
-    members[name] = { store, node: await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
+    members[name] = { store, node: await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }) };
   }));
   return members;
 }
@@ -49,6 +48,10 @@ async function stopAll(members: Record<string, Member>): Promise<void> {
   await Promise.all(Object.values(members).map((m) => m.node.stop()));
 }
 
+/**
+ * Not testkit's `eventually`: the time until `cond` holds is the figure here, so this polls on
+ * every event-loop turn (setImmediate) rather than sleeping a timer's interval between checks.
+ */
 function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const start = Date.now();

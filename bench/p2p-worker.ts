@@ -6,9 +6,10 @@ import '../src/net/p2p/shim.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { findMember, loadHerdFile } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
-import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode } from '../src/net/p2p/node.js';
 
@@ -22,17 +23,16 @@ export type Command =
 const { file, name } = workerData as { file: string; name: string };
 const port = parentPort!;
 const now = () => performance.timeOrigin + performance.now(); // comparable across workers
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 const herd = loadHerdFile(file);
 const self = findMember(herd, name);
 const store = new LocationStore();
-const node = await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: quiet });
+const node = await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: silentLog });
 
 let seq = 0;
 function record(client: string): LocationRecord {
   const n = ++seq;
-  return makeRecord({ member: name, difference: '+0.000123456', client, location: '+34.068930-118.445127', timeText: `1700000000.${String(n).padStart(9, '0')}`, timeNanos: 1_700_000_000_000_000_000n + BigInt(n) });
+  return atRecord(client, `1700000000.${String(n).padStart(9, '0')}`, { member: name, difference: '+0.000123456' });
 }
 
 function publish(r: LocationRecord): void {

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { makeHerd } from '../test/helpers/herd.js';
+import { makeHerd } from '../testkit/herd.js';
 import type { Command } from './p2p-worker.js';
 
 const { values: args } = parseArgs({

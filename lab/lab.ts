@@ -11,8 +11,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initHerd } from '../src/cli/init.js';
-import type { MemberStatus } from '../src/net/admin.js';
+import { initHerd } from '../src/config/initHerd.js';
+import type { MemberStatus } from '../testkit/status.js';
 import {
   buildNetwork, cut, destroyNamespaces, heal, insertRelayPath, limitRate, listNamespaces, sh, unlimit,
 } from './network.js';

@@ -10,10 +10,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { jsonLines } from './helpers/cli.js';
-import { makeHerd, portOf, type TestHerd } from './helpers/herd.js';
-import { eventually, MemberProcesses } from './helpers/processes.js';
-import { collect, exchange, open, readLines } from './helpers/wire.js';
+import { jsonLines } from '../testkit/cli.js';
+import { makeHerd, portOf, type TestHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
+import { collect, exchange, open, readLines } from '../testkit/wire.js';
 
 const MiB = 1024 * 1024;
 /** 16,000-byte client names: each record is a 16 KB AT line, 1,500 of them are 24 MB of gossip. */

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { fetchStatus } from '../src/cli/mesh.js';
+import { fetchStatus } from '../testkit/status.js';
 import { findMember, loadHerdFile, type MemberConfig } from '../src/config/herdFile.js';
-import { herd, jsonLines, spawnHerd } from './helpers/cli.js';
-import { makeHerd } from './helpers/herd.js';
-import { eventually } from './helpers/processes.js';
-import { exchange } from './helpers/wire.js';
+import { herd, jsonLines, spawnHerd } from '../testkit/cli.js';
+import { makeHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { exchange } from '../testkit/wire.js';
 
 interface Running {
   readonly child: ChildProcess;

@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fetchStatus } from '../src/cli/mesh.js';
+import { fetchStatus } from '../testkit/status.js';
 import { findMember, loadHerdFile } from '../src/config/herdFile.js';
-import { herd, spawnHerd } from './helpers/cli.js';
-import { makeHerd, portOf, type TestHerd } from './helpers/herd.js';
-import { eventually, MemberProcesses } from './helpers/processes.js';
-import { exchange } from './helpers/wire.js';
+import { herd, spawnHerd } from '../testkit/cli.js';
+import { makeHerd, portOf, type TestHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
+import { exchange } from '../testkit/wire.js';
 
 /** Members of a busy machine may take seconds to answer /status; the default is 1 s. */
 const MESH = (t: TestHerd, ...options: string[]) => ['mesh', '--config', t.file, '--timeout-ms', '10000', ...options];

@@ -8,8 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { herd } from './helpers/cli.js';
-import { makeHerd, type TestHerd } from './helpers/herd.js';
+import { herd } from '../testkit/cli.js';
+import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
 describe('bad option values: one line naming the value, exit 2', () => {
   let t: TestHerd;

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runMember, type RunningMember } from '../src/cli/runMember.js';
-import { fixture, startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
-import { makeHerd } from './helpers/herd.js';
-import { eventually, MemberProcesses } from './helpers/processes.js';
-import { exchange, open } from './helpers/wire.js';
+import { fixture, startFakeGoogle, type FakeGoogle } from '../testkit/fakeGoogle.js';
+import { makeHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
+import { exchange, open } from '../testkit/wire.js';
 
 const MB = 1024 * 1024;
 

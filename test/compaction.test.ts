@@ -8,19 +8,17 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
 import { RecordLog } from '../src/net/recordLog.js';
-import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
-
-const record = (client: number, time: number): LocationRecord =>
-  parseAtLine(`AT Clark +0.100000000 client-${client}.example.org +34.068930-118.445127 ${time}.5`)!;
+const record = (client: number, time: number): LocationRecord => atRecord(`client-${client}.example.org`, `${time}.5`);
 
 /** A store and its log, wired as a member with --data-dir wires them. */
 function open(dir: string): { store: LocationStore; recordLog: RecordLog } {
-  const { recordLog, records } = RecordLog.open({ dir, log: quiet });
+  const { recordLog, records } = RecordLog.open({ dir, log: silentLog });
   const store = new LocationStore();
   for (const r of records) store.offer(r);
   store.onStored((r) => recordLog.append([r]));

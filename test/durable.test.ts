@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { makeHerd, portOf } from './helpers/herd.js';
-import { eventually, MemberProcesses } from './helpers/processes.js';
-import { exchange, open } from './helpers/wire.js';
+import { makeHerd, portOf } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
+import { exchange, open } from '../testkit/wire.js';
 
 const heldBy = async (port: number, client: string) => (await exchange(port, `WHATSAT ${client} 1 1\n`)).toString('latin1').split('\n')[0]!;
 

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runMember, type RunningMember } from '../src/cli/runMember.js';
-import { fixture, startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
-import { makeHerd } from './helpers/herd.js';
-import { eventually } from './helpers/processes.js';
-import { collect, exchange, open, readLines } from './helpers/wire.js';
+import { fixture, startFakeGoogle, type FakeGoogle } from '../testkit/fakeGoogle.js';
+import { makeHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { collect, exchange, open, readLines } from '../testkit/wire.js';
 
 describe('limits of one member', () => {
   let google: FakeGoogle;

@@ -4,9 +4,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMember } from '../src/cli/runMember.js';
-import { makeHerd } from './helpers/herd.js';
-import { eventually } from './helpers/processes.js';
-import { exchange } from './helpers/wire.js';
+import { makeHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { exchange } from '../testkit/wire.js';
 
 const CAP = 16 * 1024;
 

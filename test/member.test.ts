@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runMember, type RunningMember } from '../src/cli/runMember.js';
-import { AT_REPLY, collect, exchange, open } from './helpers/wire.js';
-import { fixture, fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
-import { makeHerd, type TestHerd } from './helpers/herd.js';
+import { AT_REPLY, collect, exchange, open } from '../testkit/wire.js';
+import { fixture, fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle } from '../testkit/fakeGoogle.js';
+import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
 const KIWI = 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
 

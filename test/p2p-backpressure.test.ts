@@ -4,27 +4,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { findMember } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
-import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
-import { makeHerd } from './helpers/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { makeHerd } from '../testkit/herd.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const waitFor = (what: string, cond: () => boolean) => eventually(cond, 30_000, 5, what);
 
 let seq = 0;
 function record(member: string): LocationRecord {
   const n = ++seq;
-  return makeRecord({ member, difference: '+0.000000001', client: `client-${n}.example.org`, location: '+34.068930-118.445127', timeText: `${n}.5`, timeNanos: BigInt(n) * 1_000_000_000n + 500_000_000n });
+  return atRecord(`client-${n}.example.org`, `${n}.5`, { member, difference: '+0.000000001' });
 }
 
 describe('outbox and back-pressure between two members', () => {
@@ -37,7 +31,7 @@ describe('outbox and back-pressure between two members', () => {
     for (const name of ['P', 'Q']) {
       const self = findMember(t.herd, name);
       const store = new LocationStore();
-      nodes[name] = { store, node: await startHerdNode({ topology: herdTopology(t.herd, name), privateKey: readKeyFile(self.keyPath), store, log: quiet, tuning }) };
+      nodes[name] = { store, node: await startHerdNode({ topology: herdTopology(t.herd, name), privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }) };
     }
     await Promise.all(Object.values(nodes).map(({ node }) => new Promise<void>((resolve) => { const off = node.onLinkUp(() => { off(); resolve(); }); })));
   });

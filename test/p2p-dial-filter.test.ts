@@ -18,15 +18,13 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { findMember, type HerdConfig } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
-import type { Logger } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { startHerdNode, type HerdNode } from '../src/net/p2p/node.js';
-import { makeHerd, type TestHerd } from './helpers/herd.js';
-import { eventually } from './helpers/processes.js';
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+import { makeHerd, type TestHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
 
 const peerAddr = (herd: HerdConfig, name: string) => {
   const m = findMember(herd, name);
@@ -67,7 +65,7 @@ describe('outbound dial filtering', () => {
     c = await countingServer(t.herd, 'C');
     d = await countingServer(t.herd, 'D');
     const am = findMember(t.herd, 'A');
-    a = await startHerdNode({ topology: herdTopology(t.herd, 'A'), privateKey: readKeyFile(am.keyPath), store: new LocationStore(), log: quiet });
+    a = await startHerdNode({ topology: herdTopology(t.herd, 'A'), privateKey: readKeyFile(am.keyPath), store: new LocationStore(), log: silentLog });
   });
 
   after(async () => {

@@ -17,48 +17,33 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { findMember, parseHerd, type HerdConfig } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
-import type { Logger } from '../src/core/ports.js';
+import { capturingLog, type LogEntry } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
-import { encodeRecords, makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { encodeRecords, type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { generateKey, readKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo } from '../src/net/p2p/links.js';
 import { HerdNodeError, startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
-import { makeHerd, type TestHerd } from './helpers/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
 const TOPIC = 'herd/locations/1';
 
-interface Entry { level: string; obj: Record<string, unknown>; msg?: string }
-
-function captureLog(entries: Entry[]): Logger {
-  const at = (level: string) => (obj: object, msg?: string) => void entries.push({ level, obj: obj as Record<string, unknown>, msg });
-  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log };
-  return log;
-}
-
-/** Polls `cond`; the time limit is a hang guard for a busy machine, not a speed budget. */
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<number> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return Date.now() - start;
-}
+const waitFor = (what: string, cond: () => boolean) => eventually(cond, 30_000, 5, what);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let clientSeq = 0;
-function record(member: string, client: string, seconds: number): LocationRecord {
-  return makeRecord({ member, difference: '+0.000000001', client, location: '+34.068930-118.445127', timeText: `${seconds}.000000000`, timeNanos: BigInt(seconds) * 1_000_000_000n });
-}
+const record = (member: string, client: string, seconds: number): LocationRecord =>
+  atRecord(client, `${seconds}.000000000`, { member, difference: '+0.000000001' });
 
-interface Running { node: HerdNode; store: LocationStore; log: Entry[] }
+interface Running { node: HerdNode; store: LocationStore; log: LogEntry[] }
 
 async function startMember(herd: HerdConfig, name: string, tuning?: HerdNodeTuning): Promise<Running> {
   const self = findMember(herd, name);
   const store = new LocationStore();
-  const log: Entry[] = [];
-  const node = await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: captureLog(log), tuning });
+  const log: LogEntry[] = [];
+  const node = await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: capturingLog(log), tuning });
   return { node, store, log };
 }
 
@@ -242,7 +227,7 @@ describe('a herd of libp2p members', () => {
     const a = findMember(t.herd, 'A');
     const b = findMember(t.herd, 'B');
     await assert.rejects(
-      startHerdNode({ topology: herdTopology(t.herd, 'A'), privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: captureLog([]) }),
+      startHerdNode({ topology: herdTopology(t.herd, 'A'), privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: capturingLog() }),
       (err: Error) => err instanceof HerdNodeError
         && err.message === `member A: key file ${a.keyPath} holds peer ID ${b.peerId}, but ${t.file} says ${a.peerId}`,
     );
@@ -254,7 +239,7 @@ describe('a herd of libp2p members', () => {
     await new Promise<void>((resolve) => blocker.listen(d.p2pPort, d.host, resolve));
     try {
       await assert.rejects(
-        startHerdNode({ topology: herdTopology(t.herd, 'D'), privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: captureLog([]) }),
+        startHerdNode({ topology: herdTopology(t.herd, 'D'), privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: capturingLog() }),
         (err: Error) => err instanceof HerdNodeError && !err.message.includes('\n')
           && err.message.startsWith(`member D: cannot start libp2p on ${d.host}:${d.p2pPort} (/ip4/${d.host}/tcp/${d.p2pPort}: Error: listen EADDRINUSE`),
       );

@@ -8,8 +8,9 @@ import { connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { cidrList } from '../src/cli/options.js';
 import { inboundSources, isAllowedSource } from '../src/net/p2p/addresses.js';
-import { makeHerd } from './helpers/herd.js';
-import { eventually, MemberProcesses } from './helpers/processes.js';
+import { makeHerd } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
 
 /** Idle TCP connections from `localAddress`, each reopened as soon as it is closed. */
 function holdConnections(port: number, localAddress: string, count: number): { opened: () => number; stop: () => void } {

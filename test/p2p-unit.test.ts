@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LocationStore } from '../src/core/store.js';
-import { makeRecord, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import { CongestionGauge } from '../src/net/p2p/backlog.js';
 import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, withCachedSigner, writeKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
@@ -20,9 +21,8 @@ import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { storeBatch } from '../src/net/p2p/validate.js';
 import { dialAddress, listenAddresses } from '../src/net/p2p/addresses.js';
 
-function record(member: string, client: string, seconds: number, location = '+34.068930-118.445127'): LocationRecord {
-  return makeRecord({ member, difference: '+0.000000001', client, location, timeText: `${seconds}.000000000`, timeNanos: BigInt(seconds) * 1_000_000_000n });
-}
+const record = (member: string, client: string, seconds: number, location?: string): LocationRecord =>
+  atRecord(client, `${seconds}.000000000`, { member, difference: '+0.000000001', location });
 
 const bytes = (...records: LocationRecord[]) => Buffer.from(records.map((r) => r.atLine).join('\n'), 'latin1');
 

@@ -1,20 +1,14 @@
 /** Choosing the places provider from the environment. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Logger } from '../src/core/ports.js';
+import { capturingLog } from '../testkit/loggers.js';
 import { describePlaces, placesFromEnvironment } from '../src/places/index.js';
 import { OfflinePlaces } from '../src/places/offline.js';
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (obj: object, msg?: string) => { lines.push(`${msg} ${JSON.stringify(obj)}`); };
-  return { lines, debug: at, info: at, warn: at, error: at };
-}
 
 describe('placesFromEnvironment', () => {
   test('no key (or an empty one): the offline provider', async () => {
     for (const env of [{}, { GOOGLE_PLACES_API_KEY: '' }]) {
-      const places = placesFromEnvironment(env, recordingLogger());
+      const places = placesFromEnvironment(env, capturingLog());
       assert.ok(places instanceof OfflinePlaces);
       await places.close();
     }
@@ -22,7 +16,7 @@ describe('placesFromEnvironment', () => {
   });
 
   test('a key: Google, at the default origin or HERD_PLACES_URL, with HERD_PLACES_TIMEOUT_MS', async () => {
-    const log = recordingLogger();
+    const log = capturingLog();
     const plain = placesFromEnvironment({ GOOGLE_PLACES_API_KEY: 'secret-key' }, log);
     const local = placesFromEnvironment({
       GOOGLE_PLACES_API_KEY: 'secret-key', HERD_PLACES_URL: 'http://127.0.0.1:8080', HERD_PLACES_TIMEOUT_MS: '2500',
@@ -37,14 +31,14 @@ describe('placesFromEnvironment', () => {
       HERD_PLACES_CONCURRENCY: '4', HERD_PLACES_QUEUE: '10',
     }), { provider: 'google', origin: 'http://127.0.0.1:8080', timeoutMs: 2500, concurrency: 4, maxQueue: 10 });
     assert.throws(() => describePlaces({ GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_QUEUE: '0' }), /^Error: HERD_PLACES_QUEUE: .*"0"/);
-    assert.ok(log.lines.length >= 2 && log.lines.every((line) => !line.includes('secret-key')), 'the key is never logged');
+    assert.ok(log.entries.length >= 2 && !JSON.stringify(log.entries).includes('secret-key'), 'the key is never logged');
     await Promise.all([plain.close(), local.close()]);
   });
 
   test('a bad HERD_PLACES_TIMEOUT_MS throws one line naming it and the value', () => {
     for (const bad of ['abc', '0', '-5', '1.5', '10s', '1e3', ' 100', '99999999999999999999', 'x\ny']) {
       assert.throws(
-        () => placesFromEnvironment({ GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_TIMEOUT_MS: bad }, recordingLogger()),
+        () => placesFromEnvironment({ GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_TIMEOUT_MS: bad }, capturingLog()),
         (err: Error) => err.message.startsWith('HERD_PLACES_TIMEOUT_MS: ')
           && err.message.includes(JSON.stringify(bad)) && !err.message.includes('\n'),
         `value ${JSON.stringify(bad)}`);
@@ -53,7 +47,7 @@ describe('placesFromEnvironment', () => {
 
   test('a bad HERD_PLACES_URL throws one line naming it', () => {
     assert.throws(
-      () => placesFromEnvironment({ GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_URL: 'maps.example.com' }, recordingLogger()),
+      () => placesFromEnvironment({ GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_URL: 'maps.example.com' }, capturingLog()),
       (err: Error) => /^HERD_PLACES_URL: .*\(got "maps\.example\.com"\)$/.test(err.message));
   });
 });

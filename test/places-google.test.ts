@@ -4,10 +4,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { Logger, NearbyQuery } from '../src/core/ports.js';
+import type { NearbyQuery } from '../src/core/ports.js';
+import { capturingLog } from '../testkit/loggers.js';
 import { GooglePlaces, plainNumber, searchPath } from '../src/places/google.js';
 import { whatsatReply } from '../src/protocol/reply.js';
-import { fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle, type Responder } from './helpers/fakeGoogle.js';
+import { fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle, type Responder } from '../testkit/fakeGoogle.js';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8'));
@@ -16,13 +17,6 @@ const fixture = (name: string): Record<string, unknown> =>
 const KEY = 'test-key/+&=?#';
 const WESTWOOD: NearbyQuery = { lat: 34.06893, lng: -118.445127, radiusMetres: 10 * 1000, limit: 5 };
 const AT_LINE = 'AT Clark +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
-
-interface Entry { readonly level: string; readonly obj: object; readonly msg?: string }
-function recordingLogger(): Logger & { entries: Entry[] } {
-  const entries: Entry[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => { entries.push({ level, obj, msg }); };
-  return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 const unknown = (cause: string) => ({ html_attributions: [], results: [], status: 'UNKNOWN_ERROR', error_message: cause });
 
@@ -43,7 +37,7 @@ describe('GooglePlaces', () => {
   let places: GooglePlaces;
   /** For an upstream that never answers: the 200 ms deadline is the behaviour under test. */
   let impatient: GooglePlaces;
-  const log = recordingLogger();
+  const log = capturingLog();
   const ok = fixture('nearbysearch-ok.json');
 
   before(async () => {
@@ -154,20 +148,20 @@ describe('GooglePlaces', () => {
 describe('GooglePlaces without a server', () => {
   test('connection refused: UNKNOWN_ERROR, never a rejection', async () => {
     const port = await closedPort();
-    const places = new GooglePlaces({ apiKey: KEY, origin: `http://127.0.0.1:${port}`, timeoutMs: 30_000, log: recordingLogger() });
+    const places = new GooglePlaces({ apiKey: KEY, origin: `http://127.0.0.1:${port}`, timeoutMs: 30_000, log: capturingLog() });
     assert.deepEqual(await places.nearby(WESTWOOD), unknown('connection failed (ECONNREFUSED)'));
     await places.close();
   });
 
   test('after close(), nearby() still answers', async () => {
-    const places = new GooglePlaces({ apiKey: KEY, origin: 'http://127.0.0.1:9', log: recordingLogger() });
+    const places = new GooglePlaces({ apiKey: KEY, origin: 'http://127.0.0.1:9', log: capturingLog() });
     await places.close();
     await places.close();
     assert.deepEqual(await places.nearby(WESTWOOD), unknown('places provider closed'));
   });
 
   test('bad options are named, with the value, on one line', () => {
-    const log = recordingLogger();
+    const log = capturingLog();
     const rejects = (options: object, message: RegExp) => assert.throws(
       () => new GooglePlaces({ apiKey: 'k', log, ...options }),
       (err: Error) => message.test(err.message) && !err.message.includes('\n'));
@@ -181,8 +175,8 @@ describe('GooglePlaces without a server', () => {
   });
 
   test('the default origin is Google, a trailing slash is accepted', async () => {
-    const a = new GooglePlaces({ apiKey: 'k', log: recordingLogger() });
-    const b = new GooglePlaces({ apiKey: 'k', origin: 'http://localhost:8080/', log: recordingLogger() });
+    const a = new GooglePlaces({ apiKey: 'k', log: capturingLog() });
+    const b = new GooglePlaces({ apiKey: 'k', origin: 'http://localhost:8080/', log: capturingLog() });
     assert.equal(a.origin, 'https://maps.googleapis.com');
     assert.equal(a.timeoutMs, 10_000);
     assert.equal(b.origin, 'http://localhost:8080');

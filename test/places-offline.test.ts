@@ -5,12 +5,12 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { around } from 'geokdbush';
 import KDBush from 'kdbush';
 import type { Logger, NearbyQuery } from '../src/core/ports.js';
+import { silentLog } from '../testkit/loggers.js';
 import { GEONAMES_ATTRIBUTION, OfflinePlaces, type City } from '../src/places/offline.js';
 import {
   PACKAGE_WORKER, PlaceTable, packCities, packInWorker, transferList, type PackedPlaces,
 } from '../src/places/offline-data.js';
 
-const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const WESTWOOD: NearbyQuery = { lat: 34.06893, lng: -118.445127, radiusMetres: 10_000, limit: 20 };
 
 /** Great-circle distance in km, on the same 6371 km sphere as geokdbush. */

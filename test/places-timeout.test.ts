@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { startFakeGoogle, type FakeGoogle } from './helpers/fakeGoogle.js';
-import { makeHerd, portOf, type TestHerd } from './helpers/herd.js';
-import { MemberProcesses } from './helpers/processes.js';
-import { exchange } from './helpers/wire.js';
+import { startFakeGoogle, type FakeGoogle } from '../testkit/fakeGoogle.js';
+import { makeHerd, portOf, type TestHerd } from '../testkit/herd.js';
+import { MemberProcesses } from '../testkit/processes.js';
+import { exchange } from '../testkit/wire.js';
 
 describe('HERD_PLACES_TIMEOUT_MS on a running member', () => {
   let t: TestHerd;

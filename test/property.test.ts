@@ -17,9 +17,9 @@ import { LocationStore } from '../src/core/store.js';
 import {
   badBoundText, refLocation, badRadiusText, boundText, clientId, digits, edgeLocation, iamatFields, iamatLine, joinFields, location, mutation,
   optionalWhiteSpace, posixTime, radiusText, refClassify, refFrame, splitAt, whatsatLine, type RefCommand, type RefEvent,
-} from './helpers/arbitraries.js';
-import { makeHerd, type TestHerd } from './helpers/herd.js';
-import { AT_REPLY, collect, exchange, open } from './helpers/wire.js';
+} from '../testkit/arbitraries.js';
+import { makeHerd, type TestHerd } from '../testkit/herd.js';
+import { AT_REPLY, collect, exchange, open } from '../testkit/wire.js';
 
 // Failures show the assertion message next to the counterexample.
 fc.configureGlobal({ includeErrorInReport: true });

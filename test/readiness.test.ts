@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { makeHerd, portOf } from './helpers/herd.js';
-import { eventually, MemberProcesses } from './helpers/processes.js';
+import { makeHerd, portOf } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
 
 test('/readyz is 503 naming the link while the first dial hangs, then 200; /healthz is 200 throughout', async () => {
   const herd = await makeHerd(['A', 'B'], [['A', 'B']]);

@@ -4,10 +4,11 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fixture, json, startFakeGoogle } from './helpers/fakeGoogle.js';
-import { makeHerd, portOf } from './helpers/herd.js';
-import { eventually, MemberProcesses } from './helpers/processes.js';
-import { collect, open } from './helpers/wire.js';
+import { fixture, json, startFakeGoogle } from '../testkit/fakeGoogle.js';
+import { makeHerd, portOf } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { MemberProcesses } from '../testkit/processes.js';
+import { collect, open } from '../testkit/wire.js';
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal}: a WHATSAT in flight is answered, new clients are refused, exit 0`, async () => {

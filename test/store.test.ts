@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocationStore } from '../src/core/store.js';
-import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { recordFromLine } from '../testkit/records.js';
 
-const record = (line: string): LocationRecord => parseAtLine(line)!;
-const older = record('AT Clark +0.100000000 kiwi +34-118 1621464827.5');
-const newer = record('AT Bona +0.100000000 kiwi +35-118 1621464827.500000001');
-const tieA = record('AT Alpha +0.100000000 kiwi +1+1 1621464827.500000001');
-const tieZ = record('AT Zulu +0.100000000 kiwi +1+1 1621464827.500000001');
+const older = recordFromLine('AT Clark +0.100000000 kiwi +34-118 1621464827.5');
+const newer = recordFromLine('AT Bona +0.100000000 kiwi +35-118 1621464827.500000001');
+const tieA = recordFromLine('AT Alpha +0.100000000 kiwi +1+1 1621464827.500000001');
+const tieZ = recordFromLine('AT Zulu +0.100000000 kiwi +1+1 1621464827.500000001');
 
 test('the later client time wins and reports whether it was new', () => {
   const store = new LocationStore();
@@ -55,7 +55,7 @@ test('the store digest depends on the records held, not on the order they came i
     records.forEach((r) => store.offer(r));
     return digest.toString();
   };
-  const other = record('AT Clark +0.100000000 lime +1+1 5');
+  const other = recordFromLine('AT Clark +0.100000000 lime +1+1 5');
   assert.equal(digestOf([older, newer, other]), digestOf([other, newer, older]));
   assert.equal(digestOf([older, newer]), digestOf([newer]), 'a replaced record leaves no trace');
   assert.notEqual(digestOf([older]), digestOf([newer]));

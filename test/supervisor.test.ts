@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { fetchStatus } from '../src/cli/mesh.js';
-import { makeHerd, portOf } from './helpers/herd.js';
-import { eventually, HERD_BIN } from './helpers/processes.js';
-import { exchange } from './helpers/wire.js';
+import { fetchStatus } from '../testkit/status.js';
+import { makeHerd, portOf } from '../testkit/herd.js';
+import { eventually } from '../testkit/eventually.js';
+import { HERD_BIN } from '../testkit/processes.js';
+import { exchange } from '../testkit/wire.js';
 
 test('starts every member, prefixes their output, forwards SIGTERM, exits 0 when all stopped', async () => {
   const herd = await makeHerd(['Alpha', 'Bravo'], [['Alpha', 'Bravo']]);

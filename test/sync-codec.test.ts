@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { type LocationRecord } from '../src/protocol/record.js';
+import { atRecord } from '../testkit/records.js';
 import {
   SyncFrameError,
   chunkRecords,
@@ -12,8 +13,7 @@ import {
   varintLength,
 } from '../src/protocol/sync-codec.js';
 
-const rec = (client: string, time = '1621464827.959498503'): LocationRecord =>
-  parseAtLine(`AT Clark +0.263873386 ${client} +34.068930-118.445127 ${time}`)!;
+const rec = (client: string, time = '1621464827.959498503'): LocationRecord => atRecord(client, time, { difference: '+0.263873386' });
 
 const list = (...bytes: number[]) => ({ byteLength: bytes.length, get: (i: number) => bytes[i]! });
 

@@ -4,10 +4,9 @@ import fc from 'fast-check';
 import { StoreDigest, clientHash, countMarked, differingBuckets, fnv1a64, summarizeEntries } from '../src/core/digest.js';
 import { LocationStore } from '../src/core/store.js';
 import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
-import { clientId, posixTime } from './helpers/arbitraries.js';
+import { atRecord } from '../testkit/records.js';
+import { clientId, posixTime } from '../testkit/arbitraries.js';
 
-const rec = (client: string, time: string, member = 'Clark'): LocationRecord =>
-  parseAtLine(`AT ${member} +0.100000000 ${client} +34.068930-118.445127 ${time}`)!;
 
 const hex = ({ hi, lo }: { hi: number; lo: number }): string =>
   hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
@@ -25,7 +24,7 @@ test('clientHash spreads sequential ids evenly over buckets', () => {
 });
 
 test('a digest does not depend on the order records arrived in', () => {
-  const records = Array.from({ length: 500 }, (_, i) => rec(`c${i}`, `${1_600_000_000 + i}`));
+  const records = Array.from({ length: 500 }, (_, i) => atRecord(`c${i}`, `${1_600_000_000 + i}`));
   const forward = new LocationStore();
   const backward = new LocationStore();
   const forwardDigest = new StoreDigest(forward, 64);
@@ -41,9 +40,9 @@ test('a digest does not depend on the order records arrived in', () => {
 test('one changed record marks exactly its bucket, and select returns that bucket only', () => {
   const store = new LocationStore();
   const digest = new StoreDigest(store);
-  for (let i = 0; i < 1000; i++) store.offer(rec(`c${i}`, '1600000000'));
+  for (let i = 0; i < 1000; i++) store.offer(atRecord(`c${i}`, '1600000000'));
   const before = digest.summarize(128);
-  const changed = rec('c7', '1600000001');
+  const changed = atRecord('c7', '1600000001');
   store.offer(changed);
   const after = digest.summarize(128);
   const mask = differingBuckets(before, after);
@@ -67,7 +66,7 @@ test('an empty store digests to zeros; digests of different bucket counts refuse
 test('bucket hashes kept up to date equal a full recomputation, whatever was offered', () => {
   // Few clients and times, so that many offers replace a stored record or lose to it.
   const offered = fc.tuple(fc.oneof(clientId(3), fc.constantFrom('a', 'b')), fc.oneof(posixTime, fc.constantFrom('1', '2', '2.0')), fc.constantFrom('Clark', 'Bona'))
-    .map(([client, time, member]) => rec(client, time, member));
+    .map(([client, time, member]) => atRecord(client, time, { member }));
   fc.assert(
     fc.property(fc.array(offered, { maxLength: 40 }), fc.array(offered, { maxLength: 10 }), fc.constantFrom(1, 4, 64), (early, late, bucketCount) => {
       const store = new LocationStore();
@@ -93,7 +92,7 @@ test('digest cost for 100k records (kept up to date, then a full pass)', (t) => 
   const store = new LocationStore();
   const digest = new StoreDigest(store, 1024);
   let start = performance.now();
-  for (let i = 0; i < 100_000; i++) store.offer(rec(`client-${i}.cs.ucla.edu`, `1621464827.${String(i).padStart(9, '0')}`));
+  for (let i = 0; i < 100_000; i++) store.offer(atRecord(`client-${i}.cs.ucla.edu`, `1621464827.${String(i).padStart(9, '0')}`));
   const fillMs = performance.now() - start;
   start = performance.now();
   const kept = digest.summarize(1024);

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Libp2p, Stream } from '@libp2p/interface';
 import { LocationStore } from '../src/core/store.js';
-import type { Logger } from '../src/core/ports.js';
-import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { capturingLog, type LogEntry } from '../testkit/loggers.js';
+import { atRecord } from '../testkit/records.js';
 import {
   decodeFrame,
   encodeDigestFrame,
@@ -26,7 +26,6 @@ const { lpStream } = await import('it-length-prefixed-stream');
 const { SyncService, SYNC_PROTOCOL } = await import('../src/net/p2p/sync.js');
 
 type Frames = ReturnType<typeof lpStream<Stream>>;
-interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
 
 /**
  * The victim's round timeout. Long enough that a busy machine never reaches it by accident: a
@@ -34,8 +33,6 @@ interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
  * (With both cores loaded, the endless-varint round took 4 s to fail; idle, a few ms.)
  */
 const TIMEOUT_MS = 15_000;
-const rec = (client: string, time = '1621464827.5'): LocationRecord =>
-  parseAtLine(`AT Clark +0.100000000 ${client} +34.068930-118.445127 ${time}`)!;
 const lines = (store: LocationStore): string[] => [...store.lines()].sort();
 
 const newNode = (): Promise<Libp2p> => createLibp2p({
@@ -56,11 +53,7 @@ let behave: (frames: Frames, stream: Stream) => Promise<void> = async () => {};
 /** Assertions of the hostile side that failed: the test fails on them, not only the victim's. */
 const hostileFailures: unknown[] = [];
 
-const log: Logger = {
-  debug: () => {}, info: () => {},
-  warn: (obj, msg) => { logs.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }); },
-  error: (obj, msg) => { logs.push({ level: 'error', obj: obj as Record<string, unknown>, msg }); },
-};
+const log = capturingLog(logs);
 
 before(async () => {
   [victim, hostile, outsider] = await Promise.all([newNode(), newNode(), newNode()]);
@@ -89,7 +82,7 @@ after(async () => {
 
 /** Gives the victim records to lose; returns its lines before the round. */
 function seed(): string[] {
-  for (let i = 0; i < 50; i++) store.offer(rec(`kept-${i}`, '1621464827.5'));
+  for (let i = 0; i < 50; i++) store.offer(atRecord(`kept-${i}`, '1621464827.5'));
   return lines(store);
 }
 
@@ -116,7 +109,7 @@ async function failsWith(code: string): Promise<number> {
 
 test('(e) garbage after a valid frame: round fails, the valid records stay, nothing else changes', async () => {
   const before = seed();
-  const good = [rec('valid-1').atLine, rec('valid-2').atLine];
+  const good = [atRecord('valid-1').atLine, atRecord('valid-2').atLine];
   behave = async (frames) => {
     await answerDigest(frames);
     await frames.write(encodeRecordsFrame(good));
@@ -152,7 +145,7 @@ test('(e) a peer that goes silent mid-round fails the round at the timeout', asy
   const before = seed();
   behave = async (frames) => {
     await answerDigest(frames);
-    await frames.write(encodeRecordsFrame([rec('kept-1', '1').atLine])); // older: stored one stays
+    await frames.write(encodeRecordsFrame([atRecord('kept-1', '1').atLine])); // older: stored one stays
     await new Promise((r) => setTimeout(r, 2 * TIMEOUT_MS));
   };
   const ms = await failsWith('ERR_SYNC_TIMEOUT');
@@ -175,11 +168,11 @@ test('(e) an END whose count disagrees fails the round but keeps what was valid'
   const before = seed();
   behave = async (frames) => {
     await answerDigest(frames);
-    await frames.write(encodeRecordsFrame([rec('valid-3').atLine]));
+    await frames.write(encodeRecordsFrame([atRecord('valid-3').atLine]));
     await frames.write(encodeEndFrame(5));
   };
   await failsWith('ERR_SYNC_PROTOCOL');
-  assert.deepEqual(lines(store), [...before, rec('valid-3').atLine].sort());
+  assert.deepEqual(lines(store), [...before, atRecord('valid-3').atLine].sort());
 });
 
 async function hostileOpens(send: (frames: Frames) => Promise<void>, from = hostile): Promise<{ failures: number; warning?: LogEntry }> {
@@ -200,7 +193,7 @@ test('(e) an opener sending garbage or stalling fails the served round with a lo
   const before = seed();
   for (const send of [
     async (f: Frames) => f.write(Uint8Array.of(0x09, 1, 2, 3)),
-    async (f: Frames) => f.write(encodeRecordsFrame([rec('sneaky').atLine])), // records before any digest
+    async (f: Frames) => f.write(encodeRecordsFrame([atRecord('sneaky').atLine])), // records before any digest
     async (f: Frames) => f.write(Uint8Array.of(0x01, 0, 0, 0, 2, 0, 0)), // digest cut short
     async (f: Frames) => f.write(encodeDigestFrame({ bucketCount: 8, hashes: new Uint32Array(16) })), // then silence
   ]) {
@@ -215,7 +208,7 @@ test('(f) a stream from a non-neighbour is reset, and its records go nowhere', a
   const before = seed();
   const { warning } = await hostileOpens(async (f) => {
     await f.write(encodeDigestFrame({ bucketCount: 1, hashes: new Uint32Array(2) }));
-    await f.write(encodeRecordsFrame([rec('intruder').atLine]));
+    await f.write(encodeRecordsFrame([atRecord('intruder').atLine]));
     await f.write(encodeEndFrame(1));
   }, outsider);
   assert.equal(warning?.msg, 'sync stream refused');

@@ -4,22 +4,16 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Libp2p } from '@libp2p/interface';
 import { LocationStore } from '../src/core/store.js';
-import type { Logger } from '../src/core/ports.js';
-import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
+import { capturingLog, type LogEntry } from '../testkit/loggers.js';
+import { atRecord } from '../testkit/records.js';
 import type { SyncInit, SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
+import { eventually } from '../testkit/eventually.js';
 
 const { createLibp2p } = await import('libp2p');
 const { tcp } = await import('@libp2p/tcp');
 const { noise } = await import('@chainsafe/libp2p-noise');
 const { yamux } = await import('@chainsafe/libp2p-yamux');
 const { SyncService } = await import('../src/net/p2p/sync.js');
-
-interface LogEntry { level: string; obj: Record<string, unknown>; msg?: string }
-
-function captureLog(entries: LogEntry[]): Logger {
-  const at = (level: string) => (obj: object, msg?: string) => { entries.push({ level, obj: obj as Record<string, unknown>, msg }); };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 interface Member {
   name: string;
@@ -53,7 +47,7 @@ async function member(name: string, options: SyncInit = {}): Promise<Member> {
   const learned: Member['learned'] = [];
   const connected = (): string[] => node.getConnections().map((c) => c.remotePeer.toString());
   const sync = new SyncService({
-    libp2p: node, store, log: captureLog(logs),
+    libp2p: node, store, log: capturingLog(logs),
     neighbours: {
       nameOf: (peerId) => names.get(peerId),
       connected: () => [...new Set(connected())].filter((p) => names.has(p)),
@@ -77,22 +71,11 @@ async function link(a: Member, b: Member): Promise<void> {
   await eventually(() => b.node.getConnections(a.node.peerId).length > 0);
 }
 
-const rec = (client: string, time: string, member = 'Clark', location = '+34.068930-118.445127'): LocationRecord =>
-  parseAtLine(`AT ${member} +0.100000000 ${client} ${location} ${time}`)!;
-
 const fill = (store: LocationStore, prefix: string, n: number, time = '1621464827.5'): void => {
-  for (let i = 0; i < n; i++) store.offer(rec(`${prefix}-${i}`, time));
+  for (let i = 0; i < n; i++) store.offer(atRecord(`${prefix}-${i}`, time));
 };
 
 const lines = (store: LocationStore): string[] => [...store.lines()].sort();
-
-async function eventually(check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('(a) disjoint stores converge to the union', async () => {
   const a = await member('Alpha');
@@ -112,12 +95,12 @@ test('(a) disjoint stores converge to the union', async () => {
 test('(b) conflicting records converge on the newer one, ties on the larger AT line', async () => {
   const a = await member('Alpha');
   const b = await member('Bravo');
-  a.store.offer(rec('kiwi', '100.5'));
-  b.store.offer(rec('kiwi', '100.500000001', 'Bona'));
-  a.store.offer(rec('apple', '200', 'Clark', '+1+1'));
-  b.store.offer(rec('apple', '199.999999999', 'Bona', '+2+2'));
-  const tieA = rec('pear', '300', 'Alpha');
-  const tieZ = rec('pear', '300', 'Zulu');
+  a.store.offer(atRecord('kiwi', '100.5'));
+  b.store.offer(atRecord('kiwi', '100.500000001', { member: 'Bona' }));
+  a.store.offer(atRecord('apple', '200', { location: '+1+1' }));
+  b.store.offer(atRecord('apple', '199.999999999', { member: 'Bona', location: '+2+2' }));
+  const tieA = atRecord('pear', '300', { member: 'Alpha' });
+  const tieZ = atRecord('pear', '300', { member: 'Zulu' });
   a.store.offer(tieZ);
   b.store.offer(tieA);
   await link(a, b);
@@ -151,7 +134,7 @@ test('(d) 50k records arrive whole, in frames under the cap', async (t) => {
   const a = await member('Alpha');
   const b = await member('Bravo');
   fill(a.store, 'client.cs.ucla.edu', 50_000);
-  b.store.offer(rec('only-b', '1'));
+  b.store.offer(atRecord('only-b', '1'));
   await link(a, b);
   const start = performance.now();
   const result = await b.sync.syncWith(a.id);
@@ -187,7 +170,7 @@ test('three members linked in a triangle converge, conflicts included', async ()
   const members = [await member('Alpha'), await member('Bravo'), await member('Charlie')];
   members.forEach((m, i) => {
     fill(m.store, m.name, 200);
-    m.store.offer(rec('shared', `1000.${i}`, m.name));
+    m.store.offer(atRecord('shared', `1000.${i}`, { member: m.name }));
   });
   const [a, b, c] = members as [Member, Member, Member];
   await link(a, b);
@@ -219,7 +202,7 @@ test('the periodic round repairs what nobody pushed', async () => {
   const a = await member('Alpha', { intervalMs: 150 });
   const b = await member('Bravo', { intervalMs: 3_600_000 });
   await link(a, b);
-  b.store.offer(rec('late', '5'));
+  b.store.offer(atRecord('late', '5'));
   await eventually(() => a.store.get('late') !== undefined);
 });
 
@@ -234,7 +217,7 @@ test('syncWith refuses non-neighbours and rejects once stopped', async () => {
 
 test('options are validated with the bad option named', async () => {
   const a = await member('Alpha');
-  const components = { libp2p: a.node, store: a.store, log: captureLog([]), neighbours: { nameOf: () => undefined, connected: () => [] } };
+  const components = { libp2p: a.node, store: a.store, log: capturingLog(), neighbours: { nameOf: () => undefined, connected: () => [] } };
   assert.throws(() => new SyncService(components, { timeoutMs: 0 }), /timeoutMs/);
   assert.throws(() => new SyncService(components, { maxFrameBytes: 1000 }), /maxFrameBytes/);
   assert.throws(() => new SyncService(components, { bucketCount: 1 << 20 }), /bucketCount/);

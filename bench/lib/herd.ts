@@ -1,20 +1,17 @@
 /**
- * The benchmark's own herd: fresh keys (initHerd) in a temp dir, free ports on 127.0.0.1,
+ * The benchmark's own herd: fresh keys in a temp dir and free ports on 127.0.0.1 (testkit's makeHerd),
  * one `herd start NAME` process per member, exactly as an operator (or the tests) run them.
  * Separate processes matter: in one process the members would share a core and a heap, and
  * CPU time and peak RSS per member could not be read from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { initHerd } from '../../src/cli/init.js';
-import { fetchStatus } from '../../src/cli/mesh.js';
-import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
-import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';
-import { freePorts } from '../../test/helpers/herd.js';
+import { findMember, type HerdConfig } from '../../src/config/herdFile.js';
+import { makeHerd, type TestHerd } from '../../testkit/herd.js';
+import { spawnMember } from '../../testkit/processes.js';
+import { fetchStatus, type MemberStatus, type MemoryStatus } from '../../testkit/status.js';
 import { cpuSeconds } from './proc.js';
 
 export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;
@@ -23,8 +20,6 @@ export type Name = (typeof NAMES)[number];
 export const LINKS: Array<[Name, Name]> = [
   ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
 ];
-
-const HERD_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /**
  * Every process any BenchHerd started and has not reaped, and every temp dir not yet
@@ -54,7 +49,13 @@ export class BenchHerd {
   private readonly children = new Map<Name, ChildProcess>();
   private readonly output = new Map<Name, string>();
 
-  private constructor(readonly dir: string, readonly herd: HerdConfig, readonly names: readonly Name[], private readonly options: StartOptions) {}
+  readonly dir: string;
+  readonly herd: HerdConfig;
+
+  private constructor(private readonly files: TestHerd, readonly names: readonly Name[], private readonly options: StartOptions) {
+    this.dir = files.dir;
+    this.herd = files.herd;
+  }
 
   /** Writes keys and a herd file, starts the members, waits until every link carries gossip. */
   static async start(options: StartOptions): Promise<BenchHerd> {
@@ -71,16 +72,11 @@ export class BenchHerd {
 
   /** Writes keys and a herd file on free ports; starts nothing. */
   static async create(options: StartOptions): Promise<BenchHerd> {
-    const dir = mkdtempSync(join(tmpdir(), 'herd-bench-'));
-    liveDirs.add(dir);
     const names = options.names ?? NAMES;
     const links = LINKS.filter(([a, b]) => names.includes(a) && names.includes(b));
-    const file = await initHerd({ dir, names: [...names], links, host: '127.0.0.1', basePort: 20000, force: false });
-    const json = JSON.parse(readFileSync(file, 'utf8')) as { members: Array<Record<string, unknown>> };
-    const ports = await freePorts(3 * json.members.length);
-    for (const member of json.members) [member.clientPort, member.p2pPort, member.adminPort] = ports.splice(0, 3);
-    writeFileSync(file, JSON.stringify(json, null, 2));
-    return new BenchHerd(dir, loadHerdFile(file), names, options);
+    const files = await makeHerd(names, links, 'herd-bench-');
+    liveDirs.add(files.dir);
+    return new BenchHerd(files, names, options);
   }
 
   /** Spawns every member process, waiting for nothing. */
@@ -199,8 +195,7 @@ export class BenchHerd {
     delete env.GOOGLE_PLACES_API_KEY; // offline places unless asked: no network, no quota, repeatable
     delete env.HERD_PLACES_URL;
     Object.assign(env, this.options.env);
-    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.dir,
-      '--log-level', this.options.logLevel, '--console-level', 'warn', '--console-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawnMember(this.files, name, { args: ['--log-level', this.options.logLevel, '--console-format', 'json'], nodeArgs: this.options.nodeArgs, env });
     live.add(child);
     child.once('exit', () => live.delete(child));
     this.children.set(name, child);

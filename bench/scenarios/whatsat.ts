@@ -6,7 +6,7 @@
  * the member adds (parsing, the HTTP client, filtering, formatting).
  */
 import { Pool } from 'undici';
-import { fixture, json, startFakeGoogle } from '../../test/helpers/fakeGoogle.js';
+import { fixture, json, startFakeGoogle } from '../../testkit/fakeGoogle.js';
 import { iamat, LineClient } from '../lib/client.js';
 import type { BenchHerd, Name } from '../lib/herd.js';
 import { summarize, type Summary } from '../lib/stats.js';

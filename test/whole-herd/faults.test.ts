@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { freePort, makeHerd, portOf } from '../helpers/herd.js';
-import { eventually, MemberProcesses } from '../helpers/processes.js';
-import { Relay } from '../helpers/relay.js';
-import { exchange, open } from '../helpers/wire.js';
+import { freePort, makeHerd, portOf } from '../../testkit/herd.js';
+import { eventually } from '../../testkit/eventually.js';
+import { MemberProcesses } from '../../testkit/processes.js';
+import { Relay } from '../../testkit/relay.js';
+import { exchange, open } from '../../testkit/wire.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [

@@ -4,9 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { makeHerd, portOf, type TestHerd } from '../helpers/herd.js';
-import { eventually, MemberProcesses } from '../helpers/processes.js';
-import { AT_REPLY, exchange } from '../helpers/wire.js';
+import { makeHerd, portOf, type TestHerd } from '../../testkit/herd.js';
+import { eventually } from '../../testkit/eventually.js';
+import { MemberProcesses } from '../../testkit/processes.js';
+import { AT_REPLY, exchange } from '../../testkit/wire.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [

@@ -12,20 +12,19 @@ import { labUnavailable } from '../../lab/network.js';
 import { CONGESTION_DEFAULTS } from '../../src/net/p2p/backlog.js';
 import { parseBuckets, summarizeDelays } from '../../bench/lib/delays.js';
 import { bucketDelta, type Buckets } from '../../bench/lib/stats.js';
-import { missingAt, Reporters } from '../helpers/labClients.js';
+import { eventually } from '../../testkit/eventually.js';
+import { missingAt, Reporters } from '../../testkit/labClients.js';
 
 const unavailable = await labUnavailable();
 
 /** A generous hang guard for waits that normally end in seconds. */
 const HANG_GUARD_MS = 120_000;
 
+/** Waits like `eventually`, treating any error as "not yet"; resolves with the ms it took. */
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = HANG_GUARD_MS): Promise<number> {
   const started = Date.now();
-  for (;;) {
-    if (await check().catch(() => false)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`not ${what} within ${timeoutMs} ms`);
-    await sleep(100);
-  }
+  await eventually(() => check().catch(() => false), timeoutMs, 100, what);
+  return Date.now() - started;
 }
 
 /** When each end last saw each link go up or down: a change is a flap. */

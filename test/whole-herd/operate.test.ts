@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { freePort, makeHerd, portOf, type TestHerd } from '../helpers/herd.js';
-import { eventually, HERD_BIN, MemberProcesses } from '../helpers/processes.js';
-import { exchange } from '../helpers/wire.js';
-import type { MemberStatus } from '../../src/net/admin.js';
+import { freePort, makeHerd, portOf, type TestHerd } from '../../testkit/herd.js';
+import { eventually } from '../../testkit/eventually.js';
+import { HERD_BIN, MemberProcesses } from '../../testkit/processes.js';
+import { exchange } from '../../testkit/wire.js';
+import type { MemberStatus } from '../../testkit/status.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [

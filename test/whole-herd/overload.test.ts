@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { makeHerd, portOf } from '../helpers/herd.js';
-import { eventually, MemberProcesses } from '../helpers/processes.js';
-import { exchange, open } from '../helpers/wire.js';
+import { makeHerd, portOf } from '../../testkit/herd.js';
+import { eventually } from '../../testkit/eventually.js';
+import { MemberProcesses } from '../../testkit/processes.js';
+import { exchange, open } from '../../testkit/wire.js';
 
 const FLOOD_MS = 4_000;
 const CONNECTIONS = 12;

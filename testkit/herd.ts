@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initHerd } from '../../src/cli/init.js';
-import { loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
+import { initHerd } from '../src/config/initHerd.js';
+import { loadHerdFile, type HerdConfig } from '../src/config/herdFile.js';
 
 /**
  * Ports free right now, all distinct, each held open until every one is chosen. They are drawn at
@@ -46,9 +46,9 @@ export interface TestHerd {
   readonly herd: HerdConfig;
 }
 
-/** A herd file in a new temp dir, every port free right now. */
-export async function makeHerd(names: string[], links: Array<[string, string]>): Promise<TestHerd> {
-  const dir = mkdtempSync(join(tmpdir(), 'herd-test-'));
+/** A herd file in a new temp dir (named `dirPrefix`...), every port free right now. */
+export async function makeHerd(names: readonly string[], links: ReadonlyArray<readonly [string, string]>, dirPrefix = 'herd-test-'): Promise<TestHerd> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const file = await initHerd({ dir, names, links, host: '127.0.0.1', basePort: 20000, force: false });
   const json = JSON.parse(readFileSync(file, 'utf8'));
   const ports = await freePorts(3 * json.members.length);

@@ -4,7 +4,8 @@
  * holds exactly those lines (WHATSAT answers with the stored AT line).
  */
 import type { Socket } from 'node:net';
-import type { Lab } from '../../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { eventually } from './eventually.js';
 
 const LOCATION = '+34.068930-118.445127';
 const BASE_SECONDS = 1_700_000_000;
@@ -76,7 +77,7 @@ export class Reporters {
     timer.unref(); // a failed test must not keep the process alive
     this.stops.push(async () => {
       clearInterval(timer);
-      await waitFor(() => pending.length === 0 || socket.destroyed, 60_000);
+      await eventually(() => pending.length === 0 || socket.destroyed, 60_000, 20).catch(() => {});
       socket.destroy();
     });
   }
@@ -129,9 +130,4 @@ function onLines(socket: Socket, onLine: (line: string) => void): void {
       onLine(line);
     }
   });
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

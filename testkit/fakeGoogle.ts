@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 export const fixtureText = (name: string): string =>
-  readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
 
 export const fixture = (name: string): Record<string, unknown> => JSON.parse(fixtureText(name));
 

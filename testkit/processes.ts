@@ -3,12 +3,30 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fetchStatus } from '../../src/cli/mesh.js';
-import { findMember } from '../../src/config/herdFile.js';
-import type { MemberStatus } from '../../src/net/admin.js';
+import { findMember } from '../src/config/herdFile.js';
+import { fetchStatus, type MemberStatus } from './status.js';
+import { eventually, GiveUp } from './eventually.js';
 import type { TestHerd } from './herd.js';
 
-export const HERD_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const HERD_BIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+export interface SpawnOptions {
+  /** `herd start` options after the common ones (`--log-level info`, `--data-dir D`, ...). */
+  readonly args?: readonly string[];
+  /** node options before the script, e.g. `--expose-gc` or `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
+  /** The whole environment of the process (default: this one's). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `herd start NAME` for one member of a herd, as an operator runs it: logs in the herd's folder,
+ * warnings and worse on the console; stdout and stderr are piped.
+ */
+export function spawnMember(herd: Pick<TestHerd, 'dir' | 'file'>, name: string, options: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), HERD_BIN, 'start', name, '--config', herd.file, '--log-dir', herd.dir,
+    '--console-level', 'warn', ...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+}
 
 export class MemberProcesses {
   private readonly running = new Map<string, ChildProcess>();
@@ -24,8 +42,7 @@ export class MemberProcesses {
 
   /** Starts a member without waiting for anything. */
   launch(name: string): void {
-    const child = spawn(process.execPath, [HERD_BIN, 'start', name, '--config', this.herd.file, '--log-dir', this.herd.dir,
-      '--console-level', 'warn', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    const child = spawnMember(this.herd, name, { args: this.extraArgs, env: { ...process.env, ...this.env } });
     const lines: string[] = [];
     this.output.set(name, lines);
     child.stdout!.on('data', (c: Buffer) => lines.push(c.toString()));
@@ -93,37 +110,3 @@ export class MemberProcesses {
     }, 60_000);
   }
 }
-
-/** Thrown by a check that knows waiting longer cannot help: `eventually` rethrows it at once. */
-export class GiveUp extends Error {}
-
-/**
- * Polls `check` until it returns true; resolves true, or throws when the time is up, naming the
- * last error seen. Errors of the check's own code (a TypeError, a failed assertion) are thrown at
- * once; only those of the world not being ready yet (a refused connection, a member restarting)
- * mean "try again".
- */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 50): Promise<true> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await check()) return true;
-    } catch (err) {
-      if (err instanceof GiveUp || isBugInCheck(err)) throw err;
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`not true within the ${timeoutMs} ms hang guard${lastError ? `; last error: ${String(lastError)}` : ''}`, { cause: lastError });
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-function isBugInCheck(err: unknown): boolean {
-  return err instanceof TypeError && !isFetchFailure(err) || err instanceof ReferenceError || err instanceof SyntaxError
-    || (err instanceof Error && err.name === 'AssertionError');
-}
-
-/** undici's fetch reports a refused connection as a TypeError('fetch failed'). */
-const isFetchFailure = (err: TypeError) => err.message === 'fetch failed';
