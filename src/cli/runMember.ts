@@ -19,7 +19,7 @@ import { startHerdNode, type HerdNode } from '../net/p2p/node.js';
 import { SyncService } from '../net/p2p/sync.js';
 import { RecordLog } from '../net/recordLog.js';
 import { placesFromEnvironment } from '../places/index.js';
-import { parseSignedSeconds } from '../protocol/time.js';
+import { receivedNanos } from '../protocol/record.js';
 import { VERSION } from './version.js';
 
 export interface RunMemberOptions {
@@ -104,10 +104,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   node.onNewTreeChild((peerId) => sync.syncWith(peerId).catch(() => {}));
   node.onRecords((records) => {
     const now = clock.nowNanos();
-    for (const r of records) {
-      const received = r.timeNanos + (parseSignedSeconds(r.difference) ?? 0n);
-      metrics?.observePropagation(Number(now - received) / 1e9);
-    }
+    for (const r of records) metrics?.observePropagation(Number(now - receivedNanos(r)) / 1e9);
   });
 
   const clients = new ClientServer({
