@@ -6,6 +6,7 @@
 import { Pool } from 'undici';
 import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
+import { unknownError } from './answers.js';
 
 export const DEFAULT_ORIGIN = 'https://maps.googleapis.com';
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -19,11 +20,6 @@ export interface GooglePlacesOptions {
   readonly timeoutMs?: number;
   readonly maxBodyBytes?: number;
   readonly log: Logger;
-}
-
-/** An answer we could not get from Google, in Google's own shape. */
-export function unknownError(cause: string): PlacesAnswer {
-  return { html_attributions: [], results: [], status: 'UNKNOWN_ERROR', error_message: cause };
 }
 
 /** A one-line message naming the bad setting and showing its value (JSON-quoted, so no newlines). */
