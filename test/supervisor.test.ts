@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { fetchStatus } from '../src/cli/mesh.js';
+import { fetchStatus } from '../src/net/status.js';
 import { makeHerd, portOf } from './helpers/herd.js';
 import { eventually, HERD_BIN } from './helpers/processes.js';
 import { exchange } from './helpers/wire.js';

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { initHerd } from '../../src/cli/init.js';
-import { fetchStatus } from '../../src/cli/mesh.js';
+import { fetchStatus } from '../../src/net/status.js';
 import { findMember, loadHerdFile, type HerdConfig } from '../../src/config/herdFile.js';
-import type { MemberStatus, MemoryStatus } from '../../src/net/admin.js';
+import type { MemberStatus, MemoryStatus } from '../../src/net/status.js';
 import { freePorts } from '../../test/helpers/herd.js';
 import { cpuSeconds } from './proc.js';
 

@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fetchStatus } from '../../src/cli/mesh.js';
+import { fetchStatus } from '../../src/net/status.js';
 import { findMember } from '../../src/config/herdFile.js';
-import type { MemberStatus } from '../../src/net/admin.js';
+import type { MemberStatus } from '../../src/net/status.js';
 import type { TestHerd } from './herd.js';
 
 export const HERD_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { freePort, makeHerd, portOf, type TestHerd } from '../helpers/herd.js';
 import { eventually, HERD_BIN, MemberProcesses } from '../helpers/processes.js';
 import { exchange } from '../helpers/wire.js';
-import type { MemberStatus } from '../../src/net/admin.js';
+import type { MemberStatus } from '../../src/net/status.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [
