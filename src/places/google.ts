@@ -4,6 +4,7 @@
  * WHATSAT always gets a JSON object and `nearby()` never rejects.
  */
 import { Pool } from 'undici';
+import { badSetting, isPositiveInteger } from '../config/settings.js';
 import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
 import { unknownError } from './answers.js';
@@ -22,12 +23,6 @@ export interface GooglePlacesOptions {
   readonly log: Logger;
 }
 
-/** A one-line message naming the bad setting and showing its value (JSON-quoted, so no newlines). */
-export function badSetting(name: string, rule: string, value: unknown, shown?: string): Error {
-  shown ??= typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return new Error(`${name}: ${rule} (got ${shown})`);
-}
-
 /** `http(s)://host[:port]` with nothing after it: the pool talks to one origin only. */
 export function parseOrigin(value: unknown, name = 'origin'): string {
   const rule = 'must be an http(s) origin such as https://maps.googleapis.com, without a path';
@@ -43,7 +38,7 @@ export function parseOrigin(value: unknown, name = 'origin'): string {
 }
 
 function positiveInteger(value: unknown, name: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  if (isPositiveInteger(value)) return value;
   throw badSetting(name, 'must be a positive integer', value);
 }
 

@@ -1,6 +1,7 @@
 /** Choosing the places provider from the environment (see docs/PROTOCOL.md, "Places providers"). */
 import type { Logger, Places } from '../core/ports.js';
-import { badSetting, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, GooglePlaces, parseOrigin } from './google.js';
+import { badSetting, parsePositiveInteger } from '../config/settings.js';
+import { DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, GooglePlaces, parseOrigin } from './google.js';
 import { LIMIT_DEFAULTS, limitConcurrency } from './limit.js';
 import { OfflinePlaces } from './offline.js';
 
@@ -24,10 +25,8 @@ const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => en
 function positiveFromEnvironment(env: NodeJS.ProcessEnv, name: string, fallback: number, unit: string): number {
   const text = setting(env, name);
   if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
-    throw badSetting(name, `must be a positive integer ${unit}`, text);
-  }
+  const value = parsePositiveInteger(text);
+  if (value === undefined) throw badSetting(name, `must be a positive integer ${unit}`, text);
   return value;
 }
 
