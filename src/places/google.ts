@@ -9,11 +9,14 @@ import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
 import { unknownError } from './answers.js';
 
-export const DEFAULT_ORIGIN = 'https://maps.googleapis.com';
-export const DEFAULT_TIMEOUT_MS = 10_000;
-/** A real answer of 20 results is ~20 KiB; this only stops a hostile upstream. */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SEARCH_PATH = '/maps/api/place/nearbysearch/json';
+
+export const GOOGLE_DEFAULTS = {
+  origin: 'https://maps.googleapis.com',
+  timeoutMs: 10_000,
+  /** A real answer of 20 results is ~20 KiB; this only stops a hostile upstream. */
+  maxBodyBytes: 4 * 1024 * 1024,
+} as const;
 
 export interface GooglePlacesOptions {
   readonly apiKey: string;
@@ -71,9 +74,9 @@ export class GooglePlaces implements Places {
       throw badSetting('apiKey', 'must be a non-empty string', options.apiKey, blank ? undefined : `a ${typeof options.apiKey}`);
     }
     this.apiKey = options.apiKey;
-    this.origin = parseOrigin(options.origin ?? DEFAULT_ORIGIN);
-    this.timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs');
-    const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
+    this.origin = parseOrigin(options.origin ?? GOOGLE_DEFAULTS.origin);
+    this.timeoutMs = positiveInteger(options.timeoutMs ?? GOOGLE_DEFAULTS.timeoutMs, 'timeoutMs');
+    const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? GOOGLE_DEFAULTS.maxBodyBytes, 'maxBodyBytes');
     this.log = options.log;
     this.pool = new Pool(this.origin, {
       connections: 32,

