@@ -14,6 +14,13 @@ export type PlacesProvider = Places & {
   readonly ready?: Promise<void>;
 };
 
+/** Whether the provider can answer without waiting yet: `/readyz` asks this on every call. */
+export function readiness(provider: PlacesProvider): () => boolean {
+  let ready = !provider.ready;
+  void provider.ready?.then(() => { ready = true; });
+  return () => ready;
+}
+
 /** What the startup log says about the provider. Never carries the key. */
 export type PlacesDescription =
   | { readonly provider: 'google'; readonly origin: string; readonly timeoutMs: number; readonly concurrency: number; readonly maxQueue: number }
