@@ -26,6 +26,12 @@ import { receivedNanos } from '../protocol/record.js';
 import { counterSnapshot, memberReadiness, memberStatus, type MemberParts } from './memberStatus.js';
 import { VERSION } from './version.js';
 
+/** The rest of the tunables default where they are used (CLIENT_DEFAULTS, LOG_FILE_DEFAULTS, SYNC_DEFAULTS...). */
+export const MEMBER_DEFAULTS = {
+  logLevel: 'info',
+  consoleLevel: 'info',
+} as const;
+
 export interface RunMemberOptions {
   readonly herd: HerdConfig;
   readonly name: string;
@@ -108,7 +114,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
 
 function openLogger(name: string, options: RunMemberOptions): Promise<MemberLogger> {
   return createMemberLogger({
-    name, logDir: options.logDir, level: options.logLevel ?? 'info', consoleLevel: options.consoleLevel ?? 'info',
+    name, logDir: options.logDir, level: options.logLevel ?? MEMBER_DEFAULTS.logLevel, consoleLevel: options.consoleLevel ?? MEMBER_DEFAULTS.consoleLevel,
     consoleFormat: options.consoleFormat, maxFileBytes: options.logMaxBytes, keptFiles: options.logFiles,
   });
 }
