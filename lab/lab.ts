@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initHerd } from '../src/config/initHerd.js';
-import type { MemberStatus } from '../testkit/status.js';
+import type { MemberStatus } from '../src/net/status.js';
 import {
   buildNetwork, cut, destroyNamespaces, heal, insertRelayPath, limitRate, listNamespaces, sh, unlimit,
 } from './network.js';

@@ -6,13 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { parsePositiveInteger } from '../src/config/settings.js';
 import { Lab } from './lab.js';
 import { labUnavailable } from './network.js';
 import { memberNames, parseLinkList } from './plan.js';
 
 function positive(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: "${text}"`);
+  const n = parsePositiveInteger(text);
+  if (n === undefined) throw new Error(`not a positive integer: "${text}"`);
   return n;
 }
 

@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { findMember, type HerdConfig } from '../../src/config/herdFile.js';
 import { makeHerd, type TestHerd } from '../../testkit/herd.js';
 import { spawnMember } from '../../testkit/processes.js';
-import { fetchStatus, type MemberStatus, type MemoryStatus } from '../../testkit/status.js';
+import { fetchStatus, type MemberStatus, type MemoryStatus } from '../../src/net/status.js';
 import { cpuSeconds } from './proc.js';
 
 export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;

@@ -2,7 +2,7 @@
  * What a load phase cost: CPU seconds of each member process and of the bench itself, and
  * the gossip counters, between two snapshots. Shared by the sustained and the flood phases.
  */
-import type { MemberStatus } from '../../testkit/status.js';
+import type { MemberStatus } from '../../src/net/status.js';
 import type { BenchHerd, Name } from '../lib/herd.js';
 import { machineBusySeconds } from '../lib/proc.js';
 import { sleep } from '../lib/util.js';

@@ -36,14 +36,31 @@ interface StartOptions {
   logFiles?: number;
 }
 
+/** Sets the exit code a command's action resolves to (commander's actions return nothing). */
+type Run = (command: Promise<number>) => void;
+
 export async function main(args: readonly string[]): Promise<number> {
   let result: Promise<number> = Promise.resolve(0);
+  const run: Run = (command) => { result = command; };
   const program = new Command('herd')
     .description('An application server herd: members share client locations over libp2p')
     .version(VERSION)
     // No help after an error: a bad value gets one line naming it (`--help` shows usage).
     .exitOverride();
+  addStartCommand(program, run);
+  addInitCommand(program);
+  addMeshCommand(program, run);
+  addSendCommand(program, run);
+  addClientCommand(program, run);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return await result;
+  } catch (err) {
+    return reportError(err);
+  }
+}
 
+function addStartCommand(program: Command, run: Run): void {
   program
     .command('start')
     .description('run one member in the foreground, or every member of the file (no NAME)')
@@ -64,9 +81,11 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
     .option('--link-timeout-ms <n>', 'close a link when no ping has been answered for this long (default 10000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
-      result = name === undefined ? startAll(opts) : startOne(name, opts);
+      run(name === undefined ? startAll(opts) : startOne(name, opts));
     });
+}
 
+function addInitCommand(program: Command): void {
   program
     .command('init')
     .description('write new Ed25519 keys and a herd file into DIR')
@@ -82,7 +101,9 @@ export async function main(args: readonly string[]): Promise<number> {
       const file = await initHerd({ dir, names, links: parseLinks(opts.links), host: opts.host, basePort: opts.basePort, force: opts.force });
       process.stdout.write(`wrote ${file} and ${names.length} key files (mode 0600)\n`);
     });
+}
 
+function addMeshCommand(program: Command, run: Run): void {
   program
     .command('mesh')
     .description('what each member sees of the mesh, from their admin endpoints')
@@ -94,9 +115,11 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('--wait', 'wait until the herd is healthy (--check\'s rule): exit 0, or 1 naming what is not', false)
     .option('--timeout-ms <n>', 'how long to wait for each member (default 1000); with --wait, for the herd (default 60000)', positiveInteger)
     .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; wait: boolean; timeoutMs?: number }) => {
-      result = import('./mesh.js').then(({ mesh }) => mesh(loadHerdFile(opts.config), opts, process.stdout));
+      run(import('./mesh.js').then(({ mesh }) => mesh(loadHerdFile(opts.config), opts, process.stdout)));
     });
+}
 
+function addSendCommand(program: Command, run: Run): void {
   program
     .command('send')
     .description('send one line to a member (NAME or HOST:PORT) and print the reply; exit 0 answered, 3 answered "?", 1 no answer')
@@ -105,24 +128,19 @@ export async function main(args: readonly string[]): Promise<number> {
     .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .option('--timeout-ms <n>', 'give up after this long', positiveInteger, 30_000)
     .action((target: string, line: string, opts: { config: string; timeoutMs: number }) => {
-      result = import('./talk.js').then(({ resolveTarget, send }) => send(resolveTarget(target, opts.config), line, process.stdout, opts.timeoutMs));
+      run(import('./talk.js').then(({ resolveTarget, send }) => send(resolveTarget(target, opts.config), line, process.stdout, opts.timeoutMs)));
     });
+}
 
+function addClientCommand(program: Command, run: Run): void {
   program
     .command('client')
     .description('an interactive session with a member (NAME or HOST:PORT); replies print as they arrive')
     .argument('<target>', 'member name (with --config) or HOST:PORT')
     .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .action((target: string, opts: { config: string }) => {
-      result = import('./talk.js').then(({ interactive, resolveTarget }) => interactive(resolveTarget(target, opts.config), process.stdin, process.stdout));
+      run(import('./talk.js').then(({ interactive, resolveTarget }) => interactive(resolveTarget(target, opts.config), process.stdin, process.stdout)));
     });
-
-  try {
-    await program.parseAsync([...args], { from: 'user' });
-    return await result;
-  } catch (err) {
-    return reportError(err);
-  }
 }
 
 async function startOne(name: string, opts: StartOptions): Promise<number> {
@@ -143,19 +161,27 @@ async function startOne(name: string, opts: StartOptions): Promise<number> {
 async function startAll(opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
   const { superviseHerd } = await import('./supervisor.js');
+  return superviseHerd({ herd, entry: ENTRY, memberArgs: memberArgsOf(opts) });
+}
+
+/** The options of `herd start` without a name that each member's own `herd start NAME` gets. */
+function memberArgsOf(opts: StartOptions): string[] {
   // Members write to a pipe; they print pretty lines when the supervisor's terminal is a TTY.
   const consoleFormat = opts.consoleFormat === 'auto' && process.stdout.isTTY ? 'pretty' : opts.consoleFormat;
   const memberArgs = ['--log-dir', opts.logDir, '--log-level', opts.logLevel, '--console-level', opts.consoleLevel, '--console-format', consoleFormat];
-  if (opts.maxLineBytes) memberArgs.push('--max-line-bytes', String(opts.maxLineBytes));
-  if (opts.idleTimeoutMs) memberArgs.push('--idle-timeout-ms', String(opts.idleTimeoutMs));
-  if (opts.maxConnections) memberArgs.push('--max-connections', String(opts.maxConnections));
-  if (opts.dataDir) memberArgs.push('--data-dir', opts.dataDir);
-  if (opts.syncIntervalMs) memberArgs.push('--sync-interval-ms', String(opts.syncIntervalMs));
-  if (opts.linkTimeoutMs) memberArgs.push('--link-timeout-ms', String(opts.linkTimeoutMs));
-  if (opts.logMaxBytes) memberArgs.push('--log-max-bytes', String(opts.logMaxBytes));
-  if (opts.logFiles) memberArgs.push('--log-files', String(opts.logFiles));
-  if (opts.p2pAllowFrom) memberArgs.push('--p2p-allow-from', opts.p2pAllowFrom.join(','));
-  return superviseHerd({ herd, entry: ENTRY, memberArgs });
+  const optional: Array<[flag: string, value: string | number | undefined]> = [
+    ['--max-line-bytes', opts.maxLineBytes],
+    ['--idle-timeout-ms', opts.idleTimeoutMs],
+    ['--max-connections', opts.maxConnections],
+    ['--data-dir', opts.dataDir],
+    ['--sync-interval-ms', opts.syncIntervalMs],
+    ['--link-timeout-ms', opts.linkTimeoutMs],
+    ['--log-max-bytes', opts.logMaxBytes],
+    ['--log-files', opts.logFiles],
+    ['--p2p-allow-from', opts.p2pAllowFrom?.join(',')],
+  ];
+  for (const [flag, value] of optional) if (value) memberArgs.push(flag, String(value));
+  return memberArgs;
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {

@@ -1,7 +1,6 @@
 /** `herd mesh`: ask every member's admin endpoint at once and show what each sees. */
-import { request } from 'undici';
-import type { HerdConfig, MemberConfig } from '../config/herdFile.js';
-import type { MemberStatus } from '../net/admin.js';
+import type { HerdConfig } from '../config/herdFile.js';
+import { fetchStatus } from '../net/status.js';
 import { buildMeshReport, problemsOf, renderDot, renderTable, type MeshReport } from './meshReport.js';
 
 export interface MeshOptions {
@@ -10,28 +9,20 @@ export interface MeshOptions {
   readonly watch?: boolean;
   readonly check?: boolean;
   readonly wait?: boolean;
-  /** Per member; with `wait`, how long to wait for the herd in all (default WAIT_TIMEOUT_MS). */
+  /**
+   * Per member (default FETCH_STATUS_DEFAULTS.timeoutMs); with `wait`, how long to wait for
+   * the herd in all (default MESH_DEFAULTS.waitTimeoutMs).
+   */
   readonly timeoutMs?: number;
 }
 
-/** A member that does not answer within this long is shown as down. */
-export const STATUS_TIMEOUT_MS = 1_000;
-/** How long `--wait` waits by default: a five-member herd on one busy machine is ready in seconds. */
-export const WAIT_TIMEOUT_MS = 60_000;
+export const MESH_DEFAULTS = {
+  /** How long `--wait` waits: a five-member herd on one busy machine is ready in seconds. */
+  waitTimeoutMs: 60_000,
+} as const;
+
 /** How often `--wait` asks again. */
 const WAIT_INTERVAL_MS = 250;
-
-export async function fetchStatus(member: MemberConfig, timeoutMs = STATUS_TIMEOUT_MS): Promise<MemberStatus> {
-  const host = member.adminHost.includes(':') ? `[${member.adminHost}]` : member.adminHost;
-  const { statusCode, body } = await request(`http://${host}:${member.adminPort}/status`, {
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (statusCode !== 200) {
-    await body.dump();
-    throw new Error(`admin endpoint answered HTTP ${statusCode}`);
-  }
-  return (await body.json()) as MemberStatus;
-}
 
 export async function meshReport(herd: HerdConfig, timeoutMs?: number): Promise<MeshReport> {
   const answers = await Promise.all(herd.members.map((m) => fetchStatus(m, timeoutMs).catch((err: Error) => err)));
@@ -39,7 +30,7 @@ export async function meshReport(herd: HerdConfig, timeoutMs?: number): Promise<
 }
 
 export async function mesh(herd: HerdConfig, options: MeshOptions, out: NodeJS.WritableStream): Promise<number> {
-  if (options.wait) return waitUntilHealthy(herd, options.timeoutMs ?? WAIT_TIMEOUT_MS, out);
+  if (options.wait) return waitUntilHealthy(herd, options.timeoutMs ?? MESH_DEFAULTS.waitTimeoutMs, out);
   const render = (report: MeshReport) =>
     options.json ? `${JSON.stringify(report, null, 2)}\n` : options.dot ? renderDot(report) : renderTable(report);
   let report = await meshReport(herd, options.timeoutMs);

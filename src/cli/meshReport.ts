@@ -3,7 +3,7 @@
  * The JSON form is a stable document for scripts; the table and DOT forms render it.
  */
 import type { HerdConfig } from '../config/herdFile.js';
-import type { MemberStatus } from '../net/admin.js';
+import type { MemberStatus } from '../net/status.js';
 
 export type LinkState = 'up' | 'half-up' | 'down';
 

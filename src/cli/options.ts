@@ -1,12 +1,12 @@
 /** Option parsers for commander: each rejects a bad value with a one-line message naming it. */
 import { InvalidArgumentError } from 'commander';
+import { parsePositiveInteger } from '../config/settings.js';
 import { parseCidr } from '../net/p2p/addresses.js';
 
 export function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  }
-  return Number(value);
+  const n = parsePositiveInteger(value);
+  if (n === undefined) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
 }
 
 export function portNumber(value: string): number {

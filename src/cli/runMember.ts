@@ -3,26 +3,36 @@
  * core, the client port and the admin endpoint. Used by `herd start NAME` and, in process,
  * by the integration tests.
  */
+import type { PrivateKey } from '@libp2p/interface';
 import type { Level } from 'pino';
-import { findMember, type HerdConfig } from '../config/herdFile.js';
+import { findMember, type HerdConfig, type MemberConfig } from '../config/herdFile.js';
 import { herdTopology } from '../config/herdTopology.js';
 import { StoreDigest } from '../core/digest.js';
 import { Member } from '../core/member.js';
-import type { Logger, Places } from '../core/ports.js';
+import type { Clock, Logger } from '../core/ports.js';
 import { LocationStore } from '../core/store.js';
-import { AdminServer, memoryNow, type MemberStatus, type Readiness } from '../net/admin.js';
+import { AdminServer } from '../net/admin.js';
 import { ClientServer } from '../net/clientServer.js';
 import { systemClock } from '../net/clock.js';
-import { createMemberLogger, type ConsoleFormat } from '../net/logger.js';
-import { createMetrics, type CounterSnapshot, type MemberMetrics } from '../net/metrics.js';
+import { createMemberLogger, type ConsoleFormat, type MemberLogger } from '../net/logger.js';
+import { createMetrics, type MemberMetrics } from '../net/metrics.js';
 import { readKeyFile } from '../net/p2p/keys.js';
 import { namedGossipView } from '../net/p2p/gossipView.js';
 import { startHerdNode, type HerdNode } from '../net/p2p/node.js';
 import { SyncService } from '../net/p2p/sync.js';
 import { RecordLog } from '../net/recordLog.js';
-import { placesFromEnvironment } from '../places/index.js';
-import { parseSignedSeconds } from '../protocol/time.js';
+import type { MemberStatus } from '../net/status.js';
+import { placesFromEnvironment, readiness, type PlacesProvider } from '../places/index.js';
+import { measured } from '../places/measured.js';
+import { receivedNanos } from '../protocol/record.js';
+import { counterSnapshot, memberReadiness, memberStatus, type MemberParts } from './memberStatus.js';
 import { VERSION } from './version.js';
+
+/** The rest of the tunables default where they are used (CLIENT_DEFAULTS, LOG_FILE_DEFAULTS, SYNC_DEFAULTS...). */
+export const MEMBER_DEFAULTS = {
+  logLevel: 'info',
+  consoleLevel: 'info',
+} as const;
 
 export interface RunMemberOptions {
   readonly herd: HerdConfig;
@@ -65,120 +75,50 @@ const COMPACTION_CHECK_MS = 60_000;
 export async function runMember(options: RunMemberOptions): Promise<RunningMember> {
   const startedAt = Date.now();
   const self = findMember(options.herd, options.name);
-  const logger = await createMemberLogger({
-    name: self.name, logDir: options.logDir, level: options.logLevel ?? 'info', consoleLevel: options.consoleLevel ?? 'info',
-    consoleFormat: options.consoleFormat, maxFileBytes: options.logMaxBytes, keptFiles: options.logFiles,
-  });
-  const log = logger.log;
+  const logger = await openLogger(self.name, options);
+  const { log } = logger;
   const clock = systemClock();
   const store = new LocationStore();
   const digest = new StoreDigest(store);
   const recordLog = options.dataDir ? openRecordLog(options.dataDir, store, log) : undefined;
   const privateKey = readKeyFile(self.keyPath, log);
-  const places = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
-  let placesReady = !places.ready;
-  void places.ready?.then(() => { placesReady = true; });
-  const node = await startHerdNode({
-    topology: herdTopology(options.herd, self.name, { listenPort: options.p2pListenPort }), privateKey, store, log, allowFrom: options.p2pAllowFrom,
-    tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
-  });
-
+  const provider = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
+  const placesReady = readiness(provider);
+  // Made once the parts its counters are read from exist; until then nothing is observed.
   let metrics: MemberMetrics | undefined;
-  const placesCounters = { calls: 0, errors: 0 };
-  const member = new Member({ name: self.name, store, places: measured(places, placesCounters, (s) => metrics?.observeWhatsat(s)), clock, sink: node, log });
-  const sync = new SyncService({
-    libp2p: node.libp2p, store, log, digest,
-    neighbours: {
-      nameOf: (peerId) => node.names.neighbour(peerId),
-      connected: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
-    },
-  }, { intervalMs: options.syncIntervalMs });
-  sync.onRoundDone((seconds) => metrics?.observeSync(seconds));
-  await sync.start();
-  // Both ends open a catch-up round once gossip flows on the link: a record stored at either
-  // end between one end's digest and the link carrying gossip is then still caught at once.
-  // An equal-store round costs one 8 KiB digest each way.
-  node.onLinkUp((_name, peerId) => sync.syncWith(peerId).catch(() => {}));
-  // Gossip follows trees over the links up now; a neighbour that just became our child in
-  // one may have missed records while its old parent's link was down: the same round covers it.
-  node.onNewTreeChild((peerId) => sync.syncWith(peerId).catch(() => {}));
-  node.onRecords((records) => {
-    const now = clock.nowNanos();
-    for (const r of records) {
-      const received = r.timeNanos + (parseSignedSeconds(r.difference) ?? 0n);
-      metrics?.observePropagation(Number(now - received) / 1e9);
-    }
-  });
-
+  const places = measured(provider, (seconds) => metrics?.observeWhatsat(seconds));
+  const { node, sync } = await startReplication({ self, options, privateKey, store, digest, log, observeSync: (seconds) => metrics?.observeSync(seconds) });
+  observePropagation(node, clock, (seconds) => metrics?.observePropagation(seconds));
+  const member = new Member({ name: self.name, store, places, clock, sink: node, log });
   const clients = new ClientServer({
     host: self.host, port: self.clientPort, handler: member, log: log.child({ component: 'clients' }), flow: node,
     maxLineBytes: options.maxLineBytes, idleTimeoutMs: options.idleTimeoutMs, maxConnections: options.maxConnections,
   });
-
-  const snapshot = (): CounterSnapshot => ({
-    clientConnections: clients.counters.connections,
-    clientConnectionsOpen: clients.counters.open,
-    clientConnectionsRefused: clients.counters.refused,
-    clientConnectionsIdleClosed: clients.counters.idleClosed,
-    clientConnectionsOverlong: clients.counters.overlong,
-    clientConnectionsBlocked: clients.queues().blocked,
-    clientBytesQueued: clients.queues().bytes,
-    iamat: member.counters.iamat,
-    whatsat: member.counters.whatsat,
-    invalid: member.counters.invalid,
-    ...node.counters,
-    syncRounds: sync.counters.rounds,
-    syncFailures: sync.counters.failures,
-    syncRecordsReceived: sync.counters.recordsReceived,
-    syncRecordsSent: sync.counters.recordsSent,
-    placesCalls: placesCounters.calls,
-    placesErrors: placesCounters.errors,
-    storeClients: store.size,
-    linksUp: node.links().filter((l) => l.connected).length,
-  });
-  metrics = createMetrics(snapshot, { member: self.name });
-  const status = (): MemberStatus => ({
-    name: self.name, peerId: self.peerId, version: VERSION,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    listen: node.listenAddresses(),
-    clientAddress: `${self.host}:${self.clientPort}`,
-    neighbours: node.links().map(({ name, peerId, connected, since, direction, rttMs }) => ({ name, peerId, connected, since, direction, rttMs })),
-    gossip: namedGossipView(node.gossipView(), (peerId) => node.names.label(peerId)),
-    store: { clients: store.size, digest: digest.toString() },
-    counters: snapshot(),
-    backlog: node.backlog(),
-    memory: memoryNow(),
-    lastError: logger.lastProblem(),
-  });
-  const readiness = (): Readiness => {
-    const waitingFor = node.links().filter((l) => !l.settled).map((l) => `link to ${l.name} not tried yet`);
-    if (!placesReady) waitingFor.unshift('places loading');
-    return { ready: waitingFor.length === 0, waitingFor };
+  const parts: MemberParts = {
+    self, startedAt, store, digest, member, clients, node, sync,
+    places: { counters: places.counters, ready: placesReady }, lastProblem: () => logger.lastProblem(),
   };
-  const admin = new AdminServer({ host: self.adminHost, port: self.adminPort, status, readiness, registry: metrics.registry, log: log.child({ component: 'admin' }) });
+  metrics = createMetrics(() => counterSnapshot(parts), { member: self.name });
+  const admin = new AdminServer({
+    host: self.adminHost, port: self.adminPort, status: () => memberStatus(parts), readiness: () => memberReadiness(parts),
+    registry: metrics.registry, log: log.child({ component: 'admin' }),
+  });
 
   const [clientAddress, adminPort] = await Promise.all([clients.listen(), admin.listen()]);
-  const compaction = recordLog && setInterval(() => recordLog.compactIfNeeded(() => store.lines(), store.size), COMPACTION_CHECK_MS);
-  compaction?.unref();
+  const compaction = recordLog && startCompaction(recordLog, store);
   log.info({ clientPort: clientAddress.port, adminPort, records: store.size, version: VERSION }, 'member started');
-
   return {
-    name: self.name, clientPort: clientAddress.port, adminPort, store, node, status,
-    async stop() {
-      log.info({}, 'member stopping');
-      await clients.close(); // answers what clients already sent; their records go out below
-      node.flushGossip(); // records still waiting for their paced time
-      await new Promise((resolve) => setImmediate(resolve)); // and let the publish go out
-      await sync.stop();
-      await node.stop();
-      await admin.close();
-      await places.close();
-      clearInterval(compaction);
-      recordLog?.close();
-      log.info({}, 'member stopped');
-      logger.flush();
-    },
+    name: self.name, clientPort: clientAddress.port, adminPort, store, node,
+    status: () => memberStatus(parts),
+    stop: () => stopInOrder({ logger, clients, node, sync, admin, provider, compaction, recordLog }),
   };
+}
+
+function openLogger(name: string, options: RunMemberOptions): Promise<MemberLogger> {
+  return createMemberLogger({
+    name, logDir: options.logDir, level: options.logLevel ?? MEMBER_DEFAULTS.logLevel, consoleLevel: options.consoleLevel ?? MEMBER_DEFAULTS.consoleLevel,
+    consoleFormat: options.consoleFormat, maxFileBytes: options.logMaxBytes, keptFiles: options.logFiles,
+  });
 }
 
 function openRecordLog(dir: string, store: LocationStore, log: Logger): RecordLog {
@@ -190,16 +130,85 @@ function openRecordLog(dir: string, store: LocationStore, log: Logger): RecordLo
   return recordLog;
 }
 
-/** Counts places calls and errors, and times each WHATSAT's provider call. */
-function measured(places: Places, counters: { calls: number; errors: number }, observe: (seconds: number) => void): Places {
-  return {
-    async nearby(query) {
-      const started = performance.now();
-      counters.calls++;
-      const answer = await places.nearby(query);
-      if (answer.status !== 'OK' && answer.status !== 'ZERO_RESULTS') counters.errors++;
-      observe((performance.now() - started) / 1000);
-      return answer;
+/** Compacts the record log when it has grown enough past the store (checked now and then). */
+function startCompaction(recordLog: RecordLog, store: LocationStore): NodeJS.Timeout {
+  const timer = setInterval(() => recordLog.compactIfNeeded(() => store.lines(), store.size), COMPACTION_CHECK_MS);
+  timer.unref();
+  return timer;
+}
+
+interface ReplicationParts {
+  readonly self: MemberConfig;
+  readonly options: RunMemberOptions;
+  readonly privateKey: PrivateKey;
+  readonly store: LocationStore;
+  readonly digest: StoreDigest;
+  readonly log: Logger;
+  readonly observeSync: (seconds: number) => void;
+}
+
+interface Replication {
+  readonly node: HerdNode;
+  readonly sync: SyncService;
+}
+
+/** The libp2p node that gossips records, and the sync service that catches up after a gap. */
+async function startReplication({ self, options, privateKey, store, digest, log, observeSync }: ReplicationParts): Promise<Replication> {
+  const node = await startHerdNode({
+    topology: herdTopology(options.herd, self.name, { listenPort: options.p2pListenPort }), privateKey, store, log, allowFrom: options.p2pAllowFrom,
+    tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
+  });
+  const sync = new SyncService({
+    libp2p: node.libp2p, store, log, digest,
+    neighbours: {
+      nameOf: (peerId) => node.names.neighbour(peerId),
+      connected: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
     },
-  };
+  }, { intervalMs: options.syncIntervalMs });
+  sync.onRoundDone(observeSync);
+  await sync.start();
+  // Both ends open a catch-up round once gossip flows on the link: a record stored at either
+  // end between one end's digest and the link carrying gossip is then still caught at once.
+  // An equal-store round costs one 8 KiB digest each way.
+  node.onLinkUp((_name, peerId) => sync.syncWith(peerId).catch(() => {}));
+  // Gossip follows trees over the links up now; a neighbour that just became our child in
+  // one may have missed records while its old parent's link was down: the same round covers it.
+  node.onNewTreeChild((peerId) => sync.syncWith(peerId).catch(() => {}));
+  return { node, sync };
+}
+
+/** Times each record from its origin member receiving it to this member storing it. */
+function observePropagation(node: HerdNode, clock: Clock, observe: (seconds: number) => void): void {
+  node.onRecords((records) => {
+    const now = clock.nowNanos();
+    for (const r of records) observe(Number(now - receivedNanos(r)) / 1e9);
+  });
+}
+
+interface StoppableParts {
+  readonly logger: MemberLogger;
+  readonly clients: ClientServer;
+  readonly node: HerdNode;
+  readonly sync: SyncService;
+  readonly admin: AdminServer;
+  readonly provider: PlacesProvider;
+  readonly compaction: NodeJS.Timeout | undefined;
+  readonly recordLog: RecordLog | undefined;
+}
+
+/** Clients first, so that what they already sent is answered and its records still go out. */
+async function stopInOrder({ logger, clients, node, sync, admin, provider, compaction, recordLog }: StoppableParts): Promise<void> {
+  const { log } = logger;
+  log.info({}, 'member stopping');
+  await clients.close(); // answers what clients already sent; their records go out below
+  node.flushGossip(); // records still waiting for their paced time
+  await new Promise((resolve) => setImmediate(resolve)); // and let the publish go out
+  await sync.stop();
+  await node.stop();
+  await admin.close();
+  await provider.close();
+  clearInterval(compaction);
+  recordLog?.close();
+  log.info({}, 'member stopped');
+  logger.flush();
 }

@@ -8,6 +8,14 @@ export interface Target {
   readonly port: number;
 }
 
+/** A target that names no member, or a member that does not answer in time. */
+export class TalkError extends Error {
+  override readonly name = 'TalkError';
+  constructor(readonly code: 'HERD_TARGET' | 'HERD_NO_ANSWER', message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 export const EXIT_ANSWERED = 0;
 export const EXIT_NO_ANSWER = 1;
 export const EXIT_INVALID = 3;
@@ -16,7 +24,7 @@ export const EXIT_INVALID = 3;
 export function resolveTarget(target: string, config: string | undefined): Target {
   const hostPort = /^(.+):(\d{1,5})$/.exec(target);
   if (hostPort && Number(hostPort[2]) <= 65535) return { host: hostPort[1]!.replace(/^\[|\]$/g, ''), port: Number(hostPort[2]) };
-  if (!config) throw new Error(`"${target}" is not HOST:PORT; give --config FILE to look up a member name`);
+  if (!config) throw new TalkError('HERD_TARGET', `"${target}" is not HOST:PORT; give --config FILE to look up a member name`);
   const member = findMember(loadHerdFile(config), target);
   return { host: member.host, port: member.clientPort };
 }
@@ -32,11 +40,11 @@ function openSocket(target: Target): Promise<Socket> {
 }
 
 /** Sends one line, prints the reply, and says by its exit code whether the member answered. */
-export async function send(target: Target, line: string, out: NodeJS.WritableStream, timeoutMs = 30_000): Promise<number> {
+export async function send(target: Target, line: string, out: NodeJS.WritableStream, timeoutMs: number): Promise<number> {
   const socket = await openSocket(target);
   const chunks: Buffer[] = [];
   socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+  socket.setTimeout(timeoutMs, () => socket.destroy(new TalkError('HERD_NO_ANSWER', `no answer within ${timeoutMs} ms`)));
   socket.end(Buffer.from(`${line}\n`, 'latin1'));
   await new Promise<void>((resolve, reject) => {
     socket.once('close', () => resolve());

@@ -33,7 +33,9 @@ export interface HerdConfig {
   readonly links: readonly (readonly [string, string])[];
 }
 
+/** A herd file, or a herd described on the command line, that cannot be used as it is. */
 export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
   readonly code = 'HERD_CONFIG';
 }
 

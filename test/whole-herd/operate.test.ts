@@ -7,7 +7,7 @@ import { freePort, makeHerd, portOf, type TestHerd } from '../../testkit/herd.js
 import { eventually } from '../../testkit/eventually.js';
 import { HERD_BIN, MemberProcesses } from '../../testkit/processes.js';
 import { exchange } from '../../testkit/wire.js';
-import type { MemberStatus } from '../../testkit/status.js';
+import type { MemberStatus } from '../../src/net/status.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [
