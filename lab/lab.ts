@@ -285,10 +285,10 @@ export class Lab {
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, script, ...args], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
     return new Promise((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (c: Buffer) => {
+      child.stdout.on('data', (c: Buffer) => {
         out += c.toString();
         if (!out.includes(`${what} ready`)) return;
-        child.stdout!.destroy();
+        child.stdout.destroy();
         child.unref();
         resolve();
       });

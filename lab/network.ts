@@ -14,7 +14,7 @@ export async function sh(cmd: string, ...args: string[]): Promise<string> {
     return (await run(cmd, args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
+    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr || e.message).trim()}`, { cause: err });
   }
 }
 

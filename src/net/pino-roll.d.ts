@@ -1,7 +1,8 @@
 /** The part of pino-roll 4 (untyped) that the logger uses. */
 declare module 'pino-roll' {
-  import type SonicBoom from 'sonic-boom';
-  import type { SonicBoomOpts } from 'sonic-boom';
+  // The named export: under NodeNext the default import of sonic-boom's types is a namespace, and
+  // skipLibCheck hid that the return type below resolved to nothing (`any` to the callers).
+  import type { SonicBoom, SonicBoomOpts } from 'sonic-boom';
 
   export interface PinoRollOptions extends Omit<SonicBoomOpts, 'dest'> {
     /** Base path; the file number (and extension) are appended. */
