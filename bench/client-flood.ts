@@ -80,11 +80,17 @@ try {
   }
   const after = await herd.status('Clark');
   const sorted = [...latencies].sort((a, b) => a - b);
-  console.log(`connections ${connections}, ${(connections * chunk.length / MB).toFixed(1)} MB sent, log level ${args['log-level']}`);
-  console.log(`RSS before ${(before.rssBytes / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB (+${((peakRss - before.rssBytes) / MB).toFixed(0)}), ` +
-    `end ${(after.memory.rssBytes / MB).toFixed(0)} MB (+${((after.memory.rssBytes - before.rssBytes) / MB).toFixed(0)})`);
-  console.log(`open ${after.counters.clientConnectionsOpen}, blocked connections ${after.counters.clientConnectionsBlocked}, queued reply bytes ${after.counters.clientBytesQueued}, WHATSATs answered ${after.counters.whatsat}`);
-  console.log(`IAMAT during the flood (${sorted.length}): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms, first ${latencies[0]!.toFixed(1)} ms`);
+  console.log(`connections ${connections}, ${((connections * chunk.length) / MB).toFixed(1)} MB sent, log level ${args['log-level']}`);
+  console.log(
+    `RSS before ${(before.rssBytes / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB (+${((peakRss - before.rssBytes) / MB).toFixed(0)}), ` +
+      `end ${(after.memory.rssBytes / MB).toFixed(0)} MB (+${((after.memory.rssBytes - before.rssBytes) / MB).toFixed(0)})`,
+  );
+  console.log(
+    `open ${after.counters.clientConnectionsOpen}, blocked connections ${after.counters.clientConnectionsBlocked}, queued reply bytes ${after.counters.clientBytesQueued}, WHATSATs answered ${after.counters.whatsat}`,
+  );
+  console.log(
+    `IAMAT during the flood (${sorted.length}): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms, first ${latencies[0]!.toFixed(1)} ms`,
+  );
   flooders.forEach((s) => s.destroy());
 } finally {
   await herd.stop();

@@ -22,13 +22,13 @@ if (unavailable) {
 } else {
   const seconds = Number(values.seconds);
   process.stdout.write('| --link-timeout-ms | ping every | idle CPU per member, % of a core |\n|---|---|---|\n');
-  for (const timeout of values.timeouts!.split(',').map(Number)) {
+  for (const timeout of values.timeouts.split(',').map(Number)) {
     const lab = await Lab.up({ size: 5, memberArgs: ['--link-timeout-ms', String(timeout)] });
     try {
       await sleep(10_000);
       const before = await memberCpuSeconds(lab);
       await sleep(seconds * 1000);
-      const cores = (await memberCpuSeconds(lab) - before) / seconds / lab.names.length;
+      const cores = ((await memberCpuSeconds(lab)) - before) / seconds / lab.names.length;
       process.stdout.write(`| ${timeout} | ${livenessIntervalFor(timeout) / 1000} s | ${(cores * 100).toFixed(2)} |\n`);
     } finally {
       await lab.down();

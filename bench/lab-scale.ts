@@ -18,7 +18,6 @@ import { LAB_BEGIN as BEGIN, LAB_END as END } from './lib/labSection.js';
 import { mergeBuckets, parseBuckets, summarizeDelays, type DelaySummary } from './lib/delays.js';
 import { bucketDelta, type Buckets } from './lib/stats.js';
 
-
 interface SizeResult {
   readonly size: number;
   readonly links: number;
@@ -89,12 +88,19 @@ async function measure(size: number, rate: number, seconds: number): Promise<Siz
     const perMember = gross.map((s, i) => (Math.max(0, s - idleCores[i]! * wall) / reporters.acked) * 1e6);
     const mib = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length / 2 ** 20;
     return {
-      size, links: lab.plan.links.length, diameter: diameter(lab.names, lab.plan.links), readyMs, farthest, acked: reporters.acked,
-      cpuMicrosPerMemberPerUpdate: perMember.reduce((a, b) => a + b, 0) / size, cpuMicrosMaxMember: Math.max(...perMember),
+      size,
+      links: lab.plan.links.length,
+      diameter: diameter(lab.names, lab.plan.links),
+      readyMs,
+      farthest,
+      acked: reporters.acked,
+      cpuMicrosPerMemberPerUpdate: perMember.reduce((a, b) => a + b, 0) / size,
+      cpuMicrosMaxMember: Math.max(...perMember),
       grossCpuMicrosPerMemberPerUpdate: (gross.reduce((a, b) => a + b, 0) / size / reporters.acked) * 1e6,
       membersCores: gross.reduce((a, b) => a + b, 0) / wall,
       idleCoresPerMember: idleCores.reduce((a, b) => a + b, 0) / size,
-      rssMiB: { idle: mib(rssIdle), loaded: mib(rssLoaded) }, converged: ok,
+      rssMiB: { idle: mib(rssIdle), loaded: mib(rssLoaded) },
+      converged: ok,
     };
   } finally {
     await lab.down();
@@ -103,7 +109,10 @@ async function measure(size: number, rate: number, seconds: number): Promise<Siz
 
 function render(results: readonly SizeResult[], rate: number, seconds: number, load: string): string {
   const f = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-  const rows = results.map((r) => `| ${r.size} | ${r.links} | ${r.diameter} | ${f(r.readyMs / 1000)} | ${r.farthest.hops} | ${f(r.farthest.p50, 2)} | ${f(r.farthest.p99, 2)} | ${f(r.grossCpuMicrosPerMemberPerUpdate, 0)} | ${f(r.cpuMicrosPerMemberPerUpdate, 0)} (max ${f(r.cpuMicrosMaxMember, 0)}) | ${f(r.membersCores, 2)} | ${f(r.idleCoresPerMember, 3)} | ${f(r.rssMiB.idle, 0)} / ${f(r.rssMiB.loaded, 0)} | ${r.converged ? 'yes' : 'no'} |`);
+  const rows = results.map(
+    (r) =>
+      `| ${r.size} | ${r.links} | ${r.diameter} | ${f(r.readyMs / 1000)} | ${r.farthest.hops} | ${f(r.farthest.p50, 2)} | ${f(r.farthest.p99, 2)} | ${f(r.grossCpuMicrosPerMemberPerUpdate, 0)} | ${f(r.cpuMicrosPerMemberPerUpdate, 0)} (max ${f(r.cpuMicrosMaxMember, 0)}) | ${f(r.membersCores, 2)} | ${f(r.idleCoresPerMember, 3)} | ${f(r.rssMiB.idle, 0)} / ${f(r.rssMiB.loaded, 0)} | ${r.converged ? 'yes' : 'no'} |`,
+  );
   return [
     BEGIN,
     '## 7. Herds of 5, 10 and 20 in network namespaces',
@@ -122,7 +131,14 @@ function render(results: readonly SizeResult[], rate: number, seconds: number, l
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '5,10,20' }, seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '5,10,20' },
+      seconds: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '1000' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
   const unavailable = await labUnavailable();
   if (unavailable) {
     process.stdout.write(`skipped: ${unavailable}\n`);
@@ -131,15 +147,24 @@ async function main(): Promise<void> {
   await Lab.cleanUp(false);
   const rate = Number(values.rate);
   const seconds = Number(values.seconds);
-  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadBefore = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const results: SizeResult[] = [];
-  for (const size of values.sizes!.split(',').map(Number)) {
+  for (const size of values.sizes.split(',').map(Number)) {
     process.stderr.write(`herd of ${size}...\n`);
     const r = await measure(size, rate, seconds);
     process.stderr.write(`${JSON.stringify(r)}\n`);
     results.push(r);
   }
-  const section = render(results, rate, seconds, `${loadBefore} before, ${loadavg().map((x) => x.toFixed(2)).join(' ')} after`);
+  const section = render(
+    results,
+    rate,
+    seconds,
+    `${loadBefore} before, ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} after`,
+  );
   process.stdout.write(`${section}\n`);
   if (values['no-write']) return;
   const file = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));

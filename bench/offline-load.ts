@@ -78,17 +78,26 @@ async function child(queries: number): Promise<RunResult> {
   const westwoodQueryUs = ((performance.now() - t) * 1000) / queries;
 
   let seed = 1;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const points = Array.from({ length: queries }, (): NearbyQuery =>
-    ({ lat: random() * 140 - 70, lng: random() * 360 - 180, radiusMetres: 50_000, limit: 20 }));
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const points = Array.from({ length: queries }, (): NearbyQuery => ({
+    lat: random() * 140 - 70,
+    lng: random() * 360 - 180,
+    radiusMetres: 50_000,
+    limit: 20,
+  }));
   t = performance.now();
   for (const point of points) await places.nearby(point);
   const randomQueryUs = ((performance.now() - t) * 1000) / queries;
 
   return {
-    constructMs, readyMs, maxGapMs,
-    eldMaxMs: eld.max / 1e6, eldP99Ms: eld.percentile(99) / 1e6,
-    firstQueryMs, westwoodQueryUs, randomQueryUs,
+    constructMs,
+    readyMs,
+    maxGapMs,
+    eldMaxMs: eld.max / 1e6,
+    eldP99Ms: eld.percentile(99) / 1e6,
+    firstQueryMs,
+    westwoodQueryUs,
+    randomQueryUs,
     rssMb: process.memoryUsage().rss / 2 ** 20,
   };
 }
@@ -99,7 +108,9 @@ function runChild(queries: number): Promise<RunResult> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
     proc.on('error', reject);
     proc.on('exit', (code) => {
       if (code !== 0) reject(new Error(`child exited with ${code}`));
@@ -135,6 +146,12 @@ if (args.child) {
   console.log(`offline places load, ${runs} fresh processes, node ${process.version}`);
   for (const [label, key, digits] of rows) {
     const xs = results.map((r) => r[key]);
-    console.log(`${label.padEnd(48)} median ${median(xs).toFixed(digits).padStart(8)}   min ${Math.min(...xs).toFixed(digits).padStart(8)}   max ${Math.max(...xs).toFixed(digits).padStart(8)}`);
+    console.log(
+      `${label.padEnd(48)} median ${median(xs).toFixed(digits).padStart(8)}   min ${Math.min(...xs)
+        .toFixed(digits)
+        .padStart(8)}   max ${Math.max(...xs)
+        .toFixed(digits)
+        .padStart(8)}`,
+    );
   }
 }

@@ -26,7 +26,10 @@ const { values: args } = parseArgs({
   },
 });
 
-interface Member { node: HerdNode; store: LocationStore }
+interface Member {
+  node: HerdNode;
+  store: LocationStore;
+}
 
 let seq = 0;
 function record(member: string): LocationRecord {
@@ -36,11 +39,16 @@ function record(member: string): LocationRecord {
 
 async function startLine(herd: HerdConfig, tuning?: HerdNodeTuning): Promise<Record<string, Member>> {
   const members: Record<string, Member> = {};
-  await Promise.all(['A', 'B', 'C'].map(async (name) => {
-    const self = findMember(herd, name);
-    const store = new LocationStore();
-    members[name] = { store, node: await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }) };
-  }));
+  await Promise.all(
+    ['A', 'B', 'C'].map(async (name) => {
+      const self = findMember(herd, name);
+      const store = new LocationStore();
+      members[name] = {
+        store,
+        node: await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }),
+      };
+    }),
+  );
   return members;
 }
 
@@ -95,7 +103,9 @@ async function latency(m: Record<string, Member>, samples: number): Promise<void
     times.push(await at);
   }
   times.sort((a, b) => a - b);
-  console.log(`latency A->C, one record per message, ${samples} sequential samples: p50 ${fmt(pct(times, 0.5))} ms, p90 ${fmt(pct(times, 0.9))} ms, p99 ${fmt(pct(times, 0.99))} ms, max ${fmt(times.at(-1)!)} ms`);
+  console.log(
+    `latency A->C, one record per message, ${samples} sequential samples: p50 ${fmt(pct(times, 0.5))} ms, p90 ${fmt(pct(times, 0.9))} ms, p99 ${fmt(pct(times, 0.99))} ms, max ${fmt(times.at(-1)!)} ms`,
+  );
 }
 
 async function throughput(m: Record<string, Member>, count: number, perTurn: number): Promise<void> {
@@ -105,7 +115,9 @@ async function throughput(m: Record<string, Member>, count: number, perTurn: num
   let maxBacklog = 0;
   let congestedEvents = 0;
   const offC = m.A!.node.on('congested', () => congestedEvents++);
-  const sampler = setInterval(() => { maxBacklog = Math.max(maxBacklog, m.A!.node.backlogBytes(), m.B!.node.backlogBytes()); }, 2);
+  const sampler = setInterval(() => {
+    maxBacklog = Math.max(maxBacklog, m.A!.node.backlogBytes(), m.B!.node.backlogBytes());
+  }, 2);
   const start = process.hrtime.bigint();
   const done = waitFor(() => m.C!.node.counters.gossipRecordsAccepted - before.gossipRecordsAccepted >= count, 120_000);
   if (perTurn <= 0) {
@@ -122,22 +134,33 @@ async function throughput(m: Record<string, Member>, count: number, perTurn: num
   offC.off('congested', () => {});
   const messages = m.C!.node.counters.gossipMessagesAccepted - before.gossipMessagesAccepted;
   const published = m.A!.node.counters.gossipMessagesPublished - aBefore.gossipMessagesPublished;
-  console.log(`burst of ${count} records at A (${perTurn > 0 ? `${perTurn} per turn` : 'all in one turn'}): all at C in ${fmt(ms)} ms = ${Math.round(count / (ms / 1000))} records/s; `
-    + `${published} messages published, ${messages} accepted at C = ${fmt(count / messages)} records/message; max backlog seen ${(maxBacklog / 1024).toFixed(0)} KiB; congested events at A: ${congestedEvents}`);
+  console.log(
+    `burst of ${count} records at A (${perTurn > 0 ? `${perTurn} per turn` : 'all in one turn'}): all at C in ${fmt(ms)} ms = ${Math.round(count / (ms / 1000))} records/s; ` +
+      `${published} messages published, ${messages} accepted at C = ${fmt(count / messages)} records/message; max backlog seen ${(maxBacklog / 1024).toFixed(0)} KiB; congested events at A: ${congestedEvents}`,
+  );
 }
 
 /** Starts a fresh line and publishes at A as soon as A has a link: time until stored at C. */
 async function firstMessage(label: string, tuning: HerdNodeTuning, runs: number): Promise<void> {
   const results: string[] = [];
   for (let i = 0; i < runs; i++) {
-    const t = await makeHerd(['A', 'B', 'C'], [['A', 'B'], ['B', 'C']]);
+    const t = await makeHerd(
+      ['A', 'B', 'C'],
+      [
+        ['A', 'B'],
+        ['B', 'C'],
+      ],
+    );
     const start = process.hrtime.bigint();
     const m = await startLine(t.herd, tuning);
     const started = Number(process.hrtime.bigint() - start) / 1e6;
     // Without direct peers B forwards only to its mesh, which the heartbeat builds: when is it whole?
     let mesh = Number.NaN;
     const meshWatch = setInterval(() => {
-      if (m.B!.node.gossipView().mesh.length === 2) { mesh = Number(process.hrtime.bigint() - start) / 1e6; clearInterval(meshWatch); }
+      if (m.B!.node.gossipView().mesh.length === 2) {
+        mesh = Number(process.hrtime.bigint() - start) / 1e6;
+        clearInterval(meshWatch);
+      }
     }, 1);
     // As soon as A's gossipsub knows B subscribes, publish: a message before that goes nowhere.
     await waitFor(() => m.A!.node.gossipView().subscribers.length > 0 && m.B!.node.gossipView().subscribers.length > 1);
@@ -151,8 +174,10 @@ async function firstMessage(label: string, tuning: HerdNodeTuning, runs: number)
     if (tuning.directPeers === false) await waitFor(() => !Number.isNaN(mesh), 10_000).catch(() => {});
     clearInterval(meshWatch);
     if (i === 0) {
-      console.log(`  [${label}] nodes started in ${fmt(started)} ms; subscriptions known after ${fmt(up)} ms`
-        + (tuning.directPeers === false ? `; B's mesh complete after ${fmt(mesh)} ms` : ''));
+      console.log(
+        `  [${label}] nodes started in ${fmt(started)} ms; subscriptions known after ${fmt(up)} ms` +
+          (tuning.directPeers === false ? `; B's mesh complete after ${fmt(mesh)} ms` : ''),
+      );
     }
     await stopAll(m);
   }
@@ -160,7 +185,13 @@ async function firstMessage(label: string, tuning: HerdNodeTuning, runs: number)
 }
 
 async function main(): Promise<void> {
-  const t = await makeHerd(['A', 'B', 'C'], [['A', 'B'], ['B', 'C']]);
+  const t = await makeHerd(
+    ['A', 'B', 'C'],
+    [
+      ['A', 'B'],
+      ['B', 'C'],
+    ],
+  );
   const m = await startLine(t.herd);
   await ready(m, t.herd);
   await latency(m, 20); // warm-up

@@ -56,8 +56,12 @@ let maxBacklog = 0;
 let peak = node.backlog();
 let congestedMs = 0;
 let congestedAt = 0;
-node.on('congested', () => { congestedAt = now(); });
-node.on('drain', () => { congestedMs += now() - congestedAt; });
+node.on('congested', () => {
+  congestedAt = now();
+});
+node.on('drain', () => {
+  congestedMs += now() - congestedAt;
+});
 
 async function burst(count: number, perTurn: number, respectCongestion: boolean): Promise<void> {
   const t = now();
@@ -72,7 +76,13 @@ async function burst(count: number, perTurn: number, respectCongestion: boolean)
       await new Promise((r) => setImmediate(r));
       sample();
       // What the client adapter does: stop reading while congested.
-      if (respectCongestion && node.congested) await new Promise<void>((r) => { const off = node.onDrain(() => { off(); r(); }); });
+      if (respectCongestion && node.congested)
+        await new Promise<void>((r) => {
+          const off = node.onDrain(() => {
+            off();
+            r();
+          });
+        });
     }
   }
   await new Promise((r) => setTimeout(r, 50));
@@ -97,7 +107,9 @@ port.on('message', (c: Command) => {
       break;
     case 'block': {
       const until = Date.now() + c.ms; // a stalled member: its sockets are not read meanwhile
-      while (Date.now() < until) { /* spin */ }
+      while (Date.now() < until) {
+        /* spin */
+      }
       break;
     }
     case 'stop':

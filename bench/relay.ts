@@ -6,12 +6,23 @@ import { parseArgs } from 'node:util';
 import { formatBreakdown } from './lib/profile.js';
 import { relayCost } from './scenarios/relay.js';
 
-const { values } = parseArgs({ options: { rates: { type: 'string', default: '200,1000' }, seconds: { type: 'string', default: '5' }, keep: { type: 'string' }, profile: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '200,1000' },
+    seconds: { type: 'string', default: '5' },
+    keep: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+});
 const rates = values.rates.split(',').map(Number);
-const steps = await relayCost({ rates, seconds: Number(values.seconds), warmUpSeconds: 1.5, profile: values.profile || values.keep !== undefined, keepProfile: values.keep },
-  (t) => process.stderr.write(`${t}\n`));
+const steps = await relayCost(
+  { rates, seconds: Number(values.seconds), warmUpSeconds: 1.5, profile: values.profile || values.keep !== undefined, keepProfile: values.keep },
+  (t) => process.stderr.write(`${t}\n`),
+);
 for (const s of steps) {
-  console.log(`${s.rate}/s: ${s.messages} msgs, ${s.records} records at the relay; ${s.microsPerMessage.toFixed(0)} us/msg, ${s.microsPerRecord.toFixed(1)} us/record; relay ${s.relayCores.toFixed(2)} cores, members ${s.membersCores.toFixed(2)} cores`);
+  console.log(
+    `${s.rate}/s: ${s.messages} msgs, ${s.records} records at the relay; ${s.microsPerMessage.toFixed(0)} us/msg, ${s.microsPerRecord.toFixed(1)} us/record; relay ${s.relayCores.toFixed(2)} cores, members ${s.membersCores.toFixed(2)} cores`,
+  );
   if (s.profile) console.log(formatBreakdown({ ...s.profile, totalMs: 0, percent: s.profile.busyPercent }, 12));
 }
 process.exit(0);

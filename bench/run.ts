@@ -32,27 +32,63 @@ import { throughput } from './scenarios/throughput.js';
 import { warmUp } from './scenarios/warmup.js';
 import { whatsat } from './scenarios/whatsat.js';
 
-const SCENARIOS = ['throughput', 'ratio', 'propagation', 'relay', 'sustained', 'profile', 'whatsat', 'memory', 'burst', 'catchup', 'startup'] as const;
+const SCENARIOS = [
+  'throughput',
+  'ratio',
+  'propagation',
+  'relay',
+  'sustained',
+  'profile',
+  'whatsat',
+  'memory',
+  'burst',
+  'catchup',
+  'startup',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Sizes of a full run, and of `--quick` (a smoke run: under a minute, figures not comparable). */
 const SIZES = {
   full: {
-    clients: 50, throughputSeconds: 5, ratioSeconds: 5,
-    fixedRate: 1000, fixedSeconds: 5, edgeRates: [2000, 5000, 10_000, 20_000, 30_000, 40_000], edgeSeconds: 3,
-    relayRates: [200, 1000, 5000], relaySeconds: 5,
-    herdRates: [20_000, 30_000, 40_000], herdSeconds: 30,
-    profileRate: 20_000, profileSeconds: 4,
-    whatsatRequests: 1000, memorySizes: [100_000, 1_000_000], burst: 100_000, catchUp: 100_000, warmUpSeconds: 1.5,
+    clients: 50,
+    throughputSeconds: 5,
+    ratioSeconds: 5,
+    fixedRate: 1000,
+    fixedSeconds: 5,
+    edgeRates: [2000, 5000, 10_000, 20_000, 30_000, 40_000],
+    edgeSeconds: 3,
+    relayRates: [200, 1000, 5000],
+    relaySeconds: 5,
+    herdRates: [20_000, 30_000, 40_000],
+    herdSeconds: 30,
+    profileRate: 20_000,
+    profileSeconds: 4,
+    whatsatRequests: 1000,
+    memorySizes: [100_000, 1_000_000],
+    burst: 100_000,
+    catchUp: 100_000,
+    warmUpSeconds: 1.5,
     startupRuns: 3,
   },
   quick: {
-    clients: 50, throughputSeconds: 0.5, ratioSeconds: 0.5,
-    fixedRate: 1000, fixedSeconds: 0.5, edgeRates: [2000], edgeSeconds: 0.5,
-    relayRates: [200], relaySeconds: 0.5,
-    herdRates: [2000], herdSeconds: 0.5,
-    profileRate: 2000, profileSeconds: 0.5,
-    whatsatRequests: 50, memorySizes: [1000, 5000], burst: 2000, catchUp: 2000, warmUpSeconds: 0.3,
+    clients: 50,
+    throughputSeconds: 0.5,
+    ratioSeconds: 0.5,
+    fixedRate: 1000,
+    fixedSeconds: 0.5,
+    edgeRates: [2000],
+    edgeSeconds: 0.5,
+    relayRates: [200],
+    relaySeconds: 0.5,
+    herdRates: [2000],
+    herdSeconds: 0.5,
+    profileRate: 2000,
+    profileSeconds: 0.5,
+    whatsatRequests: 50,
+    memorySizes: [1000, 5000],
+    burst: 2000,
+    catchUp: 2000,
+    warmUpSeconds: 0.3,
     startupRuns: 1,
   },
 };
@@ -115,29 +151,58 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     quick: options.quick,
-    machine: { model: cpus()[0]?.model.trim() ?? '?', cores: cpus().length, node: process.version, kernel: release(), loadAvgBefore, loadAvgAfter: [] },
+    machine: {
+      model: cpus()[0]?.model.trim() ?? '?',
+      cores: cpus().length,
+      node: process.version,
+      kernel: release(),
+      loadAvgBefore,
+      loadAvgAfter: [],
+    },
     durationSeconds: 0,
     throughput: await run('throughput', () => withHerd({}, (herd) => throughput(herd, 'Clark', size.clients, size.throughputSeconds))),
     ratio: await run('ratio', () => closedLoopRatio(size.clients, size.ratioSeconds, withHerd)),
-    propagation: await run('propagation', () => withHerd({}, (herd) => propagation(herd, {
-      fixedRate: size.fixedRate, fixedSeconds: size.fixedSeconds, rates: size.edgeRates, stepSeconds: size.edgeSeconds,
-    }, onStep))),
+    propagation: await run('propagation', () =>
+      withHerd({}, (herd) =>
+        propagation(
+          herd,
+          {
+            fixedRate: size.fixedRate,
+            fixedSeconds: size.fixedSeconds,
+            rates: size.edgeRates,
+            stepSeconds: size.edgeSeconds,
+          },
+          onStep,
+        ),
+      ),
+    ),
     relay: await run('relay', async () => ({
       cpu: await relayCost({ rates: size.relayRates, seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, profile: false }, onStep),
-      profiled: await relayCost({ rates: size.relayRates.slice(0, 1), seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, profile: true }, onStep),
+      profiled: await relayCost(
+        { rates: size.relayRates.slice(0, 1), seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, profile: true },
+        onStep,
+      ),
     })),
     sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),
     profile: await run('profile', () => profile(size.profileRate, size.profileSeconds, size.warmUpSeconds)),
     whatsat: await run('whatsat', () => whatsat(size.whatsatRequests, (env, body) => withHerd({ env }, body))),
     // At warn: logging a line per IAMAT would fill the disk at 1M clients and is not what this measures.
-    memory: await run('memory', () => withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false, logLevel: 'warn' }, (herd) => memoryPerClient(herd, size.memorySizes, onStep))),
+    memory: await run('memory', () =>
+      withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false, logLevel: 'warn' }, (herd) =>
+        memoryPerClient(herd, size.memorySizes, onStep),
+      ),
+    ),
     burst: await run('burst', () => withHerd({}, (herd) => burst(herd, size.burst))),
     catchUp: await run('catchup', () => withHerd({}, (herd) => catchUp(herd, size.catchUp))),
     startup: await run('startup', () => startup(size.startupRuns, onStep)),
   };
   progress.stop();
 
-  const final: BenchResults = { ...results, durationSeconds: (performance.now() - started) / 1000, machine: { ...results.machine, loadAvgAfter: loadavg() } };
+  const final: BenchResults = {
+    ...results,
+    durationSeconds: (performance.now() - started) / 1000,
+    machine: { ...results.machine, loadAvgAfter: loadavg() },
+  };
   const markdown = renderMarkdown(final);
   process.stdout.write(markdown);
   if (options.markdown) {

@@ -34,7 +34,18 @@ test('bench --quick measures every scenario and reports them', { timeout: 900_00
       child.on('error', () => {}); // the hang guard's abort: 'close' follows
     });
     assert.equal(code, 0, stderr);
-    for (const heading of ['## Targets', '## 1. Client throughput', '## 1b. Closed loop', '## 2. Propagation', '## 2b. What a relay pays', '## 3. Herd-wide sustained rate', '## 4. WHATSAT', '## 5. Memory', '## 6. Catch-up', '## 6b. Start-up']) {
+    for (const heading of [
+      '## Targets',
+      '## 1. Client throughput',
+      '## 1b. Closed loop',
+      '## 2. Propagation',
+      '## 2b. What a relay pays',
+      '## 3. Herd-wide sustained rate',
+      '## 4. WHATSAT',
+      '## 5. Memory',
+      '## 6. Catch-up',
+      '## 6b. Start-up',
+    ]) {
       assert.ok(stdout.includes(heading), `report lacks "${heading}"`);
     }
     const r = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResults;
@@ -51,7 +62,10 @@ test('bench --quick measures every scenario and reports them', { timeout: 900_00
     assert.ok(r.sustained!.steps.length > 0 && r.sustained!.steps[0]!.load.acked > 0);
     assert.ok(r.profile!.categories.length > 0);
     assert.equal(r.whatsat!.offline.errors + r.whatsat!.google.errors, 0);
-    assert.deepEqual(r.memory!.map((m) => m.clients), [1000, 5000]);
+    assert.deepEqual(
+      r.memory!.map((m) => m.clients),
+      [1000, 5000],
+    );
     assert.ok(r.memory!.every((m) => m.heapBytesPerClient > 0));
     assert.ok(r.burst!.convergedAfterMs !== null, 'the burst reached every member');
     assert.ok(r.catchUp!.records >= 2000);

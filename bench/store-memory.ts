@@ -53,7 +53,9 @@ function fromClients(from: number, to: number, round: number): LocationRecord[] 
     const command = parseCommand(line);
     if (command.kind !== 'IAMAT') throw new Error(`bad command ${line}`);
     const { client, location, timeNanos } = command;
-    records.push(makeRecord({ member: MEMBER, difference: formatSignedSeconds(NOW - timeNanos), client, location, timeText: command.timeText, timeNanos }));
+    records.push(
+      makeRecord({ member: MEMBER, difference: formatSignedSeconds(NOW - timeNanos), client, location, timeText: command.timeText, timeNanos }),
+    );
   }
   return records;
 }
@@ -107,19 +109,21 @@ start = performance.now();
 herd.summarize();
 const summarizeAfterMs = performance.now() - start;
 
-console.log(JSON.stringify({
-  node: process.version,
-  clients: herd.store.size,
-  heapPerClient: perClient(filled.heap - before.heap),
-  rssPerClient: perClient(filled.rss - before.rss),
-  heapPerClientAfterSummarize: perClient(summarized.heap - before.heap),
-  heapPerClientAfterUpdates: perClient(replaced.heap - before.heap),
-  insertNsPerOffer: insert.wall,
-  insertCpuNsPerOffer: insert.cpu,
-  replaceNsPerOffer: replace.wall,
-  replaceCpuNsPerOffer: replace.cpu,
-  updates,
-  summarizeMs: Math.round(summarizeMs),
-  summarizeAfterUpdatesMs: Math.round(summarizeAfterMs),
-  digest: herd.digest(),
-}));
+console.log(
+  JSON.stringify({
+    node: process.version,
+    clients: herd.store.size,
+    heapPerClient: perClient(filled.heap - before.heap),
+    rssPerClient: perClient(filled.rss - before.rss),
+    heapPerClientAfterSummarize: perClient(summarized.heap - before.heap),
+    heapPerClientAfterUpdates: perClient(replaced.heap - before.heap),
+    insertNsPerOffer: insert.wall,
+    insertCpuNsPerOffer: insert.cpu,
+    replaceNsPerOffer: replace.wall,
+    replaceCpuNsPerOffer: replace.cpu,
+    updates,
+    summarizeMs: Math.round(summarizeMs),
+    summarizeAfterUpdatesMs: Math.round(summarizeAfterMs),
+    digest: herd.digest(),
+  }),
+);

@@ -13,12 +13,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initHerd } from '../src/config/initHerd.js';
 import type { MemberStatus } from '../src/net/status.js';
+import { buildNetwork, cut, destroyNamespaces, heal, insertRelayPath, limitRate, listNamespaces, sh, unlimit } from './network.js';
 import {
-  buildNetwork, cut, destroyNamespaces, heal, insertRelayPath, limitRate, listNamespaces, sh, unlimit,
-} from './network.js';
-import {
-  ADMIN_PORT, CLIENT_PORT, makePlan, memberNames, newRunId, P2P_PORT, ringWithChords, runIdOfNamespace,
-  type LabPlan, type Link, type MemberPlan,
+  ADMIN_PORT,
+  CLIENT_PORT,
+  makePlan,
+  memberNames,
+  newRunId,
+  P2P_PORT,
+  ringWithChords,
+  runIdOfNamespace,
+  type LabPlan,
+  type Link,
+  type MemberPlan,
 } from './plan.js';
 import type { LinkShape } from './relayProcess.js';
 
@@ -61,9 +68,15 @@ export const relayKey = (a: string, b: string): string => [a, b].sort().join('~'
 export class Lab {
   private constructor(readonly state: LabState) {}
 
-  get plan(): LabPlan { return this.state.plan; }
-  get herdFile(): string { return join(this.state.dir, 'herd.json'); }
-  get names(): string[] { return this.plan.members.map((m) => m.name); }
+  get plan(): LabPlan {
+    return this.state.plan;
+  }
+  get herdFile(): string {
+    return join(this.state.dir, 'herd.json');
+  }
+  get names(): string[] {
+    return this.plan.members.map((m) => m.name);
+  }
 
   /** Builds a run, starts its herd and waits until every member has all its links up. */
   static async up(options: UpOptions = {}): Promise<Lab> {
@@ -73,7 +86,13 @@ export class Lab {
     const plan = makePlan(runId, names, links);
     const dir = join(LAB_ROOT, runId);
     mkdirSync(dir, { recursive: true });
-    const lab = new Lab({ plan, dir, owner: options.owner === undefined ? process.pid : options.owner, memberArgs: options.memberArgs ?? [], relays: [] });
+    const lab = new Lab({
+      plan,
+      dir,
+      owner: options.owner === undefined ? process.pid : options.owner,
+      memberArgs: options.memberArgs ?? [],
+      relays: [],
+    });
     lab.save();
     try {
       await lab.writeHerdFile();
@@ -97,7 +116,8 @@ export class Lab {
   /** The run `runId`, or the only run there is. */
   static load(runId?: string): Lab {
     const ids = runId ? [runId] : Lab.runIds();
-    if (ids.length !== 1) throw new Error(ids.length === 0 ? 'no lab run (start one with `lab up`)' : `several lab runs (${ids.join(', ')}): pass --run ID`);
+    if (ids.length !== 1)
+      throw new Error(ids.length === 0 ? 'no lab run (start one with `lab up`)' : `several lab runs (${ids.join(', ')}): pass --run ID`);
     const file = join(LAB_ROOT, ids[0]!, 'state.json');
     if (!existsSync(file)) throw new Error(`no lab run ${ids[0]} (${file} missing)`);
     return new Lab(JSON.parse(readFileSync(file, 'utf8')) as LabState);
@@ -135,8 +155,26 @@ export class Lab {
     for (const name of names) {
       const m = this.member(name);
       const out = openSync(join(this.state.dir, `${name}.out`), 'a');
-      const child = spawn('ip', ['netns', 'exec', m.ns, process.execPath, HERD_BIN, 'start', name, '--config', this.herdFile,
-        '--log-dir', this.state.dir, '--console-level', 'warn', ...this.state.memberArgs], { detached: true, stdio: ['ignore', out, out] });
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          m.ns,
+          process.execPath,
+          HERD_BIN,
+          'start',
+          name,
+          '--config',
+          this.herdFile,
+          '--log-dir',
+          this.state.dir,
+          '--console-level',
+          'warn',
+          ...this.state.memberArgs,
+        ],
+        { detached: true, stdio: ['ignore', out, out] },
+      );
       child.unref();
       closeSync(out);
     }
@@ -156,7 +194,8 @@ export class Lab {
       for (;;) {
         const status = await this.status(name).catch(() => null);
         if (status && status.neighbours.every((n) => n.connected)) break;
-        if (Date.now() > deadline) throw new Error(`${name} not ready within ${timeoutMs} ms: ${status ? 'links down' : 'no /status'}\n${this.outputOf(name)}`);
+        if (Date.now() > deadline)
+          throw new Error(`${name} not ready within ${timeoutMs} ms: ${status ? 'links down' : 'no /status'}\n${this.outputOf(name)}`);
         await sleep(100);
       }
     }
@@ -199,12 +238,17 @@ export class Lab {
   /** Runs `herd ARGS --config <herd file>` in the client namespace (`mesh`, `send`, `client`). */
   herd(args: readonly string[], stdio: 'pipe' | 'inherit' = 'pipe'): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', this.plan.clientNs, process.execPath, HERD_BIN, ...args, '--config', this.herdFile],
-        { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('ip', ['netns', 'exec', this.plan.clientNs, process.execPath, HERD_BIN, ...args, '--config', this.herdFile], {
+        stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
-      child.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
-      child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+      child.stdout?.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr?.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
       child.once('error', reject);
       child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     });
@@ -248,8 +292,12 @@ export class Lab {
     rmSync(this.state.dir, { recursive: true, force: true });
   }
 
-  private get gatewayPath(): string { return join(this.state.dir, 'gateway.sock'); }
-  private get relayControlPath(): string { return join(this.state.dir, 'relays.json'); }
+  private get gatewayPath(): string {
+    return join(this.state.dir, 'gateway.sock');
+  }
+  private get relayControlPath(): string {
+    return join(this.state.dir, 'relays.json');
+  }
 
   private save(): void {
     writeFileSync(join(this.state.dir, 'state.json'), JSON.stringify(this.state, null, 2));
@@ -314,12 +362,16 @@ export class Lab {
       const chunks: Buffer[] = [];
       const timer = setTimeout(() => socket.destroy(new Error(`${name} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
       socket.on('data', (c: Buffer) => chunks.push(c));
-      socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
       socket.once('close', () => {
         clearTimeout(timer);
         const text = Buffer.concat(chunks).toString();
         const split = text.indexOf('\r\n\r\n');
-        if (!text.startsWith('HTTP/1.1 200') && !text.startsWith('HTTP/1.0 200')) reject(new Error(`${name} ${path}: ${text.split('\r\n')[0] || 'connection closed'}`));
+        if (!text.startsWith('HTTP/1.1 200') && !text.startsWith('HTTP/1.0 200'))
+          reject(new Error(`${name} ${path}: ${text.split('\r\n')[0] || 'connection closed'}`));
         else resolve(text.slice(split + 4));
       });
       socket.write(`GET ${path} HTTP/1.0\r\nHost: ${name}\r\n\r\n`);

@@ -31,7 +31,8 @@ export async function main(args: readonly string[]): Promise<number> {
     result = (async () => (await fn(Lab.load(opts.run))) ?? 0)();
   };
 
-  program.command('up')
+  program
+    .command('up')
     .description('build namespaces and a bridge, write a herd file, start every member; return once all links are up')
     .argument('[size]', 'members m1..mN on a ring with chords', positive, 3)
     .option('--topology <file>', 'JSON {"names": [...], "links": [["a","b"], ...]} instead of SIZE')
@@ -42,42 +43,88 @@ export async function main(args: readonly string[]): Promise<number> {
       result = (async () => {
         const unavailable = await labUnavailable();
         if (unavailable) throw new Error(unavailable);
-        const topology = opts.topology ? (JSON.parse(readFileSync(opts.topology, 'utf8')) as { names: string[]; links: Array<[string, string]> }) : undefined;
+        const topology = opts.topology
+          ? (JSON.parse(readFileSync(opts.topology, 'utf8')) as { names: string[]; links: Array<[string, string]> })
+          : undefined;
         const names = topology?.names ?? memberNames(size);
         const links = topology?.links ?? (opts.links ? parseLinkList(opts.links) : undefined);
         const started = Date.now();
         const lab = await Lab.up({ names, links, relays: opts.relays, owner: null, memberArgs: opts.memberArgs.split(' ').filter(Boolean) });
-        process.stdout.write(`lab run ${lab.plan.runId}: ${names.length} members ready in ${Date.now() - started} ms\n`
-          + `herd file ${lab.herdFile}\n${lab.plan.members.map((m) => `  ${m.name} ${m.address} (netns ${m.ns})`).join('\n')}\n`
-          + `  client namespace ${lab.plan.clientNs} ${lab.plan.clientAddress}\n`);
+        process.stdout.write(
+          `lab run ${lab.plan.runId}: ${names.length} members ready in ${Date.now() - started} ms\n` +
+            `herd file ${lab.herdFile}\n${lab.plan.members.map((m) => `  ${m.name} ${m.address} (netns ${m.ns})`).join('\n')}\n` +
+            `  client namespace ${lab.plan.clientNs} ${lab.plan.clientAddress}\n`,
+        );
         return 0;
       })();
     });
 
-  program.command('cut').description('cut a member off from every other member (its clients still reach it)')
-    .argument('<name>').option(...runOption)
+  program
+    .command('cut')
+    .description('cut a member off from every other member (its clients still reach it)')
+    .argument('<name>')
+    .option(...runOption)
     .action((name: string, opts: { run?: string }) => act((lab) => lab.cut(name))(opts));
-  program.command('heal').description('undo `cut`')
-    .argument('<name>').option(...runOption)
+  program
+    .command('heal')
+    .description('undo `cut`')
+    .argument('<name>')
+    .option(...runOption)
     .action((name: string, opts: { run?: string }) => act((lab) => lab.heal(name))(opts));
-  program.command('slow').description('limit the link A-B to RATE each way (tc syntax: 1mbit, 500kbit)')
-    .argument('<a>').argument('<b>').argument('<rate>').option(...runOption)
+  program
+    .command('slow')
+    .description('limit the link A-B to RATE each way (tc syntax: 1mbit, 500kbit)')
+    .argument('<a>')
+    .argument('<b>')
+    .argument('<rate>')
+    .option(...runOption)
     .action((a: string, b: string, rate: string, opts: { run?: string }) => act((lab) => lab.slow(a, b, rate))(opts));
-  program.command('unslow').description('remove the rate limits of a member\'s links')
-    .argument('<name>').option(...runOption)
+  program
+    .command('unslow')
+    .description("remove the rate limits of a member's links")
+    .argument('<name>')
+    .option(...runOption)
     .action((name: string, opts: { run?: string }) => act((lab) => lab.unslow(name))(opts));
-  program.command('delay').description('delay the link A-B by MS each way through a relay; --loss P holds P% of chunks 200 ms more')
-    .argument('<a>').argument('<b>').argument('<ms>', 'milliseconds', nonNegative).option('--loss <pct>', 'percent', nonNegative, 0).option(...runOption)
-    .action((a: string, b: string, ms: number, opts: { run?: string; loss: number }) => act((lab) => lab.shape(a, b, { delayMs: ms, lossPct: opts.loss }))(opts));
-  program.command('kill').description('kill -9 a member').argument('<name>').option(...runOption)
+  program
+    .command('delay')
+    .description('delay the link A-B by MS each way through a relay; --loss P holds P% of chunks 200 ms more')
+    .argument('<a>')
+    .argument('<b>')
+    .argument('<ms>', 'milliseconds', nonNegative)
+    .option('--loss <pct>', 'percent', nonNegative, 0)
+    .option(...runOption)
+    .action((a: string, b: string, ms: number, opts: { run?: string; loss: number }) =>
+      act((lab) => lab.shape(a, b, { delayMs: ms, lossPct: opts.loss }))(opts),
+    );
+  program
+    .command('kill')
+    .description('kill -9 a member')
+    .argument('<name>')
+    .option(...runOption)
     .action((name: string, opts: { run?: string }) => act((lab) => lab.kill(name))(opts));
-  program.command('start').description('start a member again in its namespace and wait until its links are up').argument('<name>').option(...runOption)
-    .action((name: string, opts: { run?: string }) => act(async (lab) => { await lab.start(name); await lab.waitReady([name]); })(opts));
-  program.command('herd').description('run `herd ARGS --config <the run\'s herd file>` in the client namespace (mesh, send, client)')
-    .argument('<args...>').option(...runOption).passThroughOptions()
+  program
+    .command('start')
+    .description('start a member again in its namespace and wait until its links are up')
+    .argument('<name>')
+    .option(...runOption)
+    .action((name: string, opts: { run?: string }) =>
+      act(async (lab) => {
+        await lab.start(name);
+        await lab.waitReady([name]);
+      })(opts),
+    );
+  program
+    .command('herd')
+    .description("run `herd ARGS --config <the run's herd file>` in the client namespace (mesh, send, client)")
+    .argument('<args...>')
+    .option(...runOption)
+    .passThroughOptions()
     .action((herdArgs: string[], opts: { run?: string }) => act(async (lab) => (await lab.herd(herdArgs, 'inherit')).code)(opts));
-  program.command('down').description('stop the run\'s processes, remove its namespaces and files; also runs left by crashed tests')
-    .option(...runOption).option('--all', 'every lab run, including ones made by `lab up`', false)
+  program
+    .command('down')
+    .description("stop the run's processes, remove its namespaces and files; also runs left by crashed tests")
+    .option(...runOption)
+    .option('--all', 'every lab run, including ones made by `lab up`', false)
     .action((opts: { run?: string; all: boolean }) => {
       result = (async () => {
         // Without --run and with no run of its own left, `down` still removes crashed runs.

@@ -41,7 +41,10 @@ export async function labUnavailable(): Promise<string | null> {
 
 export async function listNamespaces(): Promise<string[]> {
   const out = await sh('ip', 'netns', 'list');
-  return out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 /** Kills every process inside the namespaces (all started by the lab), then deletes them. */
@@ -117,9 +120,19 @@ export async function heal(plan: LabPlan, member: MemberPlan): Promise<void> {
 export async function insertRelayPath(plan: LabPlan, a: MemberPlan, b: MemberPlan): Promise<string> {
   const ns = relayNs(plan, a, b);
   await addNamespace(ns);
-  await sh('ip', 'netns', 'exec', ns, 'sh', '-c',
-    'for f in /proc/sys/net/ipv4/conf/*/accept_local; do echo 1 > $f; done; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done');
-  const ends = [[a, b], [b, a]] as const;
+  await sh(
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'sh',
+    '-c',
+    'for f in /proc/sys/net/ipv4/conf/*/accept_local; do echo 1 > $f; done; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done',
+  );
+  const ends = [
+    [a, b],
+    [b, a],
+  ] as const;
   for (const [self, other] of ends) {
     // Inside self's namespace the veth is `r<other>`; inside the relay, `m<self>`.
     const table = String(100 + self.index);
@@ -144,7 +157,10 @@ export async function insertRelayPath(plan: LabPlan, a: MemberPlan, b: MemberPla
  * peer's address shapes only that link's packets.
  */
 export async function limitRate(a: MemberPlan, b: MemberPlan, rate: string, relayed: boolean): Promise<void> {
-  for (const [self, other] of [[a, b], [b, a]] as const) {
+  for (const [self, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     if (relayed) {
       await tcIn(self.ns, 'qdisc', 'replace', 'dev', `r${other.index}`, 'root', 'tbf', 'rate', rate, 'burst', '32kb', 'latency', '1s');
       continue;
@@ -153,13 +169,36 @@ export async function limitRate(a: MemberPlan, b: MemberPlan, rate: string, rela
     await tcIn(self.ns, 'qdisc', 'replace', 'dev', 'eth0', 'root', 'handle', '1:', 'htb');
     const classId = `1:${other.index + 10}`;
     await tcIn(self.ns, 'class', 'replace', 'dev', 'eth0', 'parent', '1:', 'classid', classId, 'htb', 'rate', rate, 'ceil', rate, 'burst', '32kb');
-    await tcIn(self.ns, 'filter', 'replace', 'dev', 'eth0', 'parent', '1:', 'protocol', 'ip', 'prio', String(other.index),
-      'handle', `800::${other.index}`, 'u32', 'match', 'ip', 'dst', `${other.address}/32`, 'flowid', classId);
+    await tcIn(
+      self.ns,
+      'filter',
+      'replace',
+      'dev',
+      'eth0',
+      'parent',
+      '1:',
+      'protocol',
+      'ip',
+      'prio',
+      String(other.index),
+      'handle',
+      `800::${other.index}`,
+      'u32',
+      'match',
+      'ip',
+      'dst',
+      `${other.address}/32`,
+      'flowid',
+      classId,
+    );
   }
 }
 
 /** Removes every rate limit of `member`'s namespace. */
 export async function unlimit(member: MemberPlan): Promise<void> {
-  const devs = (await ipIn(member.ns, '-o', 'link', 'show')).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]).filter((d): d is string => !!d && d !== 'lo');
+  const devs = (await ipIn(member.ns, '-o', 'link', 'show'))
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
+    .filter((d): d is string => !!d && d !== 'lo');
   for (const dev of devs) await tcIn(member.ns, 'qdisc', 'del', 'dev', dev, 'root').catch(() => {});
 }

@@ -54,7 +54,11 @@ export function makePlan(runId: string, names: readonly string[], links: readonl
   const subnet = subnetOf(runId);
   const ns = (part: string) => `${NS_PREFIX}${runId}-${part}`;
   return {
-    runId, subnet, switchNs: ns('switch'), clientNs: ns('client'), clientAddress: `${subnet}.2`,
+    runId,
+    subnet,
+    switchNs: ns('switch'),
+    clientNs: ns('client'),
+    clientAddress: `${subnet}.2`,
     members: names.map((name, i) => ({ name, index: i + 1, ns: ns(`m${i + 1}`), address: `${subnet}.${11 + i}` })),
     links,
   };
@@ -102,7 +106,7 @@ export function ringWithChords(names: readonly string[]): Link[] {
 /** Hops from `from` to every member (breadth first). */
 export function hopsFrom(from: string, names: readonly string[], links: readonly Link[]): Map<string, number> {
   const hops = new Map([[from, 0]]);
-  for (let frontier = [from]; frontier.length > 0; ) {
+  for (let frontier = [from]; frontier.length > 0;) {
     const next: string[] = [];
     for (const name of frontier) {
       for (const [a, b] of links) {
@@ -125,9 +129,13 @@ export function diameter(names: readonly string[], links: readonly Link[]): numb
 
 /** `A-B,B-C` into links (the lab's member names contain no '-'). */
 export function parseLinkList(text: string): Link[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => {
-    const ends = pair.split('-');
-    if (ends.length !== 2 || !ends[0] || !ends[1]) throw new Error(`--links: "${pair}" is not NAME-NAME`);
-    return [ends[0], ends[1]] as const;
-  });
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const ends = pair.split('-');
+      if (ends.length !== 2 || !ends[0] || !ends[1]) throw new Error(`--links: "${pair}" is not NAME-NAME`);
+      return [ends[0], ends[1]] as const;
+    });
 }

@@ -77,7 +77,10 @@ function relay(target: string, source: string): (inbound: Socket) => void {
   return (inbound) => {
     const outbound = connect({ host: target, port, localAddress: source, noDelay: true });
     inbound.setNoDelay(true);
-    for (const [x, y] of [[inbound, outbound], [outbound, inbound]] as const) {
+    for (const [x, y] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ] as const) {
       delayedPipe(x, y);
       x.on('error', () => y.destroy());
       x.on('close', () => y.destroy());

@@ -27,7 +27,9 @@ const CANARY = 'IAMAT canary.example.org +34.068930-118.445127 1621464827.5';
 /** Fails the test instead of hanging it when `promise` never settles. */
 function hangGuard<T>(promise: Promise<T>, what: string, ms = 120_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms); });
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
   return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
 }
 
@@ -68,8 +70,10 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
     // Congestion began at 8 MiB or more (checked in the log below); it lasts, and reading
     // stays stopped, while the backlog stays above 2 MiB, as it must while B is stopped.
     let backlog = {};
-    assert.ok(await eventually(async () => ((backlog = (await members.status('A')).backlog).total > 2 * MiB), 120_000),
-      `/status backlog ${JSON.stringify(backlog)}`);
+    assert.ok(
+      await eventually(async () => (backlog = (await members.status('A')).backlog).total > 2 * MiB, 120_000),
+      `/status backlog ${JSON.stringify(backlog)}`,
+    );
 
     const probe: Socket = await open(portOf(t.herd, 'A'));
     const probeReply = readLines(probe, 1);
@@ -87,7 +91,17 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
     // The file is written in 4 KiB batches, the last one within a second.
     let log: Array<Record<string, unknown>> = [];
     const logged = (msg: string, line?: string) => log.some((e) => e.msg === msg && (line === undefined || e.line === line));
-    assert.ok(await eventually(() => { log = jsonLines(aLogText()); return logged('outbound backlog drained') && logged('input', PROBE); }, 30_000, 250), 'A logged the drain and the probe');
+    assert.ok(
+      await eventually(
+        () => {
+          log = jsonLines(aLogText());
+          return logged('outbound backlog drained') && logged('input', PROBE);
+        },
+        30_000,
+        250,
+      ),
+      'A logged the drain and the probe',
+    );
     const congested = log.findIndex((e) => e.msg === 'outbound backlog high: congested');
     const drained = log.findIndex((e, i) => i > congested && e.msg === 'outbound backlog drained');
     const probeRead = log.findIndex((e) => e.msg === 'input' && e.line === PROBE);

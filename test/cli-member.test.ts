@@ -29,8 +29,10 @@ async function startMember(args: string[], member: MemberConfig, cwd: string): P
   child.stdout!.on('data', (c: Buffer) => (running.output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (running.output += c.toString()));
   // Stops waiting as soon as the member answers or exits.
-  assert.ok(await eventually(async () => child.exitCode !== null || Boolean(await fetchStatus(member, 2_000)), 120_000),
-    `${member.name} not ready:\n${running.output}`);
+  assert.ok(
+    await eventually(async () => child.exitCode !== null || Boolean(await fetchStatus(member, 2_000)), 120_000),
+    `${member.name} not ready:\n${running.output}`,
+  );
   assert.equal(child.exitCode, null, `${member.name} exited during start:\n${running.output}`);
   return running;
 }
@@ -98,7 +100,10 @@ describe('a member started with every default', () => {
     const reply = (await exchange(a.member.clientPort, `${'x'.repeat(65_536)}\n${'y'.repeat(65_537)}\nWHATSAT nobody 10 2\n`)).toString('latin1');
     // Compared whole, reported short: a failure message of 130 KB helps nobody.
     const expected = `? ${'x'.repeat(65_536)}\n? ${'y'.repeat(1024)}\n`;
-    assert.ok(reply === expected, `${reply.length} bytes (expected ${expected.length}): ${reply.replace(/(.)\1{20,}/g, (run, c) => `${c}*${run.length}`)}`);
+    assert.ok(
+      reply === expected,
+      `${reply.length} bytes (expected ${expected.length}): ${reply.replace(/(.)\1{20,}/g, (run, c) => `${c}*${run.length}`)}`,
+    );
   });
 });
 
@@ -109,15 +114,21 @@ describe('a member started with --log-level warn, --console-format pretty, --max
   before(async () => {
     const t = await makeHerd(['B'], []);
     logDir = join(t.dir, 'member-logs');
-    b = await startMember(['start', 'B', '--config', t.file, '--log-dir', logDir, '--log-level', 'warn',
-      '--console-format', 'pretty', '--max-line-bytes', '64'], findMember(t.herd, 'B'), t.dir);
+    b = await startMember(
+      ['start', 'B', '--config', t.file, '--log-dir', logDir, '--log-level', 'warn', '--console-format', 'pretty', '--max-line-bytes', '64'],
+      findMember(t.herd, 'B'),
+      t.dir,
+    );
   });
 
   after(() => stop(b));
 
   test('the console prints pretty lines, not JSON', async () => {
     assert.ok(await eventually(() => /INFO.*member started/.test(b.output)), b.output);
-    assert.ok(b.output.split('\n').every((line) => !line.startsWith('{')), b.output);
+    assert.ok(
+      b.output.split('\n').every((line) => !line.startsWith('{')),
+      b.output,
+    );
   });
 
   test('a key file of mode 0600 is not warned about', () => {

@@ -30,7 +30,13 @@ describe('herd mesh', () => {
 
   before(async () => {
     // `herd init` refuses a herd in pieces; a hand-edited herd file may still be one.
-    const made = await makeHerd(['A', 'B', 'C'], [['A', 'B'], ['B', 'C']]);
+    const made = await makeHerd(
+      ['A', 'B', 'C'],
+      [
+        ['A', 'B'],
+        ['B', 'C'],
+      ],
+    );
     const json = JSON.parse(readFileSync(made.file, 'utf8'));
     json.links = [['A', 'B']];
     writeFileSync(made.file, JSON.stringify(json, null, 2));
@@ -63,7 +69,11 @@ describe('herd mesh', () => {
     assert.match(r.stdout, /\n {2}A - B: up\n/);
     const cRow = r.stdout.split('\n').find((line) => line.startsWith('C '))!;
     assert.match(cRow, / [0-9a-f]{8} DIFFERS /);
-    for (const name of ['A', 'B']) assert.doesNotMatch(r.stdout.split('\n').find((line) => line.startsWith(`${name} `))!, /DIFFERS/);
+    for (const name of ['A', 'B'])
+      assert.doesNotMatch(
+        r.stdout.split('\n').find((line) => line.startsWith(`${name} `))!,
+        /DIFFERS/,
+      );
     const plain = await herd(MESH(t));
     assert.equal(plain.code, 0, 'without --check, an unhealthy herd is only shown');
   });
@@ -71,15 +81,18 @@ describe('herd mesh', () => {
   test('--dot draws the members and links, coloured by state', async () => {
     const r = await herd(MESH(t, '--dot'));
     assert.equal(r.code, 0);
-    assert.equal(r.stdout, [
-      'graph herd {',
-      '  "A" [color=green];',
-      '  "B" [color=green];',
-      '  "C" [color=orange];',
-      '  "A" -- "B" [label="up", color=green];',
-      '}',
-      '',
-    ].join('\n'));
+    assert.equal(
+      r.stdout,
+      [
+        'graph herd {',
+        '  "A" [color=green];',
+        '  "B" [color=green];',
+        '  "C" [color=orange];',
+        '  "A" -- "B" [label="up", color=green];',
+        '}',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('--watch redraws with fresh figures until interrupted', async () => {
@@ -108,15 +121,18 @@ describe('herd mesh', () => {
     const linkDown = async () => !(await members.status('A')).neighbours[0]!.connected;
     assert.ok(await eventually(linkDown, 120_000), 'A sees the link down');
     const [dot, check] = await Promise.all([herd(MESH(t, '--dot')), herd(MESH(t, '--check'))]);
-    assert.equal(dot.stdout, [
-      'graph herd {',
-      '  "A" [color=green];',
-      '  "B" [color=red];',
-      '  "C" [color=orange];', // A and C disagree, one each: the first in the file wins
-      '  "A" -- "B" [label="down", color=red, style=dotted];',
-      '}',
-      '',
-    ].join('\n'));
+    assert.equal(
+      dot.stdout,
+      [
+        'graph herd {',
+        '  "A" [color=green];',
+        '  "B" [color=red];',
+        '  "C" [color=orange];', // A and C disagree, one each: the first in the file wins
+        '  "A" -- "B" [label="down", color=red, style=dotted];',
+        '}',
+        '',
+      ].join('\n'),
+    );
     assert.equal(check.code, 1);
   });
 });

@@ -115,7 +115,11 @@ describe('herd send', () => {
     assert.deepEqual(missing, { code: 2, stdout: '', stderr: 'herd: peers/herd.json: cannot read herd file (ENOENT)\n' });
     assert.equal(malformed.code, 2);
     assert.match(malformed.stderr, new RegExp(`^herd: ${notJson}: not JSON \\([^\\n]+\\)\\n$`));
-    assert.deepEqual(invalid, { code: 2, stdout: '', stderr: `herd: ${wrongField}: members[0].clientPort: Invalid input: expected number, received string (got "twelve")\n` });
+    assert.deepEqual(invalid, {
+      code: 2,
+      stdout: '',
+      stderr: `herd: ${wrongField}: members[0].clientPort: Invalid input: expected number, received string (got "twelve")\n`,
+    });
     assert.deepEqual(unknown, { code: 2, stdout: '', stderr: `herd: ${t.file}: no member named "Nobody" (members: A)\n` });
   });
 });

@@ -36,8 +36,10 @@ describe('clients that never read their replies', () => {
     }
     // Each connection's replies fill the kernel's buffers, then its write queue: the member
     // then holds the connection's lines and says so in /status.
-    assert.ok(await eventually(async () => (await members.status('Solo')).counters.clientConnectionsBlocked === 20, 120_000, 200),
-      'every flooding connection ends up waiting for its client');
+    assert.ok(
+      await eventually(async () => (await members.status('Solo')).counters.clientConnectionsBlocked === 20, 120_000, 200),
+      'every flooding connection ends up waiting for its client',
+    );
     const status = await members.status('Solo');
     // Held per connection: at most 8 replies being computed (~7.6 KB each) and a write queue at
     // its high-water mark; without the limits each connection held ~25 MB.
@@ -63,7 +65,10 @@ describe('limits on one connection', () => {
     });
     const { herd, dir } = await makeHerd(['Solo'], []);
     member = await runMember({
-      herd, name: 'Solo', logDir: dir, consoleLevel: 'silent',
+      herd,
+      name: 'Solo',
+      logDir: dir,
+      consoleLevel: 'silent',
       env: { GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_URL: google.origin },
     });
   });

@@ -41,11 +41,18 @@ describe('record-log compaction', () => {
     update(store, 12_500, 3);
     for (let c = 0; c < 12_499; c++) store.offer(record(c, 4));
     assert.equal(fileLines(dir).length, 49_999);
-    assert.equal(recordLog.compactIfNeeded(() => store.lines(), store.size), false, 'one line short');
+    assert.equal(
+      recordLog.compactIfNeeded(() => store.lines(), store.size),
+      false,
+      'one line short',
+    );
     store.offer(record(12_499, 4));
     assert.equal(store.size, 12_500);
     assert.equal(fileLines(dir).length, 50_000);
-    assert.equal(recordLog.compactIfNeeded(() => store.lines(), store.size), true);
+    assert.equal(
+      recordLog.compactIfNeeded(() => store.lines(), store.size),
+      true,
+    );
     const compacted = fileLines(dir);
     assert.equal(compacted.length, 12_500);
     const expected = Array.from({ length: 12_500 }, (_, c) => `AT Clark +0.100000000 client-${c}.example.org +34.068930-118.445127 4.5`);
@@ -67,10 +74,16 @@ describe('record-log compaction', () => {
     update(store, 20_000, 3);
     for (let c = 0; c < 19_999; c++) store.offer(record(c, 4));
     assert.equal(fileLines(dir).length, 79_999);
-    assert.equal(recordLog.compactIfNeeded(() => store.lines(), store.size), false);
+    assert.equal(
+      recordLog.compactIfNeeded(() => store.lines(), store.size),
+      false,
+    );
     assert.equal(fileLines(dir).length, 79_999);
     store.offer(record(19_999, 4));
-    assert.equal(recordLog.compactIfNeeded(() => store.lines(), store.size), true);
+    assert.equal(
+      recordLog.compactIfNeeded(() => store.lines(), store.size),
+      true,
+    );
     assert.equal(fileLines(dir).length, 20_000);
     recordLog.close();
     const reopened = open(dir);

@@ -9,11 +9,21 @@ import { ConfigError, parseHerd } from '../src/config/herdFile.js';
 
 const PEER = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf';
 const member = (name: string, base: number, extra: object = {}) => ({
-  name, host: '127.0.0.1', clientPort: base, p2pPort: base + 100, adminPort: base + 200, peerId: PEER, keyFile: `${name}.key`, ...extra,
+  name,
+  host: '127.0.0.1',
+  clientPort: base,
+  p2pPort: base + 100,
+  adminPort: base + 200,
+  peerId: PEER,
+  keyFile: `${name}.key`,
+  ...extra,
 });
 const herd = (members: object[], links: unknown = []) => ({ members, links });
 const rejects = (json: unknown, message: RegExp) =>
-  assert.throws(() => parseHerd(json, 'herd.json'), (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));
+  assert.throws(
+    () => parseHerd(json, 'herd.json'),
+    (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'),
+  );
 
 test('a good herd file loads, key paths resolve next to it', () => {
   const config = parseHerd(herd([member('A', 1000), member('B', 1001)], [['A', 'B']]), '/etc/herd/herd.json');
@@ -32,7 +42,16 @@ test('every bad field is named with its value on one line', () => {
   rejects(herd([member('A', 1000), member('B', 1000)]), /members\[1\]\.clientPort: 127\.0\.0\.1:1000 is already used/);
   rejects(herd([member('A', 1000)], [['A', 'Z']]), /links\[0\]: unknown member "Z"/);
   rejects(herd([member('A', 1000)], [['A', 'A']]), /links\[0\]: a member cannot link to itself/);
-  rejects(herd([member('A', 1000), member('B', 1001)], [['A', 'B'], ['B', 'A']]), /links\[1\]: duplicate link B-A/);
+  rejects(
+    herd(
+      [member('A', 1000), member('B', 1001)],
+      [
+        ['A', 'B'],
+        ['B', 'A'],
+      ],
+    ),
+    /links\[1\]: duplicate link B-A/,
+  );
   rejects(herd([member('A', 1000)], [['A']]), /links\[0\]/);
 });
 
@@ -66,9 +85,24 @@ test('herd init writes a herd file and 0600 keys, validates links, refuses to ov
   run = init('--names', 'A,B,C', '--links', 'A-B,B-C', '--base-port', '15000', '--host', '10.1.2.3');
   assert.equal(run.status, 0, run.stderr);
   const herd = JSON.parse(readFileSync(join(dir, 'herd.json'), 'utf8'));
-  assert.deepEqual(herd.members.map((m: { name: string; clientPort: number; p2pPort: number; adminPort: number; host: string }) =>
-    [m.name, m.host, m.clientPort, m.p2pPort, m.adminPort]), [['A', '10.1.2.3', 15000, 15100, 15200], ['B', '10.1.2.3', 15001, 15101, 15201], ['C', '10.1.2.3', 15002, 15102, 15202]]);
-  assert.deepEqual(herd.links, [['A', 'B'], ['B', 'C']]);
+  assert.deepEqual(
+    herd.members.map((m: { name: string; clientPort: number; p2pPort: number; adminPort: number; host: string }) => [
+      m.name,
+      m.host,
+      m.clientPort,
+      m.p2pPort,
+      m.adminPort,
+    ]),
+    [
+      ['A', '10.1.2.3', 15000, 15100, 15200],
+      ['B', '10.1.2.3', 15001, 15101, 15201],
+      ['C', '10.1.2.3', 15002, 15102, 15202],
+    ],
+  );
+  assert.deepEqual(herd.links, [
+    ['A', 'B'],
+    ['B', 'C'],
+  ]);
   for (const name of ['A', 'B', 'C']) assert.equal(statSync(join(dir, `${name}.key`)).mode & 0o777, 0o600);
   assert.equal(new Set(herd.members.map((m: { peerId: string }) => m.peerId)).size, 3);
   run = init('--names', 'A,B,C', '--links', 'A-B,B-C');

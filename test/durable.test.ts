@@ -34,7 +34,10 @@ describe('durable state', () => {
       let killed = false;
       const writeMore = () => {
         while (!killed) {
-          const batch = Array.from({ length: 500 }, () => { const i = sent++; return `IAMAT durable-${i % 5000} +1+1 1700000000.${String(i).padStart(9, '0')}\n`; });
+          const batch = Array.from({ length: 500 }, () => {
+            const i = sent++;
+            return `IAMAT durable-${i % 5000} +1+1 1700000000.${String(i).padStart(9, '0')}\n`;
+          });
           if (!socket.write(batch.join(''))) return void socket.once('drain', writeMore);
         }
       };
@@ -65,10 +68,10 @@ describe('durable state', () => {
     await members.start('A', 'B');
     try {
       const replies = [];
-      for (let i = 0; i < 20; i++) replies.push((await exchange(portOf(herd.herd, i % 2 ? 'A' : 'B'), `IAMAT whole-${i} +2+2 1700000001\n`)).toString('latin1').slice(0, -1));
+      for (let i = 0; i < 20; i++)
+        replies.push((await exchange(portOf(herd.herd, i % 2 ? 'A' : 'B'), `IAMAT whole-${i} +2+2 1700000001\n`)).toString('latin1').slice(0, -1));
       // Both members hold all 20 (by gossip, or by sync if the link came up after a report).
-      assert.ok(await eventually(async () => (await Promise.all(['A', 'B'].map((n) => members.status(n))))
-        .every((s) => s.store.clients === 20)));
+      assert.ok(await eventually(async () => (await Promise.all(['A', 'B'].map((n) => members.status(n)))).every((s) => s.store.clients === 20)));
       await members.kill('A', 'B');
       const logFile = join(dataDir, 'A', 'records.log');
       assert.equal(readFileSync(logFile, 'latin1').trim().split('\n').length, 20, 'A logged its own and gossiped records');

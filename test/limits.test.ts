@@ -22,7 +22,12 @@ describe('limits of one member', () => {
     });
     const { herd, dir } = await makeHerd(['Solo'], []);
     member = await runMember({
-      herd, name: 'Solo', logDir: dir, consoleLevel: 'silent', idleTimeoutMs: 400, maxConnections: 8,
+      herd,
+      name: 'Solo',
+      logDir: dir,
+      consoleLevel: 'silent',
+      idleTimeoutMs: 400,
+      maxConnections: 8,
       env: { GOOGLE_PLACES_API_KEY: 'k', HERD_PLACES_URL: google.origin, HERD_PLACES_CONCURRENCY: '2', HERD_PLACES_QUEUE: '2' },
     });
   });

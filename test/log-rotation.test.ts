@@ -38,7 +38,10 @@ test('a log filled past its cap is rotated; two old files are kept, older ones r
   const files = logFiles(dir);
   assert.equal(files.length, 3, 'the current file and two rotated ones');
   assert.ok(files[0]!.n > 1, 'the first files were removed');
-  assert.deepEqual(files.map((f) => f.n), [files[0]!.n, files[0]!.n + 1, files[0]!.n + 2]);
+  assert.deepEqual(
+    files.map((f) => f.n),
+    [files[0]!.n, files[0]!.n + 1, files[0]!.n + 2],
+  );
   // pino-roll decides to switch files when a write reaches the cap, but switches only after an
   // asynchronous fsync of the old file; writes go on into the old file meanwhile and count
   // towards the next one. So a file may end short of the cap, or pass it by what a busy disk

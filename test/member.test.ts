@@ -21,7 +21,11 @@ describe('a member over TCP', () => {
       json(ok, url.searchParams.get('radius') === '1000' ? 300 : 0)(url, req, res);
     });
     solo = await runMember({
-      herd: herd.herd, name: 'Solo', logDir: herd.dir, consoleLevel: 'silent', maxLineBytes: 1024,
+      herd: herd.herd,
+      name: 'Solo',
+      logDir: herd.dir,
+      consoleLevel: 'silent',
+      maxLineBytes: 1024,
       env: { GOOGLE_PLACES_API_KEY: 'test-key', HERD_PLACES_URL: google.origin },
     });
   });

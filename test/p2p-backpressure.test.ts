@@ -31,9 +31,22 @@ describe('outbox and back-pressure between two members', () => {
     for (const name of ['P', 'Q']) {
       const self = findMember(t.herd, name);
       const store = new LocationStore();
-      nodes[name] = { store, node: await startHerdNode({ topology: herdTopology(t.herd, name), privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }) };
+      nodes[name] = {
+        store,
+        node: await startHerdNode({ topology: herdTopology(t.herd, name), privateKey: readKeyFile(self.keyPath), store, log: silentLog, tuning }),
+      };
     }
-    await Promise.all(Object.values(nodes).map(({ node }) => new Promise<void>((resolve) => { const off = node.onLinkUp(() => { off(); resolve(); }); })));
+    await Promise.all(
+      Object.values(nodes).map(
+        ({ node }) =>
+          new Promise<void>((resolve) => {
+            const off = node.onLinkUp(() => {
+              off();
+              resolve();
+            });
+          }),
+      ),
+    );
   });
 
   after(async () => {
@@ -62,8 +75,17 @@ describe('outbox and back-pressure between two members', () => {
     await waitFor('no congestion left over', () => !p.congested);
     const events: string[] = [];
     let congestedAt = 0;
-    p.on('congested', (bytes) => { events.push('congested'); congestedAt = bytes; });
-    const drained = new Promise<void>((resolve) => { const off = p.onDrain(() => { off(); events.push('drain'); resolve(); }); });
+    p.on('congested', (bytes) => {
+      events.push('congested');
+      congestedAt = bytes;
+    });
+    const drained = new Promise<void>((resolve) => {
+      const off = p.onDrain(() => {
+        off();
+        events.push('drain');
+        resolve();
+      });
+    });
     const before = nodes.Q!.node.counters.gossipRecordsAccepted;
     for (let i = 0; i < 20_000; i++) publish(record('P'));
     assert.equal(p.congested, false, 'the outbox alone does not count until it flushes');

@@ -54,13 +54,24 @@ describe('outbound dial filtering', () => {
     // Keys are random; draw herds until A dials B and D dials A (the smaller peer ID dials).
     const id = (herd: HerdConfig, name: string) => findMember(herd, name).peerId;
     do {
-      t = await makeHerd(['A', 'B', 'C', 'D'], [['A', 'B'], ['A', 'D'], ['B', 'C']]);
+      t = await makeHerd(
+        ['A', 'B', 'C', 'D'],
+        [
+          ['A', 'B'],
+          ['A', 'D'],
+          ['B', 'C'],
+        ],
+      );
     } while (!(dialsTo(id(t.herd, 'A'), id(t.herd, 'B')) && dialsTo(id(t.herd, 'D'), id(t.herd, 'A'))));
     const bm = findMember(t.herd, 'B');
     b = await createLibp2p({
-      privateKey: readKeyFile(bm.keyPath), addresses: { listen: [`/ip4/${bm.host}/tcp/${bm.p2pPort}`] },
-      transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
-      connectionMonitor: { enabled: false }, services: { identify: identify(), ping: ping() },
+      privateKey: readKeyFile(bm.keyPath),
+      addresses: { listen: [`/ip4/${bm.host}/tcp/${bm.p2pPort}`] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionMonitor: { enabled: false },
+      services: { identify: identify(), ping: ping() },
     });
     c = await countingServer(t.herd, 'C');
     d = await countingServer(t.herd, 'D');

@@ -37,13 +37,23 @@ let clientSeq = 0;
 const record = (member: string, client: string, seconds: number): LocationRecord =>
   atRecord(client, `${seconds}.000000000`, { member, difference: '+0.000000001' });
 
-interface Running { node: HerdNode; store: LocationStore; log: LogEntry[] }
+interface Running {
+  node: HerdNode;
+  store: LocationStore;
+  log: LogEntry[];
+}
 
 async function startMember(herd: HerdConfig, name: string, tuning?: HerdNodeTuning): Promise<Running> {
   const self = findMember(herd, name);
   const store = new LocationStore();
   const log: LogEntry[] = [];
-  const node = await startHerdNode({ topology: herdTopology(herd, name), privateKey: readKeyFile(self.keyPath), store, log: capturingLog(log), tuning });
+  const node = await startHerdNode({
+    topology: herdTopology(herd, name),
+    privateKey: readKeyFile(self.keyPath),
+    store,
+    log: capturingLog(log),
+    tuning,
+  });
   return { node, store, log };
 }
 
@@ -56,8 +66,11 @@ function report(m: Running, r: LocationRecord): void {
 /** A bare libp2p node with gossipsub on the herd topic: what an outsider or rogue can run. */
 async function plainNode(privateKey: PrivateKey, listen: string) {
   const node = await createLibp2p({
-    privateKey, addresses: { listen: [listen] },
-    transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
+    privateKey,
+    addresses: { listen: [listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
     connectionMonitor: { enabled: false },
     services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }) },
   });
@@ -80,7 +93,14 @@ describe('a herd of libp2p members', () => {
   const subscribed = (a: string, b: string) => m[a]!.node.gossipView().subscribers.includes(findMember(t.herd, b).peerId);
 
   before(async () => {
-    t = await makeHerd(['A', 'B', 'C', 'D'], [['A', 'B'], ['B', 'C'], ['B', 'D']]);
+    t = await makeHerd(
+      ['A', 'B', 'C', 'D'],
+      [
+        ['A', 'B'],
+        ['B', 'C'],
+        ['B', 'D'],
+      ],
+    );
     for (const name of ['A', 'B', 'C']) m[name] = await startMember(t.herd, name);
   });
 
@@ -90,7 +110,10 @@ describe('a herd of libp2p members', () => {
 
   test('links come up, dialled from one end, logged with the neighbour name', async () => {
     await waitFor('A-B and B-C up on both ends', () => linked('A', 'B') && linked('B', 'A') && linked('B', 'C') && linked('C', 'B'));
-    for (const [a, b] of [['A', 'B'], ['B', 'C']] as const) {
+    for (const [a, b] of [
+      ['A', 'B'],
+      ['B', 'C'],
+    ] as const) {
       const ab = m[a]!.node.links().find((l) => l.name === b)!;
       const ba = m[b]!.node.links().find((l) => l.name === a)!;
       const aDials = dialsTo(findMember(t.herd, a).peerId, findMember(t.herd, b).peerId);
@@ -99,7 +122,10 @@ describe('a herd of libp2p members', () => {
       assert.equal(ab.dials, aDials);
       assert.ok(ab.since !== null && ab.since <= Date.now());
     }
-    const up = m.B!.log.filter((e) => e.msg === 'link up').map((e) => e.obj.neighbour).sort();
+    const up = m
+      .B!.log.filter((e) => e.msg === 'link up')
+      .map((e) => e.obj.neighbour)
+      .sort();
     assert.deepEqual(up, ['A', 'C']);
     const d = m.B!.node.links().find((l) => l.name === 'D')!;
     assert.deepEqual([d.connected, d.since, d.direction], [false, null, null]);
@@ -113,13 +139,20 @@ describe('a herd of libp2p members', () => {
     const p = await startMember(t2.herd, 'P');
     const q = await startMember(t2.herd, 'Q');
     try {
-      for (const [at, r] of [['P', p], ['Q', q]] as const) {
+      for (const [at, r] of [
+        ['P', p],
+        ['Q', q],
+      ] as const) {
         r.node.onLinkUp((name, peerId) => ups.push({ at, name, subscribed: r.node.gossipView().subscribers.includes(peerId) }));
       }
       await waitFor('both ends up', () => ups.length === 2);
-      assert.deepEqual(ups.sort((x, y) => x.at.localeCompare(y.at)), [
-        { at: 'P', name: 'Q', subscribed: true }, { at: 'Q', name: 'P', subscribed: true },
-      ]);
+      assert.deepEqual(
+        ups.sort((x, y) => x.at.localeCompare(y.at)),
+        [
+          { at: 'P', name: 'Q', subscribed: true },
+          { at: 'Q', name: 'P', subscribed: true },
+        ],
+      );
       // From that moment a record published at one end reaches the other, with no sync.
       const r = record('P', `ready-${++clientSeq}`, 1);
       report(p, r);
@@ -143,7 +176,10 @@ describe('a herd of libp2p members', () => {
     const client = `stale-${++clientSeq}`;
     report(m.A!, record('A', client, 2000));
     await waitFor('the fresh record at C', () => m.C!.store.get(client) !== undefined);
-    const seenAtC = () => { const c = m.C!.node.counters; return c.gossipMessagesAccepted + c.gossipMessagesIgnored + c.gossipMessagesRejected; };
+    const seenAtC = () => {
+      const c = m.C!.node.counters;
+      return c.gossipMessagesAccepted + c.gossipMessagesIgnored + c.gossipMessagesRejected;
+    };
     const cBefore = seenAtC();
     const bIgnored = m.B!.node.counters.gossipMessagesIgnored;
     m.A!.node.publish(record('A', client, 1999)); // older client time, straight to the sink
@@ -160,7 +196,10 @@ describe('a herd of libp2p members', () => {
     report(m.B!, record('B', `${client}-b`, 10));
     await waitFor('B record at A and C', () => m.A!.store.get(`${client}-b`) !== undefined && m.C!.store.get(`${client}-b`) !== undefined);
     m.B!.node.publish(record('B', `${client}-b`, 9));
-    await waitFor('A and C ignoring it', () => m.A!.node.counters.gossipMessagesIgnored === a + 1 && m.C!.node.counters.gossipMessagesIgnored === c + 1);
+    await waitFor(
+      'A and C ignoring it',
+      () => m.A!.node.counters.gossipMessagesIgnored === a + 1 && m.C!.node.counters.gossipMessagesIgnored === c + 1,
+    );
     assert.equal(m.C!.store.get(`${client}-b`)!.timeText, '10.000000000');
   });
 
@@ -216,7 +255,10 @@ describe('a herd of libp2p members', () => {
         await waitFor(`B rejecting hostile payload ${i}`, () => m.B!.node.counters.gossipMessagesRejected === rejected + 2 + i);
       }
       await sleep(200);
-      assert.deepEqual(['A', 'B', 'C'].map((n) => m[n]!.store.size), sizes);
+      assert.deepEqual(
+        ['A', 'B', 'C'].map((n) => m[n]!.store.size),
+        sizes,
+      );
       assert.equal(m.B!.log.filter((e) => e.msg === 'rejected gossip message').length, 1 + hostile.length);
     } finally {
       await rogue.node.stop();
@@ -228,8 +270,8 @@ describe('a herd of libp2p members', () => {
     const b = findMember(t.herd, 'B');
     await assert.rejects(
       startHerdNode({ topology: herdTopology(t.herd, 'A'), privateKey: readKeyFile(b.keyPath), store: new LocationStore(), log: capturingLog() }),
-      (err: Error) => err instanceof HerdNodeError
-        && err.message === `member A: key file ${a.keyPath} holds peer ID ${b.peerId}, but ${t.file} says ${a.peerId}`,
+      (err: Error) =>
+        err instanceof HerdNodeError && err.message === `member A: key file ${a.keyPath} holds peer ID ${b.peerId}, but ${t.file} says ${a.peerId}`,
     );
   });
 
@@ -240,8 +282,12 @@ describe('a herd of libp2p members', () => {
     try {
       await assert.rejects(
         startHerdNode({ topology: herdTopology(t.herd, 'D'), privateKey: readKeyFile(d.keyPath), store: new LocationStore(), log: capturingLog() }),
-        (err: Error) => err instanceof HerdNodeError && !err.message.includes('\n')
-          && err.message.startsWith(`member D: cannot start libp2p on ${d.host}:${d.p2pPort} (/ip4/${d.host}/tcp/${d.p2pPort}: Error: listen EADDRINUSE`),
+        (err: Error) =>
+          err instanceof HerdNodeError &&
+          !err.message.includes('\n') &&
+          err.message.startsWith(
+            `member D: cannot start libp2p on ${d.host}:${d.p2pPort} (/ip4/${d.host}/tcp/${d.p2pPort}: Error: listen EADDRINUSE`,
+          ),
       );
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
@@ -250,8 +296,12 @@ describe('a herd of libp2p members', () => {
 
   test('a neighbour that restarts gets its link back, and catches new records', async () => {
     // Restart the accepting end of some link, so the surviving end must redial.
-    const [survivor, restarted] = [['A', 'B'], ['B', 'A'], ['B', 'C'], ['C', 'B']]
-      .find(([x, y]) => dialsTo(findMember(t.herd, x!).peerId, findMember(t.herd, y!).peerId))! as [string, string];
+    const [survivor, restarted] = [
+      ['A', 'B'],
+      ['B', 'A'],
+      ['B', 'C'],
+      ['C', 'B'],
+    ].find(([x, y]) => dialsTo(findMember(t.herd, x!).peerId, findMember(t.herd, y!).peerId))! as [string, string];
     await m[restarted]!.node.stop();
     await waitFor(`${survivor} seeing ${restarted} down`, () => !linked(survivor, restarted));
     await sleep(400); // let at least one redial fail
@@ -287,7 +337,10 @@ describe('hosts other than an IPv4 literal', () => {
       const q = await startMember(herd, 'Q');
       try {
         await waitFor('P-Q up both ways', () => p.node.links()[0]!.connected && q.node.links()[0]!.connected);
-        await new Promise<void>((resolve) => { if (p.node.gossipView().subscribers.length) resolve(); else p.node.onLinkUp(() => resolve()); });
+        await new Promise<void>((resolve) => {
+          if (p.node.gossipView().subscribers.length) resolve();
+          else p.node.onLinkUp(() => resolve());
+        });
         const r = record('P', `host-${++clientSeq}`, 1);
         report(p, r);
         await waitFor('the record at Q', () => q.store.get(r.client) !== undefined);
@@ -311,11 +364,16 @@ describe('liveness', () => {
       const dialler = acceptor === p ? q : p;
       const service = acceptor.node.libp2p.services.ping;
       const real = service.ping.bind(service);
-      service.ping = async () => { throw new Error('no answer'); };
+      service.ping = async () => {
+        throw new Error('no answer');
+      };
       await waitFor('the acceptor closing the link', () => acceptor.log.some((e) => e.msg === 'neighbour stopped answering pings; closing the link'));
       service.ping = real;
       await waitFor('the dialler seeing it down', () => dialler.log.some((e) => e.msg === 'link down'));
-      await waitFor('the link back up', () => dialler.log.filter((e) => e.msg === 'link up').length >= 2 && p.node.links()[0]!.connected && q.node.links()[0]!.connected);
+      await waitFor(
+        'the link back up',
+        () => dialler.log.filter((e) => e.msg === 'link up').length >= 2 && p.node.links()[0]!.connected && q.node.links()[0]!.connected,
+      );
     } finally {
       await Promise.all([p.node.stop(), q.node.stop()]);
     }

@@ -29,7 +29,13 @@ function holdConnections(port: number, localAddress: string, count: number): { o
     });
   };
   for (let i = 0; i < count; i++) openOne();
-  return { opened: () => opened, stop: () => { stopped = true; sockets.forEach((s) => s.destroy()); } };
+  return {
+    opened: () => opened,
+    stop: () => {
+      stopped = true;
+      sockets.forEach((s) => s.destroy());
+    },
+  };
 }
 
 describe('outsiders on the p2p port', () => {
@@ -40,7 +46,7 @@ describe('outsiders on the p2p port', () => {
     const t = await makeHerd(['A', 'B'], [['A', 'B']]);
     members = new MemberProcesses(t);
     await members.start('A', 'B');
-    const [a, b] = t.herd.members as [typeof t.herd.members[0], typeof t.herd.members[0]];
+    const [a, b] = t.herd.members as [(typeof t.herd.members)[0], (typeof t.herd.members)[0]];
     // The member with the larger peer ID accepts the link; the other dials it.
     const [dialer, accepter] = a.peerId < b.peerId ? [a, b] : [b, a];
     const linkUp = async () => (await members!.status(accepter.name)).neighbours.every((n) => n.connected);
@@ -48,8 +54,10 @@ describe('outsiders on the p2p port', () => {
 
     const outsiders = holdConnections(accepter.p2pPort, '127.0.0.2', 40);
     try {
-      assert.ok(await eventually(() => members!.outputOf(accepter.name).includes('no neighbour\'s'), 60_000),
-        'the accepter refuses the outsiders before any handshake');
+      assert.ok(
+        await eventually(() => members!.outputOf(accepter.name).includes("no neighbour's"), 60_000),
+        'the accepter refuses the outsiders before any handshake',
+      );
       await members.kill(dialer.name);
       assert.ok(await eventually(async () => !(await linkUp()), 60_000), 'the link is down');
       await members.start(dialer.name);

@@ -58,10 +58,16 @@ describe('key files', () => {
   });
 
   test('missing and corrupt files fail on one line naming the path', () => {
-    assert.throws(() => readKeyFile(join(dir, 'nope.key')), (err: Error) => /nope\.key: cannot read key file \(ENOENT\)$/.test(err.message));
+    assert.throws(
+      () => readKeyFile(join(dir, 'nope.key')),
+      (err: Error) => /nope\.key: cannot read key file \(ENOENT\)$/.test(err.message),
+    );
     const bad = join(dir, 'bad.key');
     writeFileSync(bad, 'not a key');
-    assert.throws(() => readKeyFile(bad), (err: Error) => err.message.startsWith(`${bad}: not a libp2p private key`) && !err.message.includes('\n'));
+    assert.throws(
+      () => readKeyFile(bad),
+      (err: Error) => err.message.startsWith(`${bad}: not a libp2p private key`) && !err.message.includes('\n'),
+    );
   });
 
   test('a group- or world-readable key file is warned about', async () => {
@@ -110,7 +116,10 @@ describe('storeBatch', () => {
   });
 
   test('accepts and stores the fresh records; a client twice in a batch ends at its newest, in any order', () => {
-    for (const order of [[5, 7], [7, 5]]) {
+    for (const order of [
+      [5, 7],
+      [7, 5],
+    ]) {
       const store = fresh();
       const v = storeBatch('Bona', bytes(record('Bona', 'kiwi', 50), ...order.map((t) => record('Bona', 'new', t))), store);
       assert.equal(v.kind, 'accept');
@@ -145,7 +154,7 @@ describe('gossip message IDs', () => {
   const peer = peerIdFromString('12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo');
   const seqno = 0x0102030405060708n;
   const raw = { from: peer.toMultihash().bytes, seqno: Buffer.from('0102030405060708', 'hex'), data: Buffer.from('x') };
-  const signed = (sequenceNumber: bigint) => ({ type: 'signed', from: peer, sequenceNumber, topic: 't', data: raw.data } as unknown as Message);
+  const signed = (sequenceNumber: bigint) => ({ type: 'signed', from: peer, sequenceNumber, topic: 't', data: raw.data }) as unknown as Message;
 
   test('signer and seqno, not the payload, name a message', () => {
     assert.equal(fastMessageId(raw), fastMessageId({ ...raw, data: Buffer.from('y') }));
@@ -167,9 +176,14 @@ describe('yamux window updates', () => {
     const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false });
     const window = 256 * 1024;
     const stream = new YamuxStream({
-      id: '1', name: '1', direction: 'inbound', state: StreamState.Established, log,
+      id: '1',
+      name: '1',
+      direction: 'inbound',
+      state: StreamState.Established,
+      log,
       config: { initialStreamWindowSize: window, maxStreamWindowSize: window, maxMessageSize: 64 * 1024 },
-      sendFrame: (frame: { type: number; length: number }) => frames.push(frame), getRTT: () => -1,
+      sendFrame: (frame: { type: number; length: number }) => frames.push(frame),
+      getRTT: () => -1,
     } as unknown as ConstructorParameters<typeof YamuxStream>[0]);
     const chunk = 1024;
     const reader = stream.source[Symbol.asyncIterator]();
@@ -196,7 +210,10 @@ describe('PublishPacing', () => {
       seen.push(pacing.spacingMs());
     }
     assert.equal(seen[0], 2, 'four times the target: sqrt(4) times 1 ms');
-    assert.ok(seen.every((s, i) => i === 0 || s >= seen[i - 1]!), `grows: ${seen}`);
+    assert.ok(
+      seen.every((s, i) => i === 0 || s >= seen[i - 1]!),
+      `grows: ${seen}`,
+    );
     assert.equal(seen.at(-1), 40, 'capped');
     load = 0.2;
     now += 50;
@@ -224,7 +241,10 @@ describe('Outbox', () => {
     assert.equal(turn.queue.length, 1);
     assert.equal(sent.length, 0);
     turn.run();
-    assert.deepEqual(sent.map((b) => b.length), [1]);
+    assert.deepEqual(
+      sent.map((b) => b.length),
+      [1],
+    );
   });
 
   test('a turn of records is split by the record and byte caps', () => {
@@ -237,7 +257,10 @@ describe('Outbox', () => {
     assert.equal(box.size, 10);
     assert.equal(box.bytes, size * 10);
     turn.run();
-    assert.deepEqual(sent.map((b) => b.length), [3, 3, 3, 1]);
+    assert.deepEqual(
+      sent.map((b) => b.length),
+      [3, 3, 3, 1],
+    );
     assert.equal(box.bytes, 0);
   });
 
@@ -249,7 +272,10 @@ describe('Outbox', () => {
     box.push(record('A', 'c', 1));
     box.push(record('A', 'c', 3));
     turn.run();
-    assert.deepEqual(sent.flat().map((r) => r.timeText), ['3.000000000']);
+    assert.deepEqual(
+      sent.flat().map((r) => r.timeText),
+      ['3.000000000'],
+    );
   });
 
   test('real turns: records pushed in one turn share a message', async () => {
@@ -257,7 +283,10 @@ describe('Outbox', () => {
     const box = new Outbox({ send: (b) => sent.push(b) });
     for (let i = 0; i < 1200; i++) box.push(record('A', `c${i}`, 1));
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(sent.map((b) => b.length), [500, 500, 200]);
+    assert.deepEqual(
+      sent.map((b) => b.length),
+      [500, 500, 200],
+    );
   });
 
   test('spacing: a record soon after a flush waits out the spacing, a late one leaves at the end of its turn', async () => {
@@ -267,18 +296,28 @@ describe('Outbox', () => {
     const box = new Outbox({ send: (b) => sent.push(b), defer: turn.defer, spacingMs: () => 20, now: () => now });
     box.push(record('A', 'c1', 1));
     turn.run(); // a quiet outbox: flushed at the end of the turn
-    assert.deepEqual(sent.map((b) => b.length), [1]);
+    assert.deepEqual(
+      sent.map((b) => b.length),
+      [1],
+    );
     now += 5;
     box.push(record('A', 'c2', 1));
     box.push(record('A', 'c3', 1));
     assert.equal(turn.queue.length, 0, 'within the spacing: a timer, not the end of the turn');
     await new Promise((r) => setTimeout(r, 40));
-    assert.deepEqual(sent.map((b) => b.length), [1, 2], 'both records in one message');
+    assert.deepEqual(
+      sent.map((b) => b.length),
+      [1, 2],
+      'both records in one message',
+    );
     now += 100;
     box.push(record('A', 'c4', 1));
     assert.equal(turn.queue.length, 1, 'after the spacing: the end of the turn again');
     turn.run();
-    assert.deepEqual(sent.map((b) => b.length), [1, 2, 1]);
+    assert.deepEqual(
+      sent.map((b) => b.length),
+      [1, 2, 1],
+    );
     box.push(record('A', 'c5', 1)); // within the spacing again
     assert.equal(box.stop(), 1);
     await new Promise((r) => setTimeout(r, 40));
@@ -293,7 +332,10 @@ describe('Outbox', () => {
     turn.run();
     box.push(record('A', 'c2', 1)); // within the spacing: waits for a timer
     box.flush();
-    assert.deepEqual(sent.map((b) => b.map((r) => r.client)), [['c1'], ['c2']]);
+    assert.deepEqual(
+      sent.map((b) => b.map((r) => r.client)),
+      [['c1'], ['c2']],
+    );
     await new Promise((r) => setTimeout(r, 40));
     assert.equal(sent.length, 2);
   });
@@ -310,10 +352,22 @@ describe('links', () => {
   });
 
   test('redial delay grows, is capped, and is jittered', () => {
-    assert.equal(redialDelay(0, 250, 10_000, () => 0), 250);
-    assert.equal(redialDelay(3, 250, 10_000, () => 0), 2000);
-    assert.equal(redialDelay(50, 250, 10_000, () => 0), 10_000);
-    assert.equal(redialDelay(50, 250, 10_000, () => 1), 5_000);
+    assert.equal(
+      redialDelay(0, 250, 10_000, () => 0),
+      250,
+    );
+    assert.equal(
+      redialDelay(3, 250, 10_000, () => 0),
+      2000,
+    );
+    assert.equal(
+      redialDelay(50, 250, 10_000, () => 0),
+      10_000,
+    );
+    assert.equal(
+      redialDelay(50, 250, 10_000, () => 1),
+      5_000,
+    );
   });
 });
 

@@ -10,8 +10,7 @@ import { GooglePlaces, plainNumber, searchPath } from '../src/places/google.js';
 import { whatsatReply } from '../src/protocol/reply.js';
 import { fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle, type Responder } from '../testkit/fakeGoogle.js';
 
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8'));
 
 /** Characters that must be escaped in a query string, to prove the key is encoded. */
 const KEY = 'test-key/+&=?#';
@@ -26,10 +25,12 @@ const silent: Responder = (_url, _req, res) => {
   res.on('close', () => clearTimeout(timer));
 };
 const drop: Responder = (_url, req) => req.socket.destroy();
-const text = (status: number, body: string): Responder => (_url, _req, res) => {
-  res.writeHead(status, { 'content-type': 'text/html' });
-  res.end(body);
-};
+const text =
+  (status: number, body: string): Responder =>
+  (_url, _req, res) => {
+    res.writeHead(status, { 'content-type': 'text/html' });
+    res.end(body);
+  };
 
 describe('GooglePlaces', () => {
   let google: FakeGoogle;
@@ -80,7 +81,10 @@ describe('GooglePlaces', () => {
 
   test('a Google status on a non-2xx answer still passes through', async () => {
     const limited = { html_attributions: [], results: [], status: 'OVER_QUERY_LIMIT', error_message: 'slow down' };
-    respond = (_url, _req, res) => { res.writeHead(429, { 'content-type': 'application/json' }); res.end(JSON.stringify(limited)); };
+    respond = (_url, _req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(limited));
+    };
     assert.deepEqual(await places.nearby(WESTWOOD), limited);
   });
 
@@ -128,7 +132,10 @@ describe('GooglePlaces', () => {
 
   test('connections are kept alive and reused', async () => {
     const ports = new Set<number>();
-    respond = (url, req, res) => { ports.add(req.socket.remotePort!); json(ok)(url, req, res); };
+    respond = (url, req, res) => {
+      ports.add(req.socket.remotePort!);
+      json(ok)(url, req, res);
+    };
     for (let i = 0; i < 6; i++) await places.nearby(WESTWOOD);
     // undici may open a second socket while the first is finishing its response, not more.
     assert.ok(ports.size <= 2, `${ports.size} connections for 6 requests`);
@@ -162,9 +169,11 @@ describe('GooglePlaces without a server', () => {
 
   test('bad options are named, with the value, on one line', () => {
     const log = capturingLog();
-    const rejects = (options: object, message: RegExp) => assert.throws(
-      () => new GooglePlaces({ apiKey: 'k', log, ...options }),
-      (err: Error) => message.test(err.message) && !err.message.includes('\n'));
+    const rejects = (options: object, message: RegExp) =>
+      assert.throws(
+        () => new GooglePlaces({ apiKey: 'k', log, ...options }),
+        (err: Error) => message.test(err.message) && !err.message.includes('\n'),
+      );
     rejects({ apiKey: '' }, /^apiKey: must be a non-empty string \(got ""\)$/);
     rejects({ apiKey: 42 }, /^apiKey: .*\(got a number\)$/);
     rejects({ origin: 'ftp://example.com' }, /^origin: .*\(got "ftp:\/\/example.com"\)$/);

@@ -7,27 +7,35 @@ import KDBush from 'kdbush';
 import type { Logger, NearbyQuery } from '../src/core/ports.js';
 import { silentLog } from '../testkit/loggers.js';
 import { GEONAMES_ATTRIBUTION, OfflinePlaces, type City } from '../src/places/offline.js';
-import {
-  PACKAGE_WORKER, PlaceTable, packCities, packInWorker, transferList, type PackedPlaces,
-} from '../src/places/offline-data.js';
+import { PACKAGE_WORKER, PlaceTable, packCities, packInWorker, transferList, type PackedPlaces } from '../src/places/offline-data.js';
 
 const WESTWOOD: NearbyQuery = { lat: 34.06893, lng: -118.445127, radiusMetres: 10_000, limit: 20 };
 
 /** Great-circle distance in km, on the same 6371 km sphere as geokdbush. */
 function haversineKm(lat1: number, lng1: number, lat2: number, lng2: number): number {
   const rad = Math.PI / 180;
-  const h = Math.sin(((lat2 - lat1) * rad) / 2) ** 2
-    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lng2 - lng1) * rad) / 2) ** 2;
+  const h = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lng2 - lng1) * rad) / 2) ** 2;
   return 2 * 6371 * Math.asin(Math.sqrt(h));
 }
 
-interface Result { name: string; place_id: string; geometry: { location: { lat: number; lng: number } } }
+interface Result {
+  name: string;
+  place_id: string;
+  geometry: { location: { lat: number; lng: number } };
+}
 const distances = (query: NearbyQuery, results: Result[]) =>
   results.map((r) => haversineKm(query.lat, query.lng, r.geometry.location.lat, r.geometry.location.lng));
 
 const city = (cityId: number, name: string, lng: number, lat: number, extra: Partial<City> = {}): City => ({
-  cityId, name, altName: '', country: 'FJ', featureCode: 'PPL', adminCode: '03', population: 1000,
-  loc: { type: 'Point', coordinates: [lng, lat] }, ...extra,
+  cityId,
+  name,
+  altName: '',
+  country: 'FJ',
+  featureCode: 'PPL',
+  adminCode: '03',
+  population: 1000,
+  loc: { type: 'Point', coordinates: [lng, lat] },
+  ...extra,
 });
 
 describe('OfflinePlaces with the package data', () => {
@@ -54,8 +62,14 @@ describe('OfflinePlaces with the package data', () => {
     const results = answer.results as Result[];
     assert.ok(results.length > 0 && results.length <= WESTWOOD.limit, `${results.length} results`);
     const km = distances(WESTWOOD, results);
-    assert.deepEqual(km, [...km].sort((a, b) => a - b));
-    assert.ok(km.every((d) => d <= 10 + 1e-9), `farthest ${Math.max(...km)} km`);
+    assert.deepEqual(
+      km,
+      [...km].sort((a, b) => a - b),
+    );
+    assert.ok(
+      km.every((d) => d <= 10 + 1e-9),
+      `farthest ${Math.max(...km)} km`,
+    );
     assert.equal(results[0]!.name, 'Westwood');
     assert.ok(results.some((r) => r.name === 'Beverly Hills'));
   });
@@ -66,7 +80,7 @@ describe('OfflinePlaces with the package data', () => {
     assert.deepEqual(three, all.slice(0, 3));
   });
 
-  test('each result has Google\'s fields', async () => {
+  test("each result has Google's fields", async () => {
     const [first] = (await places.nearby({ ...WESTWOOD, limit: 1 })).results as Record<string, unknown>[];
     assert.deepEqual(first, {
       name: 'Westwood',
@@ -110,10 +124,18 @@ describe('OfflinePlaces with the package data', () => {
       assert.equal(answer.status, nearest.length > 0 ? 'OK' : 'ZERO_RESULTS', JSON.stringify(query));
       assert.deepEqual(answer.html_attributions, nearest.length > 0 ? [GEONAMES_ATTRIBUTION] : []);
       const got = (answer.results as Array<Result & { population: number }>).map((r) => ({
-        place_id: r.place_id, name: r.name, lat: r.geometry.location.lat, lng: r.geometry.location.lng, population: r.population,
+        place_id: r.place_id,
+        name: r.name,
+        lat: r.geometry.location.lat,
+        lng: r.geometry.location.lng,
+        population: r.population,
       }));
       const want = nearest.map((c) => ({
-        place_id: `geonames:${c.cityId}`, name: c.name, lat: c.loc.coordinates[1], lng: c.loc.coordinates[0], population: c.population,
+        place_id: `geonames:${c.cityId}`,
+        name: c.name,
+        lat: c.loc.coordinates[1],
+        lng: c.loc.coordinates[0],
+        population: c.population,
       }));
       assert.deepEqual(got, want, JSON.stringify(query));
     }
@@ -175,7 +197,12 @@ describe('packed places', () => {
     const direct = new KDBush(grid.length);
     for (const c of grid) direct.add(c.loc.coordinates[0], c.loc.coordinates[1]);
     direct.finish();
-    for (const [lng, lat, km] of [[0, 0, 1000], [179, 10, 800], [-100, 79, 3000], [33, -41, 50]] as const) {
+    for (const [lng, lat, km] of [
+      [0, 0, 1000],
+      [179, 10, 800],
+      [-100, 79, 3000],
+      [33, -41, 50],
+    ] as const) {
       const ids = around(table.index, lng, lat, 30, km);
       assert.deepEqual(ids, around(direct, lng, lat, 30, km));
       assert.ok(km < 100 || ids.length > 0);
@@ -190,8 +217,7 @@ describe('packed places', () => {
   test('a worker that fails or is missing: the load rejects with its error', async () => {
     await assert.rejects(packInWorker(new URL('data:text/javascript,throw new Error("no cities here")')), /no cities here/);
     await assert.rejects(packInWorker(new URL('./no-such-offline-worker.js', import.meta.url)), /no-such-offline-worker/);
-    await assert.rejects(
-      packInWorker(new URL('data:text/javascript,process.exit(3)')), /exited with code 3 before answering/);
+    await assert.rejects(packInWorker(new URL('data:text/javascript,process.exit(3)')), /exited with code 3 before answering/);
   });
 });
 
@@ -212,11 +238,23 @@ describe('OfflinePlaces with a given data set', () => {
 
   test('a data set that fails to load: UNKNOWN_ERROR, logged, never a rejection', async () => {
     const errors: object[] = [];
-    const log: Logger = { ...silentLog, error: (obj) => { errors.push(obj); } };
-    const places = new OfflinePlaces({ log, loadCities: async () => { throw new Error('disk on fire'); } });
+    const log: Logger = {
+      ...silentLog,
+      error: (obj) => {
+        errors.push(obj);
+      },
+    };
+    const places = new OfflinePlaces({
+      log,
+      loadCities: async () => {
+        throw new Error('disk on fire');
+      },
+    });
     const answer = await places.nearby(WESTWOOD);
     assert.deepEqual(answer, {
-      html_attributions: [], results: [], status: 'UNKNOWN_ERROR',
+      html_attributions: [],
+      results: [],
+      status: 'UNKNOWN_ERROR',
       error_message: 'offline places data set failed to load: disk on fire',
     });
     assert.equal(places.loaded, false);

@@ -20,7 +20,9 @@ describe('HERD_PLACES_TIMEOUT_MS on a running member', () => {
     google = await startFakeGoogle((_url, _req, res) => held.push(res));
     t = await makeHerd(['Solo'], []);
     members = new MemberProcesses(t, [], {
-      GOOGLE_PLACES_API_KEY: 'test-key', HERD_PLACES_URL: google.origin, HERD_PLACES_TIMEOUT_MS: '300',
+      GOOGLE_PLACES_API_KEY: 'test-key',
+      HERD_PLACES_URL: google.origin,
+      HERD_PLACES_TIMEOUT_MS: '300',
     });
     await members.start('Solo');
   });
@@ -35,14 +37,17 @@ describe('HERD_PLACES_TIMEOUT_MS on a running member', () => {
     const at = (await exchange(port, 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503\n')).toString('latin1');
     const reply = (await exchange(port, 'WHATSAT kiwi.cs.ucla.edu 10 5\n')).toString('utf8');
     // Had the member kept the 10 s default, the message would say so.
-    assert.equal(reply, `${at}{
+    assert.equal(
+      reply,
+      `${at}{
    "html_attributions": [],
    "results": [],
    "status": "UNKNOWN_ERROR",
    "error_message": "no answer within 300 ms"
 }
 
-`);
+`,
+    );
     assert.equal(google.requests.length, 1, 'the request went to the stand-in');
     assert.equal(google.requests[0]!.pathname, '/maps/api/place/nearbysearch/json');
   });

@@ -10,13 +10,41 @@ import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { parseCommand } from '../src/protocol/command.js';
 import { LineFramer, type FrameEvent } from '../src/protocol/framer.js';
 import { parseLocation } from '../src/protocol/location.js';
-import { MAX_RECORD_LINE_BYTES, decodeRecords, detached, encodeRecords, makeRecord, parseAtLine, recordOf, type LocationRecord } from '../src/protocol/record.js';
+import {
+  MAX_RECORD_LINE_BYTES,
+  decodeRecords,
+  detached,
+  encodeRecords,
+  makeRecord,
+  parseAtLine,
+  recordOf,
+  type LocationRecord,
+} from '../src/protocol/record.js';
 import { invalidReply } from '../src/protocol/reply.js';
 import { compareTimeTexts, formatSignedSeconds, parseSignedSeconds, parsePosixTime } from '../src/protocol/time.js';
 import { LocationStore } from '../src/core/store.js';
 import {
-  badBoundText, refLocation, badRadiusText, boundText, clientId, digits, edgeLocation, iamatFields, iamatLine, joinFields, location, mutation,
-  optionalWhiteSpace, posixTime, radiusText, refClassify, refFrame, splitAt, whatsatLine, type RefCommand, type RefEvent,
+  badBoundText,
+  refLocation,
+  badRadiusText,
+  boundText,
+  clientId,
+  digits,
+  edgeLocation,
+  iamatFields,
+  iamatLine,
+  joinFields,
+  location,
+  mutation,
+  optionalWhiteSpace,
+  posixTime,
+  radiusText,
+  refClassify,
+  refFrame,
+  splitAt,
+  whatsatLine,
+  type RefCommand,
+  type RefEvent,
 } from '../testkit/arbitraries.js';
 import { makeHerd, type TestHerd } from '../testkit/herd.js';
 import { AT_REPLY, collect, exchange, open } from '../testkit/wire.js';
@@ -44,15 +72,17 @@ function frameAll(cap: number, pieces: readonly Buffer[]): FrameEvent[] {
 
 describe('pure protocol properties', () => {
   test('framer: any chunking gives the reference lines of the unsplit input', () => {
-    const byte = fc.oneof(
-      { weight: 2, arbitrary: fc.constantFrom(0x0a, 0x0d, 0x41) },
-      { weight: 3, arbitrary: fc.integer({ min: 0, max: 255 }) },
-    );
+    const byte = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(0x0a, 0x0d, 0x41) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: 255 }) });
     // Long runs without "\n" make overlong lines likely against small caps.
-    const input = fc.array(fc.oneof(
-      fc.array(byte, { maxLength: 8 }),
-      fc.integer({ min: 1, max: 40 }).map((n) => Array<number>(n).fill(0x78)),
-    ), { maxLength: 12 }).map((parts) => Buffer.from(parts.flat()));
+    const input = fc
+      .array(
+        fc.oneof(
+          fc.array(byte, { maxLength: 8 }),
+          fc.integer({ min: 1, max: 40 }).map((n) => Array<number>(n).fill(0x78)),
+        ),
+        { maxLength: 12 },
+      )
+      .map((parts) => Buffer.from(parts.flat()));
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 24 }), input, fc.array(fc.nat(), { maxLength: 24 }), fc.boolean(), (cap, bytes, cuts, oneByOne) => {
         const expected = showEvents(refFrame(bytes, cap));
@@ -87,12 +117,17 @@ describe('pure protocol properties', () => {
 
   const memberName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,15}$/);
   const nanos = fc.bigInt({ min: 0n, max: TIME_LIMIT - 1n });
-  const record: fc.Arbitrary<LocationRecord> = fc
-    .tuple(memberName, iamatFields, nanos)
-    .map(([member, f, receivedAt]) => {
-      const timeNanos = parsePosixTime(f.timeText)!;
-      return makeRecord({ member, difference: formatSignedSeconds(receivedAt - timeNanos), client: f.client, location: f.location, timeText: f.timeText, timeNanos });
+  const record: fc.Arbitrary<LocationRecord> = fc.tuple(memberName, iamatFields, nanos).map(([member, f, receivedAt]) => {
+    const timeNanos = parsePosixTime(f.timeText)!;
+    return makeRecord({
+      member,
+      difference: formatSignedSeconds(receivedAt - timeNanos),
+      client: f.client,
+      location: f.location,
+      timeText: f.timeText,
+      timeNanos,
     });
+  });
 
   test('record codec: AT lines and batches round trip exactly', () => {
     fc.assert(
@@ -137,10 +172,9 @@ describe('pure protocol properties', () => {
 
   test('numbers out of range are refused however they are spelled', () => {
     fc.assert(
-      fc.property(clientId(), fc.oneof(
-        fc.tuple(badRadiusText, boundText),
-        fc.tuple(radiusText, badBoundText),
-      ), (c, [r, b]) => assert.equal(parseCommand(`WHATSAT ${c} ${r} ${b}`).kind, 'INVALID', `WHATSAT ${c} ${r} ${b}`)),
+      fc.property(clientId(), fc.oneof(fc.tuple(badRadiusText, boundText), fc.tuple(radiusText, badBoundText)), (c, [r, b]) =>
+        assert.equal(parseCommand(`WHATSAT ${c} ${r} ${b}`).kind, 'INVALID', `WHATSAT ${c} ${r} ${b}`),
+      ),
       { numRuns: 500 },
     );
     const tooLate = fc.tuple(fc.nat(20), digits(19, 30)).map(([lead, d]) => `${'0'.repeat(lead)}${d.replace(/^0/, '1')}`);
@@ -156,7 +190,9 @@ describe('pure protocol properties', () => {
       iamatLine.map((l) => l.line),
       fc.tuple(clientId(), edgeLocation, fc.oneof(posixTime, digits(17, 20))).chain(([c, l, t]) => joinFields(['IAMAT', c, l, t])),
       whatsatLine(clientId()),
-      fc.tuple(clientId(), fc.oneof(radiusText, badRadiusText), fc.oneof(boundText, badBoundText)).chain(([c, r, b]) => joinFields(['WHATSAT', c, r, b])),
+      fc
+        .tuple(clientId(), fc.oneof(radiusText, badRadiusText), fc.oneof(boundText, badBoundText))
+        .chain(([c, r, b]) => joinFields(['WHATSAT', c, r, b])),
     );
     fc.assert(
       // No edit at all checks the edge locations and long times as generated.
@@ -188,7 +224,11 @@ describe('pure protocol properties', () => {
             assert.ok(parseLocation(command.location));
             break;
           case 'WHATSAT':
-            assert.deepEqual(command, { kind: 'WHATSAT', client: expected.client, radiusKm: expected.radiusKm, bound: expected.bound }, JSON.stringify(line));
+            assert.deepEqual(
+              command,
+              { kind: 'WHATSAT', client: expected.client, radiusKm: expected.radiusKm, bound: expected.bound },
+              JSON.stringify(line),
+            );
             break;
         }
       }),
@@ -207,7 +247,11 @@ describe('pure protocol properties', () => {
   });
 
   test('time: differences format with a sign and 9 decimals and parse back exactly', () => {
-    const time = fc.oneof(nanos, posixTime.map((t) => parsePosixTime(t)!), fc.constantFrom(0n, TIME_LIMIT - 1n, NANOS, NANOS - 1n));
+    const time = fc.oneof(
+      nanos,
+      posixTime.map((t) => parsePosixTime(t)!),
+      fc.constantFrom(0n, TIME_LIMIT - 1n, NANOS, NANOS - 1n),
+    );
     fc.assert(
       fc.property(time, time, (a, b) => {
         const text = formatSignedSeconds(a - b);
@@ -251,14 +295,21 @@ describe('pure protocol properties', () => {
   test('store: any two orders converge, and offer reports exactly the changes', () => {
     // Few clients and few times, so ties (broken by the AT line) are common.
     const tiedRecord = fc
-      .tuple(fc.constantFrom('a', 'b', 'c'), fc.constantFrom('Clark', 'Bona', 'Jaquez'), fc.constantFrom('1', '1.0', '2', '1.5', '3'), fc.constantFrom('+1+1', '-2-2', '+0+0'), fc.integer({ min: -5, max: 5 }))
+      .tuple(
+        fc.constantFrom('a', 'b', 'c'),
+        fc.constantFrom('Clark', 'Bona', 'Jaquez'),
+        fc.constantFrom('1', '1.0', '2', '1.5', '3'),
+        fc.constantFrom('+1+1', '-2-2', '+0+0'),
+        fc.integer({ min: -5, max: 5 }),
+      )
       .map(([client, member, timeText, loc, skew]) => {
         const timeNanos = parsePosixTime(timeText)!;
         return makeRecord({ member, difference: formatSignedSeconds(BigInt(skew) * NANOS), client, location: loc, timeText, timeNanos });
       });
     const records = fc.array(fc.oneof(tiedRecord, record), { minLength: 1, maxLength: 14 });
     const scenario = records.chain((rs) =>
-      fc.tuple(fc.constant(rs), fc.shuffledSubarray(rs, { minLength: rs.length }), fc.shuffledSubarray(rs, { minLength: rs.length })));
+      fc.tuple(fc.constant(rs), fc.shuffledSubarray(rs, { minLength: rs.length }), fc.shuffledSubarray(rs, { minLength: rs.length })),
+    );
 
     const beats = (x: LocationRecord, y: LocationRecord) => x.timeNanos > y.timeNanos || (x.timeNanos === y.timeNanos && x.atLine > y.atLine);
     const play = (order: readonly LocationRecord[]): Map<string, string> => {
@@ -363,7 +414,12 @@ function distanceKm(a: { lat: number; lng: number }, b: { lat: number; lng: numb
 }
 
 /** Checks the reply bytes against the expected replies; returns the model's best records. */
-function verifyReplies(replies: Buffer, expected: readonly Expected[], initial: Map<string, Best | undefined>, window: { from: bigint; to: bigint }): Map<string, Best | undefined> {
+function verifyReplies(
+  replies: Buffer,
+  expected: readonly Expected[],
+  initial: Map<string, Best | undefined>,
+  window: { from: bigint; to: bigint },
+): Map<string, Best | undefined> {
   const best = new Map(initial);
   let offset = 0;
   let index = 0;
@@ -399,7 +455,11 @@ function verifyReplies(replies: Buffer, expected: readonly Expected[], initial: 
         const jsonLines: Buffer[] = [];
         for (let line = nextLine('the JSON'); line.length > 0; line = nextLine('the JSON')) jsonLines.push(line);
         const text = Buffer.concat(jsonLines.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from('\n'), l]))).toString('utf8');
-        const answer = JSON.parse(text) as { results: Array<{ geometry: { location: { lat: number; lng: number } } }>; status: string; html_attributions: unknown };
+        const answer = JSON.parse(text) as {
+          results: Array<{ geometry: { location: { lat: number; lng: number } } }>;
+          status: string;
+          html_attributions: unknown;
+        };
         assert.ok(['OK', 'ZERO_RESULTS'].includes(answer.status), `status ${answer.status}`);
         assert.ok(Array.isArray(answer.html_attributions));
         assert.ok(Array.isArray(answer.results) && answer.results.length <= e.bound, `${answer.results.length} results for bound ${e.bound}`);
@@ -449,21 +509,36 @@ function scriptLine(pool: readonly string[]): fc.Arbitrary<Buffer> {
   const known = fc.constantFrom(...pool);
   const latin1 = (s: string) => Buffer.from(s, 'latin1');
   return fc.oneof(
-    { weight: 5, arbitrary: fc.tuple(known, location, posixTime).chain(([c, l, t]) => joinFields(['IAMAT', c, l, t])).map(latin1) },
-    { weight: 1, arbitrary: fc.tuple(known, edgeLocation, posixTime).chain(([c, l, t]) => joinFields(['IAMAT', c, l, t])).map(latin1) },
+    {
+      weight: 5,
+      arbitrary: fc
+        .tuple(known, location, posixTime)
+        .chain(([c, l, t]) => joinFields(['IAMAT', c, l, t]))
+        .map(latin1),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(known, edgeLocation, posixTime)
+        .chain(([c, l, t]) => joinFields(['IAMAT', c, l, t]))
+        .map(latin1),
+    },
     { weight: 4, arbitrary: whatsatLine(known).map(latin1) },
     { weight: 1, arbitrary: whatsatLine(clientId().map((c) => `nobody-${c}`)).map(latin1) },
     {
       weight: 1,
-      arbitrary: fc.tuple(known, fc.oneof(radiusText, badRadiusText), badBoundText, fc.boolean())
-        .chain(([c, r, b, swap]) => joinFields(['WHATSAT', c, swap ? b : r, swap ? r : b])).map(latin1),
+      arbitrary: fc
+        .tuple(known, fc.oneof(radiusText, badRadiusText), badBoundText, fc.boolean())
+        .chain(([c, r, b, swap]) => joinFields(['WHATSAT', c, swap ? b : r, swap ? r : b]))
+        .map(latin1),
     },
     { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 30 }).map((s) => latin1(s.replace(/\n/g, ' '))) },
     { weight: 1, arbitrary: optionalWhiteSpace(6).map(latin1) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a.filter((b) => b !== 0x0a))) },
     {
       weight: 1,
-      arbitrary: fc.tuple(iamatLine, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+      arbitrary: fc
+        .tuple(iamatLine, fc.array(mutation, { minLength: 1, maxLength: 3 }))
         .map(([l, edits]) => latin1(edits.reduce((s, m) => m(s), l.line).replace(/\n/g, ' '))),
     },
   );
@@ -481,7 +556,8 @@ const script = fc
     fc.tuple(
       fc.array(fc.oneof({ weight: 30, arbitrary: scriptLine(pool) }, { weight: 1, arbitrary: overlongLine }), { minLength: 1, maxLength: 14 }),
       fc.boolean(),
-    ))
+    ),
+  )
   .map(([lines, finalNewline]) => ({ lines, finalNewline }));
 
 describe('one member over TCP, against a model of its replies', () => {
@@ -519,11 +595,16 @@ describe('one member over TCP, against a model of its replies', () => {
 
   test('sequences of lines in random chunks, then a half-close: one reply per line, in order', async () => {
     await fc.assert(
-      fc.asyncProperty(script, fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.boolean(), { maxLength: 6 }), async ({ lines, finalNewline }, cuts, pauses) => {
-        const joined = Buffer.concat(lines.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from('\n'), l])));
-        const input = finalNewline ? Buffer.concat([joined, Buffer.from('\n')]) : joined;
-        await check(input, splitAt(input, cuts), pauses);
-      }),
+      fc.asyncProperty(
+        script,
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.array(fc.boolean(), { maxLength: 6 }),
+        async ({ lines, finalNewline }, cuts, pauses) => {
+          const joined = Buffer.concat(lines.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from('\n'), l])));
+          const input = finalNewline ? Buffer.concat([joined, Buffer.from('\n')]) : joined;
+          await check(input, splitAt(input, cuts), pauses);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -536,7 +617,8 @@ describe('one member over TCP, against a model of its replies', () => {
         const input = Buffer.concat([...lines.slice(0, last).flatMap((l) => [l, Buffer.from('\n')]), partial]);
         // The last line has no "\n": the model answers it like any other line.
         const tail = refFrame(input, MAX_LINE_BYTES).at(-1);
-        if (partial.length > 0) assert.ok(tail && (tail.type === 'overlong' || tail.bytes.equals(partial.at(-1) === 0x0d ? partial.subarray(0, -1) : partial)));
+        if (partial.length > 0)
+          assert.ok(tail && (tail.type === 'overlong' || tail.bytes.equals(partial.at(-1) === 0x0d ? partial.subarray(0, -1) : partial)));
         await check(input, splitAt(input, cuts), []);
       }),
       { numRuns: 30 },

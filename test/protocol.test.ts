@@ -48,8 +48,18 @@ describe('ISO 6709 locations', () => {
 
   test('rejects out-of-range values exactly, missing signs and junk', () => {
     for (const bad of [
-      '+90.000000000000000001+0', '+91+0', '+0+180.1', '+0-181', '34.06-118.44', '+34.06', '+34.-118',
-      '+34.06-118.44x', '++34-118', '+34 -118', '', '+1e1-118',
+      '+90.000000000000000001+0',
+      '+91+0',
+      '+0+180.1',
+      '+0-181',
+      '34.06-118.44',
+      '+34.06',
+      '+34.-118',
+      '+34.06-118.44x',
+      '++34-118',
+      '+34 -118',
+      '',
+      '+1e1-118',
     ]) {
       assert.equal(parseLocation(bad), undefined, bad);
     }
@@ -168,14 +178,14 @@ describe('replies', () => {
 
 describe('record codec', () => {
   test('round trips a batch exactly', () => {
-    const lines = [
-      'AT Clark +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503',
-      'AT Bona -12.000000001 x\u00ffy -90+180 0',
-    ];
+    const lines = ['AT Clark +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503', 'AT Bona -12.000000001 x\u00ffy -90+180 0'];
     const records = lines.map((l) => parseAtLine(l)!);
     assert.ok(records.every(Boolean));
     const decoded = decodeRecords(encodeRecords(records))!;
-    assert.deepEqual(decoded.map((r) => r.atLine), lines);
+    assert.deepEqual(
+      decoded.map((r) => r.atLine),
+      lines,
+    );
     assert.equal(decoded[1]!.timeNanos, 0n);
   });
 

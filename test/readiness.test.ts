@@ -19,7 +19,10 @@ test('/readyz is 503 naming the link while the first dial hangs, then 200; /heal
     members.launch(dialler!.name);
     await eventually(() => held.length === 1); // the member is dialling its neighbour
     let first: Awaited<ReturnType<MemberProcesses['readiness']>> | undefined;
-    await eventually(async () => { first = await members.readiness(dialler!.name); return true; });
+    await eventually(async () => {
+      first = await members.readiness(dialler!.name);
+      return true;
+    });
     assert.equal(first!.status, 503);
     assert.match(first!.text, new RegExp(`^not ready: (places loading; )?link to ${other!.name} not tried yet\n$`));
     const health = await fetch(`http://127.0.0.1:${portOf(herd.herd, dialler!.name, 'adminPort')}/healthz`);

@@ -24,14 +24,23 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       while (google.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       const exited = members.signal('Solo', signal);
       // The member stops listening soon after the signal; it must not take new clients meanwhile.
-      await eventually(() => new Promise<boolean>((resolve) => {
-        const late = connect({ host: '127.0.0.1', port }, () => { late.destroy(); resolve(false); });
-        late.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-      }));
+      await eventually(
+        () =>
+          new Promise<boolean>((resolve) => {
+            const late = connect({ host: '127.0.0.1', port }, () => {
+              late.destroy();
+              resolve(false);
+            });
+            late.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+          }),
+      );
       const text = (await replies).toString('utf8');
       assert.match(text, /^AT Solo \S+ shutdown \+1\+1 1700000000\nAT Solo \S+ shutdown \+1\+1 1700000000\n\{\n[\s\S]*\}\n\n$/);
       assert.equal(await exited, 0);
-      const log = readFileSync(join(herd.dir, 'Solo.1.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).msg);
+      const log = readFileSync(join(herd.dir, 'Solo.1.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).msg);
       assert.equal(log.at(-1), 'member stopped', 'the log is flushed to its last line');
     } finally {
       await members.stopAll();

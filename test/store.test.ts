@@ -20,7 +20,12 @@ test('the later client time wins and reports whether it was new', () => {
 });
 
 test('equal times converge on the same record in any order', () => {
-  const orders = [[newer, tieA, tieZ], [tieZ, tieA, newer], [tieA, tieZ, newer], [tieZ, newer, tieA]];
+  const orders = [
+    [newer, tieA, tieZ],
+    [tieZ, tieA, newer],
+    [tieA, tieZ, newer],
+    [tieZ, newer, tieA],
+  ];
   const winners = orders.map((order) => {
     const store = new LocationStore();
     order.forEach((r) => store.offer(r));

@@ -10,16 +10,20 @@ import { exchange } from '../testkit/wire.js';
 
 test('starts every member, prefixes their output, forwards SIGTERM, exits 0 when all stopped', async () => {
   const herd = await makeHerd(['Alpha', 'Bravo'], [['Alpha', 'Bravo']]);
-  const parent = spawn(process.execPath, [HERD_BIN, 'start', '--config', herd.file, '--log-dir', herd.dir, '--console-format', 'json'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const parent = spawn(process.execPath, [HERD_BIN, 'start', '--config', herd.file, '--log-dir', herd.dir, '--console-format', 'json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   parent.stdout.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => parent.once('exit', (code) => resolve(code)));
   try {
-    assert.ok(await eventually(async () => {
-      const statuses = await Promise.all(herd.herd.members.map((m) => fetchStatus(m)));
-      return statuses.every((s) => s.neighbours.every((n) => n.connected));
-    }), 'both members up and linked');
+    assert.ok(
+      await eventually(async () => {
+        const statuses = await Promise.all(herd.herd.members.map((m) => fetchStatus(m)));
+        return statuses.every((s) => s.neighbours.every((n) => n.connected));
+      }),
+      'both members up and linked',
+    );
     const reply = await exchange(portOf(herd.herd, 'Alpha'), 'IAMAT supervised +1+1 1\n');
     assert.match(reply.toString(), /^AT Alpha /);
     parent.kill('SIGTERM');

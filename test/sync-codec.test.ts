@@ -40,7 +40,10 @@ test('a records frame round-trips with the strict codec', () => {
   const records = [rec('kiwi'), rec('apple', '1.5')];
   const frame = decodeFrame(encodeRecordsFrame(records.map((r) => r.atLine)));
   assert.equal(frame.type, 'records');
-  assert.deepEqual(frame.type === 'records' && frame.records.map((r) => r.atLine), records.map((r) => r.atLine));
+  assert.deepEqual(
+    frame.type === 'records' && frame.records.map((r) => r.atLine),
+    records.map((r) => r.atLine),
+  );
 });
 
 test('records the receiver already holds are counted, not parsed; an unknown bad line still rejects the frame', () => {
@@ -49,10 +52,20 @@ test('records the receiver already holds are counted, not parsed; an unknown bad
   const isKnown = (line: string) => line === held.atLine;
   const frame = decodeFrame(encodeRecordsFrame([held.atLine, fresh.atLine]), isKnown);
   assert.ok(frame.type === 'records');
-  assert.deepEqual(frame.records.map((r) => r.atLine), [fresh.atLine]);
+  assert.deepEqual(
+    frame.records.map((r) => r.atLine),
+    [fresh.atLine],
+  );
   assert.equal(frame.known, 1);
-  assert.equal(code(() => decodeFrame(encodeRecordsFrame([held.atLine, 'AT Clark nonsense']), isKnown)), 'ERR_SYNC_BAD_FRAME');
-  assert.equal(code(() => decodeFrame(Uint8Array.of(2))), 'ERR_SYNC_BAD_FRAME', 'a records frame with no line');
+  assert.equal(
+    code(() => decodeFrame(encodeRecordsFrame([held.atLine, 'AT Clark nonsense']), isKnown)),
+    'ERR_SYNC_BAD_FRAME',
+  );
+  assert.equal(
+    code(() => decodeFrame(Uint8Array.of(2))),
+    'ERR_SYNC_BAD_FRAME',
+    'a records frame with no line',
+  );
 });
 
 test('an end frame round-trips', () => {
@@ -83,7 +96,11 @@ test('malformed frames are refused with ERR_SYNC_BAD_FRAME', () => {
     Uint8Array.of(0x01, 0, 0, 0, 0),
     Uint8Array.of(0x01, 0xff, 0xff, 0xff, 0xff),
   ]) {
-    assert.equal(code(() => decodeFrame(bytes)), 'ERR_SYNC_BAD_FRAME', `bytes ${[...bytes.subarray(0, 8)]}`);
+    assert.equal(
+      code(() => decodeFrame(bytes)),
+      'ERR_SYNC_BAD_FRAME',
+      `bytes ${[...bytes.subarray(0, 8)]}`,
+    );
   }
 });
 
@@ -99,7 +116,10 @@ test('chunkRecords keeps every frame within the cap and loses nothing', () => {
   const exact = [...chunkRecords([one, one], 2 * (one.length + 1))];
   assert.equal(exact.length, 1);
   assert.equal(encodeRecordsFrame(exact[0]!).length, 2 * (one.length + 1));
-  assert.equal(code(() => [...chunkRecords([one], 10)]), 'ERR_SYNC_FRAME_TOO_LARGE');
+  assert.equal(
+    code(() => [...chunkRecords([one], 10)]),
+    'ERR_SYNC_FRAME_TOO_LARGE',
+  );
   assert.deepEqual([...chunkRecords([], cap)], []);
 });
 
@@ -109,14 +129,32 @@ test('decodeFrameLength: varints within the cap decode, incomplete ones ask for 
   assert.equal(decodeFrameLength(list(5), cap), 5);
   assert.equal(decodeFrameLength(list(0x80, 0x01), cap), 128);
   assert.equal(decodeFrameLength(list(0x80, 0x80, 0x40), cap), cap);
-  assert.equal(code(() => decodeFrameLength(list(0x80), cap)), 'RangeError');
-  assert.equal(code(() => decodeFrameLength(list(0xff, 0xff), cap)), 'RangeError');
+  assert.equal(
+    code(() => decodeFrameLength(list(0x80), cap)),
+    'RangeError',
+  );
+  assert.equal(
+    code(() => decodeFrameLength(list(0xff, 0xff), cap)),
+    'RangeError',
+  );
 });
 
 test('decodeFrameLength refuses a prefix over the cap without waiting for more bytes', () => {
   const cap = 1024 * 1024;
-  assert.equal(code(() => decodeFrameLength(list(0x81, 0x80, 0x40), cap)), 'ERR_SYNC_FRAME_TOO_LARGE');
-  assert.equal(code(() => decodeFrameLength(list(0xff, 0xff, 0xff), cap)), 'ERR_SYNC_FRAME_TOO_LARGE');
-  assert.equal(code(() => decodeFrameLength(list(0x80, 0x80, 0x80, 0x01), cap)), 'ERR_SYNC_FRAME_TOO_LARGE');
-  assert.equal(code(() => decodeFrameLength(list(0x81, 0x01), 100)), 'ERR_SYNC_FRAME_TOO_LARGE');
+  assert.equal(
+    code(() => decodeFrameLength(list(0x81, 0x80, 0x40), cap)),
+    'ERR_SYNC_FRAME_TOO_LARGE',
+  );
+  assert.equal(
+    code(() => decodeFrameLength(list(0xff, 0xff, 0xff), cap)),
+    'ERR_SYNC_FRAME_TOO_LARGE',
+  );
+  assert.equal(
+    code(() => decodeFrameLength(list(0x80, 0x80, 0x80, 0x01), cap)),
+    'ERR_SYNC_FRAME_TOO_LARGE',
+  );
+  assert.equal(
+    code(() => decodeFrameLength(list(0x81, 0x01), 100)),
+    'ERR_SYNC_FRAME_TOO_LARGE',
+  );
 });

@@ -7,9 +7,7 @@ import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';
 import { clientId, posixTime } from '../testkit/arbitraries.js';
 
-
-const hex = ({ hi, lo }: { hi: number; lo: number }): string =>
-  hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+const hex = ({ hi, lo }: { hi: number; lo: number }): string => hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 
 test('fnv1a64 matches the published test vectors', () => {
   assert.equal(hex(fnv1a64('')), 'cbf29ce484222325');
@@ -65,7 +63,8 @@ test('an empty store digests to zeros; digests of different bucket counts refuse
 
 test('bucket hashes kept up to date equal a full recomputation, whatever was offered', () => {
   // Few clients and times, so that many offers replace a stored record or lose to it.
-  const offered = fc.tuple(fc.oneof(clientId(3), fc.constantFrom('a', 'b')), fc.oneof(posixTime, fc.constantFrom('1', '2', '2.0')), fc.constantFrom('Clark', 'Bona'))
+  const offered = fc
+    .tuple(fc.oneof(clientId(3), fc.constantFrom('a', 'b')), fc.oneof(posixTime, fc.constantFrom('1', '2', '2.0')), fc.constantFrom('Clark', 'Bona'))
     .map(([client, time, member]) => atRecord(client, time, { member }));
   fc.assert(
     fc.property(fc.array(offered, { maxLength: 40 }), fc.array(offered, { maxLength: 10 }), fc.constantFrom(1, 4, 64), (early, late, bucketCount) => {
@@ -81,7 +80,7 @@ test('bucket hashes kept up to date equal a full recomputation, whatever was off
       assert.equal(digest.toString(), hex(whole));
       // select returns exactly the stored AT lines of the marked buckets.
       const mask = Uint8Array.from({ length: bucketCount }, (_, i) => i % 2);
-      const expected = [...store.entries()].filter(([client]) => clientHash(client) % bucketCount % 2 === 1).map(([, line]) => line);
+      const expected = [...store.entries()].filter(([client]) => (clientHash(client) % bucketCount) % 2 === 1).map(([, line]) => line);
       assert.deepEqual(digest.select(mask), expected);
     }),
     { numRuns: 300 },
@@ -106,6 +105,8 @@ test('digest cost for 100k records (kept up to date, then a full pass)', (t) => 
   assert.deepEqual(kept, summarizeEntries(store.entries(), 1024));
   assert.equal(other.bucketCount, 512);
   assert.equal(all.length, 100_000);
-  t.diagnostic(`digest 100k: fill ${fillMs.toFixed(1)} ms, kept ${keptMs.toFixed(2)} ms, full pass ${fullMs.toFixed(1)} ms, select-all ${selectMs.toFixed(1)} ms`);
+  t.diagnostic(
+    `digest 100k: fill ${fillMs.toFixed(1)} ms, kept ${keptMs.toFixed(2)} ms, full pass ${fullMs.toFixed(1)} ms, select-all ${selectMs.toFixed(1)} ms`,
+  );
   assert.ok(fullMs < 2000, `full digest pass took ${fullMs} ms`);
 });

@@ -10,12 +10,7 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { LocationStore } from '../src/core/store.js';
 import { capturingLog, type LogEntry } from '../testkit/loggers.js';
 import { atRecord } from '../testkit/records.js';
-import {
-  decodeFrame,
-  encodeDigestFrame,
-  encodeEndFrame,
-  encodeRecordsFrame,
-} from '../src/protocol/sync-codec.js';
+import { decodeFrame, encodeDigestFrame, encodeEndFrame, encodeRecordsFrame } from '../src/protocol/sync-codec.js';
 import type { SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
 
 const { createLibp2p } = await import('libp2p');
@@ -35,12 +30,13 @@ type Frames = ReturnType<typeof lpStream<Stream>>;
 const TIMEOUT_MS = 15_000;
 const lines = (store: LocationStore): string[] => [...store.lines()].sort();
 
-const newNode = (): Promise<Libp2p> => createLibp2p({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-});
+const newNode = (): Promise<Libp2p> =>
+  createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  });
 
 let victim: Libp2p;
 let hostile: Libp2p;
@@ -59,10 +55,15 @@ before(async () => {
   [victim, hostile, outsider] = await Promise.all([newNode(), newNode(), newNode()]);
   store = new LocationStore();
   const names = new Map([[hostile.peerId.toString(), 'Hostile']]);
-  sync = new SyncService({
-    libp2p: victim, store, log,
-    neighbours: { nameOf: (peerId) => names.get(peerId), connected: () => [] },
-  }, { timeoutMs: TIMEOUT_MS, intervalMs: 3_600_000 });
+  sync = new SyncService(
+    {
+      libp2p: victim,
+      store,
+      log,
+      neighbours: { nameOf: (peerId) => names.get(peerId), connected: () => [] },
+    },
+    { timeoutMs: TIMEOUT_MS, intervalMs: 3_600_000 },
+  );
   await sync.start();
   await hostile.handle(SYNC_PROTOCOL, ({ stream }) => {
     behave(lpStream(stream), stream).catch((err: unknown) => {
@@ -134,7 +135,11 @@ test('(e) an endless varint (0xff...) is refused at once, not read until the tim
   behave = async (frames, stream) => {
     await answerDigest(frames);
     const flood = new Uint8Array(64).fill(0xff);
-    await frames.unwrap().sink((async function* () { for (let i = 0; i < 1000; i++) yield flood; })());
+    await frames.unwrap().sink(
+      (async function* () {
+        for (let i = 0; i < 1000; i++) yield flood;
+      })(),
+    );
     void stream;
   };
   await failsWith('ERR_SYNC_FRAME_TOO_LARGE'); // read until the timeout, it would be ERR_SYNC_TIMEOUT
@@ -182,7 +187,11 @@ async function hostileOpens(send: (frames: Frames) => Promise<void>, from = host
   const frames = lpStream(stream);
   await send(frames).catch(() => {}); // the victim may reset the stream under a write
   // Whatever the victim answers first, the stream ends in a reset or an end of input.
-  await assert.rejects((async () => { for (;;) await frames.read(); })());
+  await assert.rejects(
+    (async () => {
+      for (;;) await frames.read();
+    })(),
+  );
   // The victim counts the failed round after it closed the stream; a hang guard, not a budget.
   const deadline = Date.now() + 6 * TIMEOUT_MS;
   while (from === hostile && sync.counters.failures === failures && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

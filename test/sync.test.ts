@@ -46,16 +46,21 @@ async function member(name: string, options: SyncInit = {}): Promise<Member> {
   const names = new Map<string, string>();
   const learned: Member['learned'] = [];
   const connected = (): string[] => node.getConnections().map((c) => c.remotePeer.toString());
-  const sync = new SyncService({
-    libp2p: node, store, log: capturingLog(logs),
-    neighbours: {
-      nameOf: (peerId) => names.get(peerId),
-      connected: () => [...new Set(connected())].filter((p) => names.has(p)),
+  const sync = new SyncService(
+    {
+      libp2p: node,
+      store,
+      log: capturingLog(logs),
+      neighbours: {
+        nameOf: (peerId) => names.get(peerId),
+        connected: () => [...new Set(connected())].filter((p) => names.has(p)),
+      },
     },
-  }, {
-    intervalMs: 3_600_000, // tests drive rounds themselves unless they say otherwise
-    ...options,
-  });
+    {
+      intervalMs: 3_600_000, // tests drive rounds themselves unless they say otherwise
+      ...options,
+    },
+  );
   sync.onRecordsLearned((records, from) => learned.push({ count: records.length, from }));
   await sync.start();
   const m = { name, id: node.peerId.toString(), node, store, sync, logs, names, learned };
@@ -88,7 +93,10 @@ test('(a) disjoint stores converge to the union', async () => {
   assert.equal(a.store.size, 500);
   assert.deepEqual(lines(a.store), lines(b.store));
   await eventually(() => b.sync.counters.rounds === 1);
-  assert.deepEqual(b.learned.reduce((n, l) => n + l.count, 0), 300);
+  assert.deepEqual(
+    b.learned.reduce((n, l) => n + l.count, 0),
+    300,
+  );
   assert.ok(b.learned.every((l) => l.from === 'Alpha'));
 });
 

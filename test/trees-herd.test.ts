@@ -14,7 +14,12 @@ import { collect, exchange, open } from '../testkit/wire.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [
-  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+  ['Clark', 'Jaquez'],
+  ['Clark', 'Bona'],
+  ['Campbell', 'Bailey'],
+  ['Campbell', 'Bona'],
+  ['Campbell', 'Jaquez'],
+  ['Bona', 'Bailey'],
 ];
 const CUT = 'Bona';
 
@@ -31,7 +36,9 @@ async function herdDiallingBona(): Promise<TestHerd> {
 let seq = 0;
 async function report(herd: TestHerd, member: string): Promise<string> {
   const client = `tree-${member}-${++seq}`;
-  const reply = (await exchange(portOf(herd.herd, member), `IAMAT ${client} +34.068930-118.445127 1800000000.${String(seq).padStart(9, '0')}\n`)).toString('latin1');
+  const reply = (
+    await exchange(portOf(herd.herd, member), `IAMAT ${client} +34.068930-118.445127 1800000000.${String(seq).padStart(9, '0')}\n`)
+  ).toString('latin1');
   assert.match(reply, /^AT /);
   return client;
 }
@@ -51,14 +58,22 @@ async function streamAt(herd: TestHerd, member: string, count: number): Promise<
     await sleep(1);
   }
   socket.end();
-  const answered = (await replies).toString('latin1').split('\n').filter((l) => l.startsWith('AT ')).length;
+  const answered = (await replies)
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => l.startsWith('AT ')).length;
   assert.equal(answered, count);
   return clients;
 }
 
 async function holds(herd: TestHerd, member: string, clients: string[]): Promise<boolean> {
   const replies = (await exchange(portOf(herd.herd, member), clients.map((c) => `WHATSAT ${c} 1 1\n`).join(''))).toString('latin1');
-  return replies.split('\n\n').filter(Boolean).every((r) => r.startsWith('AT ')) && replies.split('\n\n').filter(Boolean).length === clients.length;
+  return (
+    replies
+      .split('\n\n')
+      .filter(Boolean)
+      .every((r) => r.startsWith('AT ')) && replies.split('\n\n').filter(Boolean).length === clients.length
+  );
 }
 
 test('a cut tree link: records still reach every member, and the cut member after it is back', { timeout: 120_000 }, async () => {
@@ -75,7 +90,10 @@ test('a cut tree link: records still reach every member, and the cut member afte
   try {
     await relayed.start(CUT);
     for (const n of others) await members.start(n); // one at a time: a busy machine starts five slowly
-    assert.ok(await eventually(async () => (await Promise.all(NAMES.map(statusOf))).every((s) => s.neighbours.every((l) => l.connected)), 30_000), 'all links up');
+    assert.ok(
+      await eventually(async () => (await Promise.all(NAMES.map(statusOf))).every((s) => s.neighbours.every((l) => l.connected)), 30_000),
+      'all links up',
+    );
     const before: string[] = [];
     for (const n of NAMES) before.push(await report(herd, n));
     for (const n of NAMES) assert.ok(await eventually(() => holds(herd, n, before), 30_000), `${n} holds the records from before the cut`);
@@ -93,7 +111,10 @@ test('a cut tree link: records still reach every member, and the cut member afte
 
     relay.restore();
     assert.ok(await eventually(() => holds(herd, CUT, [...before, ...during]), 30_000), 'Bona holds them once its links are back');
-    assert.ok(await eventually(async () => new Set((await Promise.all(NAMES.map(statusOf))).map((s) => s.store.digest)).size === 1, 30_000), 'equal stores');
+    assert.ok(
+      await eventually(async () => new Set((await Promise.all(NAMES.map(statusOf))).map((s) => s.store.digest)).size === 1, 30_000),
+      'equal stores',
+    );
   } finally {
     await members.stopAll();
     await relayed.stopAll();

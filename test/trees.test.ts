@@ -11,7 +11,12 @@ import { forwardOnly, TreeRouter } from '../src/net/p2p/treeForwarding.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const DEMO: Array<[string, string]> = [
-  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+  ['Clark', 'Jaquez'],
+  ['Clark', 'Bona'],
+  ['Campbell', 'Bailey'],
+  ['Campbell', 'Bona'],
+  ['Campbell', 'Jaquez'],
+  ['Bona', 'Bailey'],
 ];
 
 /** Flooding's hop counts: breadth first over the graph. */
@@ -51,12 +56,15 @@ function connected(graph: LinkGraph): boolean {
 }
 
 describe('shortest-path trees', () => {
-  test('demo topology: every member gets one copy, at flooding\'s hop count, in 4 link crossings', () => {
+  test("demo topology: every member gets one copy, at flooding's hop count, in 4 link crossings", () => {
     const graph = graphOf(DEMO, () => true);
     for (const origin of NAMES) {
       const { got, copies, crossings } = spread(graph, origin);
       assert.deepEqual(got, hops(graph, origin), `from ${origin}`);
-      assert.ok([...copies.values()].every((c) => c === 1), `one copy each from ${origin}`);
+      assert.ok(
+        [...copies.values()].every((c) => c === 1),
+        `one copy each from ${origin}`,
+      );
       assert.equal(crossings, NAMES.length - 1, `from ${origin}`);
     }
   });
@@ -64,7 +72,10 @@ describe('shortest-path trees', () => {
   test('every spanning subgraph of the demo topology (any links cut that leave it connected): everyone reached, same hops', () => {
     let subgraphs = 0;
     for (let mask = 0; mask < 1 << DEMO.length; mask++) {
-      const graph = graphOf(DEMO.filter((_, i) => mask & (1 << i)), () => true);
+      const graph = graphOf(
+        DEMO.filter((_, i) => mask & (1 << i)),
+        () => true,
+      );
       if (!connected(graph)) continue;
       subgraphs++;
       for (const origin of NAMES) assert.deepEqual(spread(graph, origin).got, hops(graph, origin), `links ${mask.toString(2)} from ${origin}`);
@@ -125,15 +136,30 @@ describe('forwarding hook', () => {
     const fake = { forwardMessage: (_id: string, _raw: unknown, _src?: string, exclude?: Set<string>) => void calls.push(exclude) };
     const book = new LinkStateBook('Bona', DEMO);
     const newChildren: string[] = [];
-    const router = new TreeRouter({ self: 'Bona', members, neighbours: ['Clark', 'Campbell', 'Bailey'], book, onNewChild: (p) => newChildren.push(p) });
+    const router = new TreeRouter({
+      self: 'Bona',
+      members,
+      neighbours: ['Clark', 'Campbell', 'Bailey'],
+      book,
+      onNewChild: (p) => newChildren.push(p),
+    });
     forwardOnly(fake as unknown as GossipSub, 'locs', (from) => router.skipFor(from));
-    const forward = (topic: string, origin: string) => (fake as unknown as { forwardMessage: Function }).forwardMessage('id', { topic, from: fromOf(origin) }, 'src');
+    const forward = (topic: string, origin: string) =>
+      (fake as unknown as { forwardMessage: Function }).forwardMessage('id', { topic, from: fromOf(origin) }, 'src');
 
     forward('locs', 'Clark');
     assert.equal(calls.pop(), undefined, 'no view yet: to everyone');
 
     book.setOwn(['Clark', 'Campbell', 'Bailey']);
-    const reportAll = (m: string) => book.take(m, Buffer.from(`1 1 ${DEMO.filter(([a, b]) => a === m || b === m).map(([a, b]) => (a === m ? b : a)).join(',')}`));
+    const reportAll = (m: string) =>
+      book.take(
+        m,
+        Buffer.from(
+          `1 1 ${DEMO.filter(([a, b]) => a === m || b === m)
+            .map(([a, b]) => (a === m ? b : a))
+            .join(',')}`,
+        ),
+      );
     for (const m of ['Bailey', 'Campbell', 'Clark']) reportAll(m);
     router.recompute();
     forward('locs', 'Clark');
@@ -142,9 +168,9 @@ describe('forwarding hook', () => {
     router.recompute();
     assert.deepEqual(newChildren, [], 'from flooding to trees, nobody gains');
     forward('locs', 'Clark');
-    assert.deepEqual(calls.pop(), new Set(['peer-Clark']), 'Clark\'s messages: on to Bailey and Campbell');
+    assert.deepEqual(calls.pop(), new Set(['peer-Clark']), "Clark's messages: on to Bailey and Campbell");
     forward('locs', 'Jaquez');
-    assert.deepEqual(calls.pop(), new Set(['peer-Clark', 'peer-Campbell', 'peer-Bailey']), 'Jaquez\'s: Campbell carries them on');
+    assert.deepEqual(calls.pop(), new Set(['peer-Clark', 'peer-Campbell', 'peer-Bailey']), "Jaquez's: Campbell carries them on");
     forward('other', 'Jaquez');
     assert.equal(calls.pop(), undefined, 'another topic floods');
 

@@ -186,8 +186,12 @@ export const location: fc.Arbitrary<string> = fc.tuple(degrees(90), degrees(180)
 export const edgeLocation: fc.Arbitrary<string> = (() => {
   const part = (limit: 90 | 180) =>
     fc
-      .tuple(fc.constantFrom('+', '-'), zeros(5), fc.constantFrom(limit - 1, limit, limit + 1, 0, 1000),
-        fc.oneof(fc.constant(''), fc.constantFrom('0', '000000000', '0'.repeat(40), `${'0'.repeat(40)}1`), digits(1, 40)))
+      .tuple(
+        fc.constantFrom('+', '-'),
+        zeros(5),
+        fc.constantFrom(limit - 1, limit, limit + 1, 0, 1000),
+        fc.oneof(fc.constant(''), fc.constantFrom('0', '000000000', '0'.repeat(40), `${'0'.repeat(40)}1`), digits(1, 40)),
+      )
       .map(([sign, lead, whole, fraction]) => `${sign}${lead}${whole}${fraction ? `.${fraction}` : ''}`);
   return fc.tuple(part(90), part(180)).map(([lat, lng]) => lat + lng);
 })();
@@ -200,17 +204,47 @@ export const posixTime: fc.Arbitrary<string> = fc
 /** A valid radius text: 0 < r <= 50, in any form the protocol allows (leading zeros, long fractions). */
 export const radiusText: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 1, max: 50 }).map(String),
-  fc.constantFrom('50', '50.0', '0.5', '.5', '10.', '050', '0000010', '0.000000000001', '49.999999999999',
-    '50.0000000000000', '0.0000000000001', `0.${'0'.repeat(400)}1`, `50.${'0'.repeat(1000)}`),
-  fc.tuple(zeros(20), fc.integer({ min: 0, max: 49 }), digits(1, 40), zeros(20))
+  fc.constantFrom(
+    '50',
+    '50.0',
+    '0.5',
+    '.5',
+    '10.',
+    '050',
+    '0000010',
+    '0.000000000001',
+    '49.999999999999',
+    '50.0000000000000',
+    '0.0000000000001',
+    `0.${'0'.repeat(400)}1`,
+    `50.${'0'.repeat(1000)}`,
+  ),
+  fc
+    .tuple(zeros(20), fc.integer({ min: 0, max: 49 }), digits(1, 40), zeros(20))
     .filter(([, w, f]) => w > 0 || /[1-9]/.test(f))
     .map(([lead, w, f, trail]) => `${lead}${w}.${f}${trail}`),
 );
 
 /** A radius text out of range or malformed, some of them long. */
 export const badRadiusText: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('0', '0.0', '50.000000000001', '51', '-1', '1e1', '+5', '', '.', 'ten', '1.2.3', '000', `.${'0'.repeat(500)}`,
-    `50.${'0'.repeat(500)}1`, `${'0'.repeat(100)}51`, '1000000000000000000000'),
+  fc.constantFrom(
+    '0',
+    '0.0',
+    '50.000000000001',
+    '51',
+    '-1',
+    '1e1',
+    '+5',
+    '',
+    '.',
+    'ten',
+    '1.2.3',
+    '000',
+    `.${'0'.repeat(500)}`,
+    `50.${'0'.repeat(500)}1`,
+    `${'0'.repeat(100)}51`,
+    '1000000000000000000000',
+  ),
   fc.tuple(zeros(20), fc.integer({ min: 51, max: 100_000 }), digits(0, 30)).map(([lead, w, f]) => `${lead}${w}${f ? `.${f}` : ''}`),
 );
 
@@ -260,9 +294,21 @@ const mutationChar: fc.Arbitrary<string> = fc.oneof(
 export type Mutation = (line: string) => string;
 
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.nat().map((i): Mutation => (s) => (s.length === 0 ? s : s.slice(0, i % s.length) + s.slice((i % s.length) + 1))),
-  fc.tuple(fc.nat(), mutationChar).map(([i, ch]): Mutation => (s) => s.slice(0, i % (s.length + 1)) + ch + s.slice(i % (s.length + 1))),
-  fc.tuple(fc.nat(), mutationChar).map(([i, ch]): Mutation => (s) => (s.length === 0 ? ch : s.slice(0, i % s.length) + ch + s.slice((i % s.length) + 1))),
+  fc.nat().map(
+    (i): Mutation =>
+      (s) =>
+        s.length === 0 ? s : s.slice(0, i % s.length) + s.slice((i % s.length) + 1),
+  ),
+  fc.tuple(fc.nat(), mutationChar).map(
+    ([i, ch]): Mutation =>
+      (s) =>
+        s.slice(0, i % (s.length + 1)) + ch + s.slice(i % (s.length + 1)),
+  ),
+  fc.tuple(fc.nat(), mutationChar).map(
+    ([i, ch]): Mutation =>
+      (s) =>
+        s.length === 0 ? ch : s.slice(0, i % s.length) + ch + s.slice((i % s.length) + 1),
+  ),
   fc.tuple(fc.nat(), fc.nat()).map(([i, j]): Mutation => (s) => {
     const f = refFields(s);
     if (f.length < 2) return s;

@@ -39,7 +39,9 @@ export function herd(args: readonly string[], options: CliOptions = {}): Promise
 /** Starts `herd ...args` and leaves it running (stdout and stderr piped). */
 export function spawnHerd(args: readonly string[], options: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, [HERD_BIN, ...args], {
-    cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
 }
 

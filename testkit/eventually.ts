@@ -20,15 +20,22 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${what ? `${what}: ` : ''}not true within the ${timeoutMs} ms hang guard${lastError ? `; last error: ${String(lastError)}` : ''}`, { cause: lastError });
+      throw new Error(
+        `${what ? `${what}: ` : ''}not true within the ${timeoutMs} ms hang guard${lastError ? `; last error: ${String(lastError)}` : ''}`,
+        { cause: lastError },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
 function isBugInCheck(err: unknown): boolean {
-  return err instanceof TypeError && !isFetchFailure(err) || err instanceof ReferenceError || err instanceof SyntaxError
-    || (err instanceof Error && err.name === 'AssertionError');
+  return (
+    (err instanceof TypeError && !isFetchFailure(err)) ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError ||
+    (err instanceof Error && err.name === 'AssertionError')
+  );
 }
 
 /** undici's fetch reports a refused connection as a TypeError('fetch failed'). */

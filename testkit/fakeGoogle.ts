@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export const fixtureText = (name: string): string =>
-  readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
+export const fixtureText = (name: string): string => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
 
 export const fixture = (name: string): Record<string, unknown> => JSON.parse(fixtureText(name));
 
@@ -35,10 +34,11 @@ export async function startFakeGoogle(respond: Responder): Promise<FakeGoogle> {
   return {
     origin: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -47,7 +47,11 @@ export interface TestHerd {
 }
 
 /** A herd file in a new temp dir (named `dirPrefix`...), every port free right now. */
-export async function makeHerd(names: readonly string[], links: ReadonlyArray<readonly [string, string]>, dirPrefix = 'herd-test-'): Promise<TestHerd> {
+export async function makeHerd(
+  names: readonly string[],
+  links: ReadonlyArray<readonly [string, string]>,
+  dirPrefix = 'herd-test-',
+): Promise<TestHerd> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const file = await initHerd({ dir, names, links, host: '127.0.0.1', basePort: 20000, force: false });
   const json = JSON.parse(readFileSync(file, 'utf8'));

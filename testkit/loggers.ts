@@ -14,6 +14,8 @@ export interface LogEntry {
 
 /** A logger that appends each entry to `entries` (a new array unless given). */
 export function capturingLog(entries: LogEntry[] = []): Logger & { readonly entries: LogEntry[] } {
-  const at = (level: LogEntry['level']) => (obj: object, msg?: string) => { entries.push({ level, obj: obj as Record<string, unknown>, msg }); };
+  const at = (level: LogEntry['level']) => (obj: object, msg?: string) => {
+    entries.push({ level, obj: obj as Record<string, unknown>, msg });
+  };
   return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -24,15 +24,34 @@ export interface SpawnOptions {
  * warnings and worse on the console; stdout and stderr are piped.
  */
 export function spawnMember(herd: Pick<TestHerd, 'dir' | 'file'>, name: string, options: SpawnOptions = {}): ChildProcess {
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), HERD_BIN, 'start', name, '--config', herd.file, '--log-dir', herd.dir,
-    '--console-level', 'warn', ...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  return spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      HERD_BIN,
+      'start',
+      name,
+      '--config',
+      herd.file,
+      '--log-dir',
+      herd.dir,
+      '--console-level',
+      'warn',
+      ...(options.args ?? []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env },
+  );
 }
 
 export class MemberProcesses {
   private readonly running = new Map<string, ChildProcess>();
   private readonly output = new Map<string, string[]>();
 
-  constructor(private readonly herd: TestHerd, private readonly extraArgs: string[] = [], private readonly env: NodeJS.ProcessEnv = {}) {}
+  constructor(
+    private readonly herd: TestHerd,
+    private readonly extraArgs: string[] = [],
+    private readonly env: NodeJS.ProcessEnv = {},
+  ) {}
 
   /** Starts members and waits until each is ready (`/readyz`: places loaded, links tried). */
   async start(...names: string[]): Promise<void> {

@@ -38,7 +38,10 @@ export class Relay {
       return;
     }
     const outbound = connect({ host: '127.0.0.1', port: this.targetPort });
-    for (const [a, b] of [[inbound, outbound], [outbound, inbound]] as const) {
+    for (const [a, b] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ] as const) {
       this.sockets.add(a);
       a.pipe(b);
       a.on('error', () => b.destroy());

@@ -48,8 +48,14 @@ export class LineClient {
       }, timeoutMs);
       this.waiting = {
         kind,
-        resolve: (reply) => { clearTimeout(timer); resolve(reply); },
-        reject: (err) => { clearTimeout(timer); reject(err); },
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
       };
       this.socket.write(`${line}\n`, 'latin1');
     });

@@ -36,26 +36,34 @@ export async function kept(options: ClosedLoopOptions): Promise<ClosedLoopResult
   const until = performance.now() + options.seconds * 1000;
   const sockets = await Promise.all(Array.from({ length: options.clients }, () => open(options.port)));
   const started = performance.now();
-  await Promise.all(sockets.map((socket, client) => new Promise<void>((resolve) => {
-    let t0 = 0;
-    let first = -1;
-    const send = () => {
-      t0 = performance.now();
-      first = -1;
-      socket.write(`${options.line(client)}\n`);
-    };
-    socket.on('data', (chunk: Buffer) => {
-      if (first === -1) first = chunk[0]!;
-      if (chunk[chunk.length - 1] !== NEWLINE) return; // one request outstanding: a reply ends the chunk
-      times.push(performance.now() - t0);
-      if (first !== 0x41 /* A */) errors++;
-      if (performance.now() < until) send();
-      else socket.end();
-    });
-    socket.on('error', () => { errors++; resolve(); });
-    socket.on('close', () => resolve());
-    send();
-  })));
+  await Promise.all(
+    sockets.map(
+      (socket, client) =>
+        new Promise<void>((resolve) => {
+          let t0 = 0;
+          let first = -1;
+          const send = () => {
+            t0 = performance.now();
+            first = -1;
+            socket.write(`${options.line(client)}\n`);
+          };
+          socket.on('data', (chunk: Buffer) => {
+            if (first === -1) first = chunk[0]!;
+            if (chunk[chunk.length - 1] !== NEWLINE) return; // one request outstanding: a reply ends the chunk
+            times.push(performance.now() - t0);
+            if (first !== 0x41 /* A */) errors++;
+            if (performance.now() < until) send();
+            else socket.end();
+          });
+          socket.on('error', () => {
+            errors++;
+            resolve();
+          });
+          socket.on('close', () => resolve());
+          send();
+        }),
+    ),
+  );
   return result(times, errors, performance.now() - started);
 }
 
@@ -64,25 +72,32 @@ export async function perRequest(options: ClosedLoopOptions): Promise<ClosedLoop
   let errors = 0;
   const started = performance.now();
   const until = started + options.seconds * 1000;
-  const one = (client: number) => new Promise<void>((resolve) => {
-    const t0 = performance.now();
-    let reply = '';
-    const socket = connect({ port: options.port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true }, () => {
-      socket.end(`${options.line(client)}\n`);
+  const one = (client: number) =>
+    new Promise<void>((resolve) => {
+      const t0 = performance.now();
+      let reply = '';
+      const socket = connect({ port: options.port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true }, () => {
+        socket.end(`${options.line(client)}\n`);
+      });
+      socket.setEncoding('latin1');
+      socket.on('data', (text: string) => {
+        reply += text;
+      });
+      socket.on('end', () => socket.end());
+      socket.on('error', () => {
+        errors++;
+      });
+      socket.on('close', () => {
+        if (reply.startsWith('AT ') && reply.endsWith('\n')) times.push(performance.now() - t0);
+        else errors++;
+        resolve();
+      });
     });
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => { reply += text; });
-    socket.on('end', () => socket.end());
-    socket.on('error', () => { errors++; });
-    socket.on('close', () => {
-      if (reply.startsWith('AT ') && reply.endsWith('\n')) times.push(performance.now() - t0);
-      else errors++;
-      resolve();
-    });
-  });
-  await Promise.all(Array.from({ length: options.clients }, async (_, client) => {
-    while (performance.now() < until) await one(client);
-  }));
+  await Promise.all(
+    Array.from({ length: options.clients }, async (_, client) => {
+      while (performance.now() < until) await one(client);
+    }),
+  );
   return result(times, errors, performance.now() - started);
 }
 

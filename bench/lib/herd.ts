@@ -18,7 +18,12 @@ export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;
 export type Name = (typeof NAMES)[number];
 /** The demo topology of peers/herd.json. */
 export const LINKS: Array<[Name, Name]> = [
-  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+  ['Clark', 'Jaquez'],
+  ['Clark', 'Bona'],
+  ['Campbell', 'Bailey'],
+  ['Campbell', 'Bona'],
+  ['Campbell', 'Jaquez'],
+  ['Bona', 'Bailey'],
 ];
 
 /**
@@ -31,7 +36,6 @@ process.on('exit', () => {
   live.forEach((c) => c.kill('SIGKILL'));
   liveDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
-
 
 export interface StartOptions {
   /** The log file level: `warn` to measure the server, `info` to measure it logging every line. */
@@ -52,7 +56,11 @@ export class BenchHerd {
   readonly dir: string;
   readonly herd: HerdConfig;
 
-  private constructor(private readonly files: TestHerd, readonly names: readonly Name[], private readonly options: StartOptions) {
+  private constructor(
+    private readonly files: TestHerd,
+    readonly names: readonly Name[],
+    private readonly options: StartOptions,
+  ) {
     this.dir = files.dir;
     this.herd = files.herd;
   }
@@ -195,7 +203,11 @@ export class BenchHerd {
     delete env.GOOGLE_PLACES_API_KEY; // offline places unless asked: no network, no quota, repeatable
     delete env.HERD_PLACES_URL;
     Object.assign(env, this.options.env);
-    const child = spawnMember(this.files, name, { args: ['--log-level', this.options.logLevel, '--console-format', 'json'], nodeArgs: this.options.nodeArgs, env });
+    const child = spawnMember(this.files, name, {
+      args: ['--log-level', this.options.logLevel, '--console-format', 'json'],
+      nodeArgs: this.options.nodeArgs,
+      env,
+    });
     live.add(child);
     child.once('exit', () => live.delete(child));
     this.children.set(name, child);
@@ -215,8 +227,18 @@ export class BenchHerd {
       const all = await this.statuses().catch(() => undefined);
       if (all?.every((s) => s.neighbours.every((n) => n.connected) && s.gossip.subscribers.length === s.neighbours.length)) return;
       if (performance.now() > deadline) {
-        const missing = all?.map((s) => `${s.name}: links down ${s.neighbours.filter((n) => !n.connected).map((n) => n.name).join(',') || '-'}, ` +
-          `${s.gossip.subscribers.length}/${s.neighbours.length} subscribed`).join('; ') ?? 'no status';
+        const missing =
+          all
+            ?.map(
+              (s) =>
+                `${s.name}: links down ${
+                  s.neighbours
+                    .filter((n) => !n.connected)
+                    .map((n) => n.name)
+                    .join(',') || '-'
+                }, ` + `${s.gossip.subscribers.length}/${s.neighbours.length} subscribed`,
+            )
+            .join('; ') ?? 'no status';
         throw new Error(`herd not ready within ${timeoutMs} ms (${missing})`);
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));

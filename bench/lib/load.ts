@@ -45,7 +45,11 @@ class LoadConnection {
   private atLineStart = true;
 
   /** `pool`: how many client ids to cycle through; unbounded (a new id per line) by default. */
-  constructor(readonly socket: Socket, private readonly prefix: string, private readonly pool = Number.POSITIVE_INFINITY) {}
+  constructor(
+    readonly socket: Socket,
+    private readonly prefix: string,
+    private readonly pool = Number.POSITIVE_INFINITY,
+  ) {}
 
   static open(port: number, prefix: string, pool?: number): Promise<LoadConnection> {
     return new Promise((resolve, reject) => {
@@ -201,8 +205,11 @@ export async function blast(options: BlastOptions): Promise<LoadResult> {
 export async function sendCount(port: number, prefix: string, count: number, connections = 4): Promise<LoadResult> {
   const per = Math.ceil(count / connections);
   const shares = Array.from({ length: connections }, (_, c) => Math.max(0, Math.min(per, count - c * per))).filter((n) => n > 0);
-  return addResults(await Promise.all(shares.map((share, c) =>
-    windowed({ port, prefix: `${prefix}-${c}`, window: 500, count: share, until: Number.POSITIVE_INFINITY }))));
+  return addResults(
+    await Promise.all(
+      shares.map((share, c) => windowed({ port, prefix: `${prefix}-${c}`, window: 500, count: share, until: Number.POSITIVE_INFINITY })),
+    ),
+  );
 }
 
 export interface PacedOptions {
@@ -223,8 +230,9 @@ export interface PacedOptions {
  */
 export async function paced(options: PacedOptions): Promise<LoadResult> {
   const perPort = options.connectionsPerPort ?? 1;
-  const conns = await Promise.all(options.ports.flatMap((port, p) =>
-    Array.from({ length: perPort }, (_, c) => LoadConnection.open(port, `${options.prefix}-${p}-${c}`))));
+  const conns = await Promise.all(
+    options.ports.flatMap((port, p) => Array.from({ length: perPort }, (_, c) => LoadConnection.open(port, `${options.prefix}-${p}-${c}`))),
+  );
   for (const conn of conns) {
     conn.socket.on('error', () => {});
     conn.socket.on('data', (chunk: Buffer) => conn.count(chunk));

@@ -13,8 +13,24 @@
 import { readFileSync } from 'node:fs';
 
 export const CATEGORIES = [
-  'ours', 'gossipsub', 'protobuf', 'noise', 'yamux', 'iterables', 'libp2p', 'crypto-sign-verify', 'crypto-keyobject',
-  'crypto-other', 'node-net', 'node-other', 'microtasks', 'gc', 'startup', 'idle', 'program', 'other',
+  'ours',
+  'gossipsub',
+  'protobuf',
+  'noise',
+  'yamux',
+  'iterables',
+  'libp2p',
+  'crypto-sign-verify',
+  'crypto-keyobject',
+  'crypto-other',
+  'node-net',
+  'node-other',
+  'microtasks',
+  'gc',
+  'startup',
+  'idle',
+  'program',
+  'other',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -31,9 +47,23 @@ export interface ProfileBreakdown {
   readonly top: Array<{ readonly fn: string; readonly ms: number }>;
 }
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 /** The category of one call frame. */
 export function categorize(frame: CallFrame): Category {
@@ -51,11 +81,20 @@ export function categorize(frame: CallFrame): Category {
     // Protobuf codecs: protons' runtime and the generated codecs (gossipsub's message/rpc.js).
     if (url.includes('/protons-runtime/') || /\/libp2p-gossipsub\/dist\/src\/message\//.test(url)) return 'protobuf';
     if (url.includes('/@chainsafe/libp2p-gossipsub/')) return 'gossipsub';
-    if (url.includes('/@chainsafe/libp2p-noise/') || url.includes('/@chainsafe/as-chacha20poly1305/') || url.includes('/@chainsafe/as-sha256/')) return 'noise';
+    if (url.includes('/@chainsafe/libp2p-noise/') || url.includes('/@chainsafe/as-chacha20poly1305/') || url.includes('/@chainsafe/as-sha256/'))
+      return 'noise';
     if (url.includes('/@chainsafe/libp2p-yamux/')) return 'yamux';
     // Async-iteration plumbing between the layers: pipes, pushables, length-prefix framing, byte lists.
-    if (/\/node_modules\/(it-[^/]+|uint8arraylist|p-queue|p-defer|race-signal|abort-error|@libp2p\/utils\/dist\/src\/(abstract-stream|queue))/.test(url)) return 'iterables';
-    if (/\/node_modules\/(@libp2p\/|libp2p\/|@multiformats\/|multiformats\/|protons-runtime\/|uint8arraylist\/|uint8arrays\/|it-[^/]+\/|p-queue\/|@chainsafe\/|progress-events\/|main-event\/|race-signal\/|abort-error\/|eventemitter3\/|denque\/|@noble\/|weald\/)/.test(url)) return 'libp2p';
+    if (
+      /\/node_modules\/(it-[^/]+|uint8arraylist|p-queue|p-defer|race-signal|abort-error|@libp2p\/utils\/dist\/src\/(abstract-stream|queue))/.test(url)
+    )
+      return 'iterables';
+    if (
+      /\/node_modules\/(@libp2p\/|libp2p\/|@multiformats\/|multiformats\/|protons-runtime\/|uint8arraylist\/|uint8arrays\/|it-[^/]+\/|p-queue\/|@chainsafe\/|progress-events\/|main-event\/|race-signal\/|abort-error\/|eventemitter3\/|denque\/|@noble\/|weald\/)/.test(
+        url,
+      )
+    )
+      return 'libp2p';
     return 'other';
   }
   if (url.startsWith('node:') || !url.includes('/')) {
@@ -116,15 +155,19 @@ export function summarizeProfile(path: string, topN = 25, window?: Window): Prof
     busyMs: Math.round(busy / 1000),
     percent: Object.fromEntries(CATEGORIES.map((c) => [c, pct(cat[c], total)])) as Record<Category, number>,
     busyPercent: Object.fromEntries(CATEGORIES.map((c) => [c, c === 'idle' ? 0 : pct(cat[c], busy)])) as Record<Category, number>,
-    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10 })),
+    top: [...fns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, topN)
+      .map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10 })),
   };
 }
 
 /** Adds up several breakdowns (e.g. the five members), weighting by their busy time. */
 export function combineBreakdowns(all: readonly ProfileBreakdown[]): Pick<ProfileBreakdown, 'busyMs' | 'busyPercent'> {
   const busyMs = all.reduce((s, b) => s + b.busyMs, 0);
-  const busyPercent = Object.fromEntries(CATEGORIES.map((c) => [c,
-    busyMs > 0 ? Math.round((all.reduce((s, b) => s + b.busyPercent[c] * b.busyMs, 0) / busyMs) * 10) / 10 : 0])) as Record<Category, number>;
+  const busyPercent = Object.fromEntries(
+    CATEGORIES.map((c) => [c, busyMs > 0 ? Math.round((all.reduce((s, b) => s + b.busyPercent[c] * b.busyMs, 0) / busyMs) * 10) / 10 : 0]),
+  ) as Record<Category, number>;
   return { busyMs, busyPercent };
 }
 
@@ -142,6 +185,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   files.forEach((f, i) => console.log(`${f}\n${formatBreakdown(all[i]!, 25)}`));
   if (all.length > 1) {
     const c = combineBreakdowns(all);
-    console.log(`all: busy ${c.busyMs} ms: ${CATEGORIES.filter((k) => c.busyPercent[k] > 0).map((k) => `${k} ${c.busyPercent[k]}%`).join(', ')}`);
+    console.log(
+      `all: busy ${c.busyMs} ms: ${CATEGORIES.filter((k) => c.busyPercent[k] > 0)
+        .map((k) => `${k} ${c.busyPercent[k]}%`)
+        .join(', ')}`,
+    );
   }
 }

@@ -13,7 +13,9 @@ export class Progress {
     if (process.stderr.isTTY) {
       this.bars = new MultiBar({
         format: 'bench {bar} {value}/{total} scenarios | {duration_formatted} | {step}',
-        stream: process.stderr, hideCursor: true, clearOnComplete: false,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false,
       });
       this.bar = this.bars.create(total, 0, { step: 'starting' });
     }

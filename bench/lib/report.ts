@@ -40,7 +40,8 @@ export interface BenchResults {
 }
 
 const f = (n: number | null | undefined, digits = 2): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
-const int = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
+const int = (n: number | null | undefined): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US');
 const kib = (bytes: number): string => int(bytes / 1024);
 const yes = (ok: boolean | undefined): string => (ok === undefined ? 'not measured at this size' : ok ? '**yes**' : '**no**');
 
@@ -58,151 +59,317 @@ function targets(r: BenchResults): string {
   if (r.sustained) {
     const h = r.sustained.highest;
     const window = r.sustained.steps[0]?.seconds ?? 0;
-    rows.push([`Herd-wide sustained rate for ${window} s, all five converged 2 s after, p99 < 250 ms`, '≥ 30,000 updates/s for 30 s', h ? `${int(h.rate)}/s (p99 ${f(h.delays.p99)} ms)` : 'none',
-      yes(window >= 30 ? (h ? h.rate >= 30_000 : false) : undefined)]);
+    rows.push([
+      `Herd-wide sustained rate for ${window} s, all five converged 2 s after, p99 < 250 ms`,
+      '≥ 30,000 updates/s for 30 s',
+      h ? `${int(h.rate)}/s (p99 ${f(h.delays.p99)} ms)` : 'none',
+      yes(window >= 30 ? (h ? h.rate >= 30_000 : false) : undefined),
+    ]);
   }
   if (r.ratio) {
     const q = r.ratio;
-    rows.push(['Closed loop at Clark (50 kept connections): five-member herd / one-member herd, p99', '≥ 0.5, p99 < 20 ms',
-      `${f(q.herdOverAlone)}, p99 ${f(q.herd.latency.p99)} ms`, yes(q.herdOverAlone >= 0.5 && q.herd.latency.p99 < 20)]);
+    rows.push([
+      'Closed loop at Clark (50 kept connections): five-member herd / one-member herd, p99',
+      '≥ 0.5, p99 < 20 ms',
+      `${f(q.herdOverAlone)}, p99 ${f(q.herd.latency.p99)} ms`,
+      yes(q.herdOverAlone >= 0.5 && q.herd.latency.p99 < 20),
+    ]);
     rows.push(['Logging every client line (info) / warn, one member, closed loop', '≥ 0.9', f(q.infoOverWarn), yes(q.infoOverWarn >= 0.9)]);
   }
   if (r.relay) {
     const most = r.relay.cpu.reduce((a, b) => (b.records / Math.max(1, b.messages) > a.records / Math.max(1, a.messages) ? b : a));
     const least = r.relay.cpu[0]!;
-    rows.push(['CPU at a relay (Bona) per gossip message; per record (largest batches)', '≤ 1 ms; ≤ 5 µs',
+    rows.push([
+      'CPU at a relay (Bona) per gossip message; per record (largest batches)',
+      '≤ 1 ms; ≤ 5 µs',
       `${int(least.microsPerMessage)} µs at ${int(least.rate)}/s; ${f(most.microsPerRecord, 1)} µs at ${int(most.rate)}/s`,
-      yes(least.microsPerMessage <= 1000 && most.microsPerRecord <= 5)]);
+      yes(least.microsPerMessage <= 1000 && most.microsPerRecord <= 5),
+    ]);
   }
   if (r.propagation) {
     const far = farthest(r.propagation.fixed);
-    rows.push([`Propagation at ${int(r.propagation.fixed.rate)}/s to the farthest member`, 'p50 < 2 ms, p99 < 10 ms', `p50 ${f(far.p50)} ms, p99 ${f(far.p99)} ms`,
-      yes(r.propagation.fixed.rate === 1000 ? far.p50 < 2 && far.p99 < 10 : undefined)]);
+    rows.push([
+      `Propagation at ${int(r.propagation.fixed.rate)}/s to the farthest member`,
+      'p50 < 2 ms, p99 < 10 ms',
+      `p50 ${f(far.p50)} ms, p99 ${f(far.p99)} ms`,
+      yes(r.propagation.fixed.rate === 1000 ? far.p50 < 2 && far.p99 < 10 : undefined),
+    ]);
   }
   if (r.throughput) {
     const { kept, perConnection } = r.throughput;
-    rows.push(['One-member IAMAT throughput / echo floor (kept; per connection)', '≥ 0.5', `${f(kept.ratio)}; ${f(perConnection.ratio)}`, yes(kept.ratio >= 0.5 && perConnection.ratio >= 0.5)]);
+    rows.push([
+      'One-member IAMAT throughput / echo floor (kept; per connection)',
+      '≥ 0.5',
+      `${f(kept.ratio)}; ${f(perConnection.ratio)}`,
+      yes(kept.ratio >= 0.5 && perConnection.ratio >= 0.5),
+    ]);
   }
   const million = r.memory?.find((m) => m.clients === 1_000_000);
   if (r.memory) {
     const last = r.memory.at(-1)!;
-    rows.push(['Heap per stored client at 1M clients', '< 300 B', `${int(last.heapBytesPerClient)} B at ${int(last.clients)}`, yes(million ? million.heapBytesPerClient < 300 : undefined)]);
+    rows.push([
+      'Heap per stored client at 1M clients',
+      '< 300 B',
+      `${int(last.heapBytesPerClient)} B at ${int(last.clients)}`,
+      yes(million ? million.heapBytesPerClient < 300 : undefined),
+    ]);
   }
   if (r.catchUp) {
-    rows.push(['Catch-up of 100k records (from process start)', '< 2 s', `${f(r.catchUp.fromStartMs / 1000)} s for ${int(r.catchUp.records)}`,
-      yes(r.catchUp.records >= 100_000 ? r.catchUp.fromStartMs < 2000 : undefined)]);
+    rows.push([
+      'Catch-up of 100k records (from process start)',
+      '< 2 s',
+      `${f(r.catchUp.fromStartMs / 1000)} s for ${int(r.catchUp.records)}`,
+      yes(r.catchUp.records >= 100_000 ? r.catchUp.fromStartMs < 2000 : undefined),
+    ]);
   }
   return table(['target', 'goal', 'measured', 'met'], rows);
 }
 
 function throughputSection(t: ThroughputResult): string {
-  const row = (mode: string, m: ThroughputResult['kept']) => [mode, int(m.herd.repliesPerSecond), int(m.echo.repliesPerSecond), f(m.ratio),
-    `${f(m.herd.latency.p50)} / ${f(m.herd.latency.p99)}`, `${f(m.echo.latency.p50)} / ${f(m.echo.latency.p99)}`, `${m.herd.errors} / ${m.echo.errors}`];
-  return [`## 1. Client throughput on one member (${t.member}, ${t.clients} clients, ${t.seconds} s per run)`, '',
-    table(['mode', 'herd replies/s', 'echo replies/s', 'herd / echo', 'herd p50 / p99 ms', 'echo p50 / p99 ms', 'errors herd / echo'],
-      [row('new connection per IAMAT, half-closed', t.perConnection), row('kept connection, back to back', t.kept)])].join('\n');
+  const row = (mode: string, m: ThroughputResult['kept']) => [
+    mode,
+    int(m.herd.repliesPerSecond),
+    int(m.echo.repliesPerSecond),
+    f(m.ratio),
+    `${f(m.herd.latency.p50)} / ${f(m.herd.latency.p99)}`,
+    `${f(m.echo.latency.p50)} / ${f(m.echo.latency.p99)}`,
+    `${m.herd.errors} / ${m.echo.errors}`,
+  ];
+  return [
+    `## 1. Client throughput on one member (${t.member}, ${t.clients} clients, ${t.seconds} s per run)`,
+    '',
+    table(
+      ['mode', 'herd replies/s', 'echo replies/s', 'herd / echo', 'herd p50 / p99 ms', 'echo p50 / p99 ms', 'errors herd / echo'],
+      [row('new connection per IAMAT, half-closed', t.perConnection), row('kept connection, back to back', t.kept)],
+    ),
+  ].join('\n');
 }
 
 function ratioSection(q: RatioResult): string {
   const row = (label: string, c: RatioResult['herd']) => [label, int(c.repliesPerSecond), f(c.latency.p50), f(c.latency.p99), String(c.errors)];
-  return [`## 1b. Closed loop: what replication and logging cost a client (Clark, ${q.clients} kept connections, one IAMAT at a time, ${q.seconds} s each)`, '',
-    table(['herd', 'replies/s', 'p50 ms', 'p99 ms', 'errors'], [row('five members, info', q.herd), row('Clark alone, info', q.alone), row('Clark alone, warn', q.aloneAtWarn)]), '',
-    `Five members / alone: **${f(q.herdOverAlone)}**; info / warn: **${f(q.infoOverWarn)}**.`].join('\n');
+  return [
+    `## 1b. Closed loop: what replication and logging cost a client (Clark, ${q.clients} kept connections, one IAMAT at a time, ${q.seconds} s each)`,
+    '',
+    table(
+      ['herd', 'replies/s', 'p50 ms', 'p99 ms', 'errors'],
+      [row('five members, info', q.herd), row('Clark alone, info', q.alone), row('Clark alone, warn', q.aloneAtWarn)],
+    ),
+    '',
+    `Five members / alone: **${f(q.herdOverAlone)}**; info / warn: **${f(q.infoOverWarn)}**.`,
+  ].join('\n');
 }
 
 function relaySection(relay: NonNullable<BenchResults['relay']>): string {
-  const rows = relay.cpu.map((s) => [int(s.rate), int(s.messages), int(s.records), f(s.records / Math.max(1, s.messages), 1), int(s.microsPerMessage), f(s.microsPerRecord, 1),
-    f(s.relayCores), f(s.membersCores)]);
-  const parts = ['## 2b. What a relay pays (Bona: a neighbour of Clark without clients, passing Clark\'s messages on)', '',
-    'IAMATs of fresh clients at Clark, open loop; Bona\'s CPU (from /proc, beyond its idle CPU just before) per gossip message and per record it accepted:', '',
-    table(['offered/s', 'messages', 'records', 'records/message', 'µs/message', 'µs/record', 'Bona cores', 'five members cores'], rows)];
+  const rows = relay.cpu.map((s) => [
+    int(s.rate),
+    int(s.messages),
+    int(s.records),
+    f(s.records / Math.max(1, s.messages), 1),
+    int(s.microsPerMessage),
+    f(s.microsPerRecord, 1),
+    f(s.relayCores),
+    f(s.membersCores),
+  ]);
+  const parts = [
+    "## 2b. What a relay pays (Bona: a neighbour of Clark without clients, passing Clark's messages on)",
+    '',
+    "IAMATs of fresh clients at Clark, open loop; Bona's CPU (from /proc, beyond its idle CPU just before) per gossip message and per record it accepted:",
+    '',
+    table(['offered/s', 'messages', 'records', 'records/message', 'µs/message', 'µs/record', 'Bona cores', 'five members cores'], rows),
+  ];
   for (const p of relay.profiled) {
     if (!p.profile) continue;
-    const cats = Object.entries(p.profile.busyPercent).filter(([c, v]) => c !== 'idle' && v > 0).sort((a, b) => b[1] - a[1]);
-    parts.push('', `Bona's profile at ${int(p.rate)}/s (a second herd under \`--cpu-prof\`, which costs CPU itself; self time by category, share of busy time): ` +
-      cats.map(([c, v]) => `${c} ${f(v, 1)} %`).join(', ') + '.');
+    const cats = Object.entries(p.profile.busyPercent)
+      .filter(([c, v]) => c !== 'idle' && v > 0)
+      .sort((a, b) => b[1] - a[1]);
+    parts.push(
+      '',
+      `Bona's profile at ${int(p.rate)}/s (a second herd under \`--cpu-prof\`, which costs CPU itself; self time by category, share of busy time): ` +
+        cats.map(([c, v]) => `${c} ${f(v, 1)} %`).join(', ') +
+        '.',
+    );
   }
   return parts.join('\n');
 }
 
 function propagationSection(p: PropagationResult): string {
   const fixed = p.fixed;
-  const hopRows = Object.entries(fixed.byHops).map(([hops, d]) => [hops, Object.entries(fixed.byMember).filter(([, m]) => String(m.hops) === hops).map(([n]) => n).join(', '), int(d.n), f(d.p50), f(d.p99), f(d.maxAtMost, 1)]);
+  const hopRows = Object.entries(fixed.byHops).map(([hops, d]) => [
+    hops,
+    Object.entries(fixed.byMember)
+      .filter(([, m]) => String(m.hops) === hops)
+      .map(([n]) => n)
+      .join(', '),
+    int(d.n),
+    f(d.p50),
+    f(d.p99),
+    f(d.maxAtMost, 1),
+  ]);
   const stepRows = p.steps.map((s) => {
     const far = farthest(s);
     return [int(s.rate), int(s.load.acked), s.converged ? 'yes' : 'no', f(far.p50), f(far.p99), f(far.maxAtMost, 1), s.sustained ? 'yes' : 'no'];
   });
-  return [`## 2. Propagation from ${p.origin} (an edge member)`, '',
+  return [
+    `## 2. Propagation from ${p.origin} (an edge member)`,
+    '',
     `One message at a time (50 updates/s, each alone in its message): ${int(p.lone.herdMicrosPerMessage)} µs of CPU per message over the five members (beyond their idle CPU), ` +
-    `${int(p.lone.relayMicrosPerMessage)} µs of it at Bona, a relay without clients (${int(p.lone.messages)} messages).`, '',
-    `At ${int(fixed.rate)} updates/s for ${fixed.seconds} s (${int(fixed.load.acked)} acknowledged, converged: ${fixed.converged ? 'yes' : 'no'}); delays in ms from ${p.origin} receiving the IAMAT to the member storing it:`, '',
-    table(['hops', 'members', 'records', 'p50', 'p99', 'max ≤'], hopRows), '',
-    `Rising rates, ${p.steps[0]?.seconds ?? '-'} s each, until one is not sustained; delays to the farthest members:`, '',
-    table(['offered/s', 'acknowledged', 'converged in 2 s', 'p50 ms', 'p99 ms', 'max ≤ ms', 'sustained'], stepRows), '',
-    `Highest sustained from one edge member: ${p.highest ? `**${int(p.highest.rate)}/s**` : 'none'}.`].join('\n');
+      `${int(p.lone.relayMicrosPerMessage)} µs of it at Bona, a relay without clients (${int(p.lone.messages)} messages).`,
+    '',
+    `At ${int(fixed.rate)} updates/s for ${fixed.seconds} s (${int(fixed.load.acked)} acknowledged, converged: ${fixed.converged ? 'yes' : 'no'}); delays in ms from ${p.origin} receiving the IAMAT to the member storing it:`,
+    '',
+    table(['hops', 'members', 'records', 'p50', 'p99', 'max ≤'], hopRows),
+    '',
+    `Rising rates, ${p.steps[0]?.seconds ?? '-'} s each, until one is not sustained; delays to the farthest members:`,
+    '',
+    table(['offered/s', 'acknowledged', 'converged in 2 s', 'p50 ms', 'p99 ms', 'max ≤ ms', 'sustained'], stepRows),
+    '',
+    `Highest sustained from one edge member: ${p.highest ? `**${int(p.highest.rate)}/s**` : 'none'}.`,
+  ].join('\n');
 }
 
 function sustainedSection(s: SustainedResult, profile: ProfileResult | undefined): string {
-  const rows = s.steps.map((st) => [int(st.rate), int(st.load.acked), st.converged ? 'yes' : 'no', f(st.delays.p50), f(st.delays.p99), f(st.delays.maxAtMost, 1),
-    f(st.memberCpuMicrosPerUpdate, 1), f(st.recordsPerGossipMessage, 1), `${f(st.cost.membersCores)} / ${f(st.cost.benchCores)} / ${f(st.cost.otherCores)}`, st.sustained ? 'yes' : 'no']);
-  const parts = [`## 3. Herd-wide sustained rate (fresh clients spread over all five members, ${s.steps[0]?.seconds ?? '-'} s per rate)`, '',
-    table(['offered/s', 'acknowledged', 'converged in 2 s', 'p50 ms', 'p99 ms', 'max ≤ ms', 'member CPU µs/update', 'records/message', 'cores: members / bench / others', 'sustained'], rows), '',
-    `Highest sustained: ${s.highest ? `**${int(s.highest.rate)} updates/s**` : 'none'}.`];
+  const rows = s.steps.map((st) => [
+    int(st.rate),
+    int(st.load.acked),
+    st.converged ? 'yes' : 'no',
+    f(st.delays.p50),
+    f(st.delays.p99),
+    f(st.delays.maxAtMost, 1),
+    f(st.memberCpuMicrosPerUpdate, 1),
+    f(st.recordsPerGossipMessage, 1),
+    `${f(st.cost.membersCores)} / ${f(st.cost.benchCores)} / ${f(st.cost.otherCores)}`,
+    st.sustained ? 'yes' : 'no',
+  ]);
+  const parts = [
+    `## 3. Herd-wide sustained rate (fresh clients spread over all five members, ${s.steps[0]?.seconds ?? '-'} s per rate)`,
+    '',
+    table(
+      [
+        'offered/s',
+        'acknowledged',
+        'converged in 2 s',
+        'p50 ms',
+        'p99 ms',
+        'max ≤ ms',
+        'member CPU µs/update',
+        'records/message',
+        'cores: members / bench / others',
+        'sustained',
+      ],
+      rows,
+    ),
+    '',
+    `Highest sustained: ${s.highest ? `**${int(s.highest.rate)} updates/s**` : 'none'}.`,
+  ];
   if (profile) {
-    parts.push('', `Where the members' CPU goes at ${int(profile.rate)}/s (${f(profile.memberCpuMicrosPerUpdate, 1)} µs per update over the five; \`--cpu-prof\` of every member, self time, idle excluded):`, '',
-      table(['category', 'share'], profile.categories.map(([c, share]) => [c, `${f(share * 100, 1)} %`])));
+    parts.push(
+      '',
+      `Where the members' CPU goes at ${int(profile.rate)}/s (${f(profile.memberCpuMicrosPerUpdate, 1)} µs per update over the five; \`--cpu-prof\` of every member, self time, idle excluded):`,
+      '',
+      table(
+        ['category', 'share'],
+        profile.categories.map(([c, share]) => [c, `${f(share * 100, 1)} %`]),
+      ),
+    );
   }
   return parts.join('\n');
 }
 
 function whatsatSection(w: WhatsatResult): string {
   const row = (label: string, l: WhatsatResult['offline']) => [label, int(l.n), f(l.p50), f(l.p99), int(l.replyBytes), String(l.errors)];
-  return ['## 4. WHATSAT latency (one request at a time, radius 10 km, 5 results)', '',
-    table(['provider', 'requests', 'p50 ms', 'p99 ms', 'reply bytes', 'errors'], [row('offline (GeoNames)', w.offline), row('Google stand-in on loopback', w.google),
-      ['the stand-in alone', int(w.standIn.n), f(w.standIn.p50), f(w.standIn.p99), '-', '-']]), '',
-    `Added by the member over the stand-in's own latency: p50 ${f(w.addedP50)} ms, p99 ${f(w.addedP99)} ms.`].join('\n');
+  return [
+    '## 4. WHATSAT latency (one request at a time, radius 10 km, 5 results)',
+    '',
+    table(
+      ['provider', 'requests', 'p50 ms', 'p99 ms', 'reply bytes', 'errors'],
+      [
+        row('offline (GeoNames)', w.offline),
+        row('Google stand-in on loopback', w.google),
+        ['the stand-in alone', int(w.standIn.n), f(w.standIn.p50), f(w.standIn.p99), '-', '-'],
+      ],
+    ),
+    '',
+    `Added by the member over the stand-in's own latency: p50 ${f(w.addedP50)} ms, p99 ${f(w.addedP99)} ms.`,
+  ].join('\n');
 }
 
 function memorySection(memory: MemoryAt[] | undefined, burst: BurstResult | undefined): string {
   const parts = ['## 5. Memory'];
   if (memory) {
-    parts.push('', 'One member alone, filled over the client protocol; heap and RSS after a full collection, growth since the empty member:', '',
-      table(['clients', 'heap B/client', 'RSS B/client', 'heap MiB', 'RSS MiB'], memory.map((m) => [int(m.clients), int(m.heapBytesPerClient), int(m.rssBytesPerClient), int(m.heapUsedMiB), int(m.rssMiB)])));
+    parts.push(
+      '',
+      'One member alone, filled over the client protocol; heap and RSS after a full collection, growth since the empty member:',
+      '',
+      table(
+        ['clients', 'heap B/client', 'RSS B/client', 'heap MiB', 'RSS MiB'],
+        memory.map((m) => [int(m.clients), int(m.heapBytesPerClient), int(m.rssBytesPerClient), int(m.heapUsedMiB), int(m.rssMiB)]),
+      ),
+    );
   }
   if (burst) {
-    parts.push('', `A burst of ${int(burst.count)} IAMATs at Clark (taken in ${f(burst.acceptSeconds)} s; all five held them ${f((burst.convergedAfterMs ?? Number.NaN) / 1000)} s later). Largest outbound backlog seen per member (${burst.samples} samples), KiB:`, '',
-      table(['member', 'total', 'outbox', 'signing', 'gossipsub queues', 'muxer/socket', 'peak RSS MiB'], Object.entries(burst.peakBacklog).sort().map(([name, b]) =>
-        [name, kib(b.total), kib(b.outbox), kib(b.signing), kib(b.gossipQueues), kib(b.muxerQueues), int(burst.peakRssMiB[name])])));
+    parts.push(
+      '',
+      `A burst of ${int(burst.count)} IAMATs at Clark (taken in ${f(burst.acceptSeconds)} s; all five held them ${f((burst.convergedAfterMs ?? Number.NaN) / 1000)} s later). Largest outbound backlog seen per member (${burst.samples} samples), KiB:`,
+      '',
+      table(
+        ['member', 'total', 'outbox', 'signing', 'gossipsub queues', 'muxer/socket', 'peak RSS MiB'],
+        Object.entries(burst.peakBacklog)
+          .sort()
+          .map(([name, b]) => [
+            name,
+            kib(b.total),
+            kib(b.outbox),
+            kib(b.signing),
+            kib(b.gossipQueues),
+            kib(b.muxerQueues),
+            int(burst.peakRssMiB[name]),
+          ]),
+      ),
+    );
   }
   return parts.join('\n');
 }
 
 function catchUpSection(c: CatchUpResult): string {
-  return ['## 6. Catch-up', '',
+  return [
+    '## 6. Catch-up',
+    '',
     `Bailey restarted with an empty store and received all ${int(c.records)} records from its neighbours: first link up ${f(c.linkUpMs)} ms after its process started; every record held (digest equal) ` +
-    `${f(c.fromLinkUpMs)} ms after that, **${f(c.fromStartMs)} ms** after the start. It received ${int(c.syncRecordsReceived)} records by sync ` +
-    `(${f(c.syncRecordsReceived / c.records)} per record: its rounds with its two neighbours run at once, and each neighbour sends every record it lacks).`].join('\n');
+      `${f(c.fromLinkUpMs)} ms after that, **${f(c.fromStartMs)} ms** after the start. It received ${int(c.syncRecordsReceived)} records by sync ` +
+      `(${f(c.syncRecordsReceived / c.records)} per record: its rounds with its two neighbours run at once, and each neighbour sends every record it lacks).`,
+  ].join('\n');
 }
 
 function startupSection(s: StartupResult): string {
-  return ['## 6b. Start-up', '',
-    `From spawning \`herd start NAME\` to \`/readyz\` answering 200 (places indexed, links tried), median of ${s.runs} start(s), log level info:`, '',
-    table(['what', 'ms'], [
-      ['`herd --version` (loading the CLI)', f(s.cliLoadMs, 0)],
-      ['one member alone, to ready', f(s.oneMemberReadyMs, 0)],
-      ['five members started at once, to the last ready', f(s.herdMembersReadyMs, 0)],
-      ['five members started at once, to every link up', f(s.herdLinkedMs, 0)],
-    ])].join('\n');
+  return [
+    '## 6b. Start-up',
+    '',
+    `From spawning \`herd start NAME\` to \`/readyz\` answering 200 (places indexed, links tried), median of ${s.runs} start(s), log level info:`,
+    '',
+    table(
+      ['what', 'ms'],
+      [
+        ['`herd --version` (loading the CLI)', f(s.cliLoadMs, 0)],
+        ['one member alone, to ready', f(s.oneMemberReadyMs, 0)],
+        ['five members started at once, to the last ready', f(s.herdMembersReadyMs, 0)],
+        ['five members started at once, to every link up', f(s.herdLinkedMs, 0)],
+      ],
+    ),
+  ].join('\n');
 }
 
 export function renderMarkdown(r: BenchResults): string {
   const m = r.machine;
   const parts = [
-    '# herd benchmark', '',
+    '# herd benchmark',
+    '',
     `Produced by \`${r.command}\` on ${r.date.slice(0, 10)}, in ${Math.round(r.durationSeconds)} s${r.quick ? ' (**--quick**: small sizes, not comparable)' : ''}.`,
     `Machine: ${m.model}, ${m.cores} cores, Node ${m.node}, Linux ${m.kernel}; load average ${m.loadAvgBefore.map((l) => l.toFixed(2)).join(' ')} before, ${m.loadAvgAfter.map((l) => l.toFixed(2)).join(' ')} after.`,
-    'Every scenario starts its own herd (five member processes from a fresh `herd init`, on 127.0.0.1, logging at info (the default) unless stated, offline places unless stated). How each figure is measured: docs/BENCHMARK.md.', '',
-    '## Targets', '', targets(r),
+    'Every scenario starts its own herd (five member processes from a fresh `herd init`, on 127.0.0.1, logging at info (the default) unless stated, offline places unless stated). How each figure is measured: docs/BENCHMARK.md.',
+    '',
+    '## Targets',
+    '',
+    targets(r),
   ];
   if (r.throughput) parts.push('', throughputSection(r.throughput));
   if (r.ratio) parts.push('', ratioSection(r.ratio));

@@ -43,7 +43,10 @@ export async function catchUp(herd: BenchHerd, count: number, timeoutMs = 60_000
       if (status.store.clients === target.clients && status.store.digest === target.digest) {
         const done = performance.now();
         return {
-          records: target.clients, fromStartMs: done - started, fromLinkUpMs: done - (linkUpAt ?? done), linkUpMs: (linkUpAt ?? done) - started,
+          records: target.clients,
+          fromStartMs: done - started,
+          fromLinkUpMs: done - (linkUpAt ?? done),
+          linkUpMs: (linkUpAt ?? done) - started,
           syncRecordsReceived: status.counters.syncRecordsReceived,
         };
       }

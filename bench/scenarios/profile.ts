@@ -35,12 +35,23 @@ export async function profile(rate: number, seconds: number, warmUpSeconds: numb
     } finally {
       await herd.stop(false, true);
     }
-    const files = readdirSync(dir).filter(isMainThreadProfile).map((f) => join(dir, f));
+    const files = readdirSync(dir)
+      .filter(isMainThreadProfile)
+      .map((f) => join(dir, f));
     if (files.length === 0) throw new Error('profile: the members wrote no main-thread .cpuprofile');
     const each = files.map((f) => summarizeProfile(f, 10, window));
     const { busyPercent } = combineBreakdowns(each);
-    const categories = Object.entries(busyPercent).filter(([, p]) => p > 0).map(([c, p]): [string, number] => [c, p / 100]).sort((a, b) => b[1] - a[1]);
-    return { rate, seconds, memberCpuMicrosPerUpdate: step.memberCpuMicrosPerUpdate, categories, top: Object.fromEntries(files.map((f, i) => [f.split('/').at(-1)!, each[i]!.top])) };
+    const categories = Object.entries(busyPercent)
+      .filter(([, p]) => p > 0)
+      .map(([c, p]): [string, number] => [c, p / 100])
+      .sort((a, b) => b[1] - a[1]);
+    return {
+      rate,
+      seconds,
+      memberCpuMicrosPerUpdate: step.memberCpuMicrosPerUpdate,
+      categories,
+      top: Object.fromEntries(files.map((f, i) => [f.split('/').at(-1)!, each[i]!.top])),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

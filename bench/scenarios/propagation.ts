@@ -101,7 +101,7 @@ async function loneMessageCost(herd: BenchHerd, origin: Name, seconds: number): 
   await herd.converged({ timeoutMs: CONVERGE_WITHIN_MS });
   const cost = costBetween(start, await snapshot(herd));
   const messages = cost.gossipMessagesPublished;
-  const busy = (cores: number, idleCores: number) => ((cores - idleCores) * cost.wallSeconds / messages) * 1e6;
+  const busy = (cores: number, idleCores: number) => (((cores - idleCores) * cost.wallSeconds) / messages) * 1e6;
   return {
     messages,
     herdMicrosPerMessage: busy(cost.membersCores, idle.membersCores),

@@ -26,12 +26,17 @@ const MEMBER: Name = 'Clark';
 export type WithHerdOf = <T>(start: Pick<StartOptions, 'names' | 'logLevel'>, body: (herd: BenchHerd) => Promise<T>) => Promise<T>;
 
 export async function closedLoopRatio(clients: number, seconds: number, withHerd: WithHerdOf): Promise<RatioResult> {
-  const run = (tag: string) => (herd: BenchHerd) => kept({ port: herd.clientPort(MEMBER), clients, seconds, line: (c) => iamat(`bench-ratio-${tag}-${c}`) });
+  const run = (tag: string) => (herd: BenchHerd) =>
+    kept({ port: herd.clientPort(MEMBER), clients, seconds, line: (c) => iamat(`bench-ratio-${tag}-${c}`) });
   const herd = await withHerd({ logLevel: 'info' }, run('herd'));
   const alone = await withHerd({ names: [MEMBER], logLevel: 'info' }, run('alone'));
   const aloneAtWarn = await withHerd({ names: [MEMBER], logLevel: 'warn' }, run('warn'));
   return {
-    clients, seconds, herd, alone, aloneAtWarn,
+    clients,
+    seconds,
+    herd,
+    alone,
+    aloneAtWarn,
     herdOverAlone: herd.repliesPerSecond / alone.repliesPerSecond,
     infoOverWarn: alone.repliesPerSecond / aloneAtWarn.repliesPerSecond,
   };

@@ -71,17 +71,24 @@ export async function relayCost(options: RelayOptions, onStep: (text: string) =>
         const records = end.statuses[i]!.counters.gossipRecordsAccepted - start.statuses[i]!.counters.gossipRecordsAccepted;
         const busySeconds = Math.max(0, (cost.coresByMember[RELAY] - idle) * cost.wallSeconds);
         steps.push({
-          rate, seconds, acked: load.acked, messages, records,
+          rate,
+          seconds,
+          acked: load.acked,
+          messages,
+          records,
           microsPerMessage: (busySeconds / Math.max(1, messages)) * 1e6,
           microsPerRecord: (busySeconds / Math.max(1, records)) * 1e6,
-          relayCores: cost.coresByMember[RELAY], membersCores: cost.membersCores,
+          relayCores: cost.coresByMember[RELAY],
+          membersCores: cost.membersCores,
         });
       }
     } finally {
       await herd.stop(false, true);
     }
     if (!options.profile) return steps.map((s) => ({ ...s, profile: undefined }));
-    const file = readdirSync(dir).filter(isMainThreadProfile).find((f) => f.includes(`.${pid}.0.`));
+    const file = readdirSync(dir)
+      .filter(isMainThreadProfile)
+      .find((f) => f.includes(`.${pid}.0.`));
     if (!file) throw new Error(`relay: ${RELAY} wrote no main-thread .cpuprofile`);
     if (keepProfile) copyFileSync(join(dir, file), keepProfile);
     return steps.map((s, k) => {

@@ -54,12 +54,14 @@ async function timeStart(names: readonly Name[]): Promise<{ readyMs: number; lin
     const started = performance.now();
     herd.launch();
     const deadline = started + 60_000;
-    await Promise.all(names.map(async (name) => {
-      while (!(await herd.ready(name))) {
-        if (performance.now() > deadline) throw new Error(`${name} not ready within 60 s:\n${herd.outputOf(name)}`);
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      }
-    }));
+    await Promise.all(
+      names.map(async (name) => {
+        while (!(await herd.ready(name))) {
+          if (performance.now() > deadline) throw new Error(`${name} not ready within 60 s:\n${herd.outputOf(name)}`);
+          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        }
+      }),
+    );
     const readyMs = performance.now() - started;
     await herd.waitReady(60_000, POLL_MS);
     return { readyMs, linkedMs: performance.now() - started };

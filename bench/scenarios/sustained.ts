@@ -29,7 +29,12 @@ export interface SustainedResult {
   readonly highest: SustainedStep | null;
 }
 
-export async function sustained(herd: BenchHerd, rates: readonly number[], seconds: number, onStep: (text: string) => void): Promise<SustainedResult> {
+export async function sustained(
+  herd: BenchHerd,
+  rates: readonly number[],
+  seconds: number,
+  onStep: (text: string) => void,
+): Promise<SustainedResult> {
   const steps: SustainedStep[] = [];
   for (const rate of rates) {
     onStep(`herd-wide ${rate}/s`);
@@ -50,7 +55,12 @@ export async function sustainedStep(herd: BenchHerd, rate: number, seconds: numb
   const delays = summarizeDelays(mergeBuckets([...delaysBetween(before, await scrapeDelays(herd)).values()]));
   const cost = costBetween(start, end);
   return {
-    rate, seconds, load, converged, delays, cost,
+    rate,
+    seconds,
+    load,
+    converged,
+    delays,
+    cost,
     memberCpuMicrosPerUpdate: (cost.memberCpuSeconds / Math.max(1, load.acked)) * 1e6,
     recordsPerGossipMessage: cost.gossipRecordsPublished / Math.max(1, cost.gossipMessagesPublished),
     sustained: converged && load.bad === 0 && load.acked === load.sent && delays.p99 < P99_LIMIT_MS,

@@ -33,7 +33,7 @@ const ECHO_BIN = fileURLToPath(new URL('../echo-server.js', import.meta.url));
 export async function throughput(herd: BenchHerd, member: Name, clients: number, seconds: number): Promise<ThroughputResult> {
   const echo = spawn(process.execPath, [ECHO_BIN], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    const [first] = (await once(echo.stdout!, 'data')) as [Buffer];
+    const [first] = (await once(echo.stdout, 'data')) as [Buffer];
     const echoPort = Number(first.toString().trim());
     const line = (tag: string) => (client: number) => iamat(`bench-tp-${tag}-${client}`);
     const run = async (mode: typeof kept, tag: string): Promise<ModeResult> => {

@@ -41,7 +41,9 @@ type Run = (command: Promise<number>) => void;
 
 export async function main(args: readonly string[]): Promise<number> {
   let result: Promise<number> = Promise.resolve(0);
-  const run: Run = (command) => { result = command; };
+  const run: Run = (command) => {
+    result = command;
+  };
   const program = new Command('herd')
     .description('An application server herd: members share client locations over libp2p')
     .version(VERSION)
@@ -68,7 +70,7 @@ function addStartCommand(program: Command, run: Run): void {
     .requiredOption('-c, --config <file>', 'the herd file')
     .option('--log-dir <dir>', 'where member logs go (NAME.log)', 'logs')
     .option('--log-level <level>', 'log file level', oneOf(LOG_LEVELS), 'info')
-    .option('--log-max-bytes <n>', 'rotate a member\'s log file past this size (default 16777216)', logSize)
+    .option('--log-max-bytes <n>', "rotate a member's log file past this size (default 16777216)", logSize)
     .option('--log-files <n>', 'rotated log files kept besides the current one (default 4)', positiveInteger)
     .option('--console-level <level>', 'terminal log level', oneOf([...LOG_LEVELS, 'silent'] as const), 'info')
     .option('--console-format <format>', 'terminal log format: auto (pretty on a TTY), pretty or json', oneOf(CONSOLE_FORMATS), 'auto')
@@ -76,8 +78,12 @@ function addStartCommand(program: Command, run: Run): void {
     .option('--idle-timeout-ms <n>', 'close client connections silent this long (default 300000)', positiveInteger)
     .option('--max-connections <n>', 'open client connections per member (default 10000)', positiveInteger)
     .option('--data-dir <dir>', 'keep records in DIR/NAME/records.log and rebuild the store from it at start')
-    .option('--p2p-listen-port <port>', 'listen for peers here instead of the herd file\'s p2pPort (port forwarding)', portNumber)
-    .option('--p2p-allow-from <cidrs>', 'also accept peer connections from these CIDRs or addresses, comma-separated (neighbours behind NAT)', cidrList)
+    .option('--p2p-listen-port <port>', "listen for peers here instead of the herd file's p2pPort (port forwarding)", portNumber)
+    .option(
+      '--p2p-allow-from <cidrs>',
+      'also accept peer connections from these CIDRs or addresses, comma-separated (neighbours behind NAT)',
+      cidrList,
+    )
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
     .option('--link-timeout-ms <n>', 'close a link when no ping has been answered for this long (default 10000)', positiveInteger)
     .action((name: string | undefined, opts: StartOptions) => {
@@ -97,7 +103,10 @@ function addInitCommand(program: Command): void {
     .option('--force', 'replace existing key files', false)
     .action(async (dir: string, opts: { names: string; links: string; host: string; basePort: number; force: boolean }) => {
       const { initHerd, parseLinks } = await import('./init.js');
-      const names = opts.names.split(',').map((n) => n.trim()).filter(Boolean);
+      const names = opts.names
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
       const file = await initHerd({ dir, names, links: parseLinks(opts.links), host: opts.host, basePort: opts.basePort, force: opts.force });
       process.stdout.write(`wrote ${file} and ${names.length} key files (mode 0600)\n`);
     });
@@ -112,7 +121,7 @@ function addMeshCommand(program: Command, run: Run): void {
     .option('--dot', 'the topology with link states as Graphviz DOT', false)
     .option('--watch', 'redraw every second until interrupted', false)
     .option('--check', 'exit 1 when a member is down, a link is down or digests differ', false)
-    .option('--wait', 'wait until the herd is healthy (--check\'s rule): exit 0, or 1 naming what is not', false)
+    .option('--wait', "wait until the herd is healthy (--check's rule): exit 0, or 1 naming what is not", false)
     .option('--timeout-ms <n>', 'how long to wait for each member (default 1000); with --wait, for the herd (default 60000)', positiveInteger)
     .action((opts: { config: string; json: boolean; dot: boolean; watch: boolean; check: boolean; wait: boolean; timeoutMs?: number }) => {
       run(import('./mesh.js').then(({ mesh }) => mesh(loadHerdFile(opts.config), opts, process.stdout)));
@@ -139,7 +148,9 @@ function addClientCommand(program: Command, run: Run): void {
     .argument('<target>', 'member name (with --config) or HOST:PORT')
     .option('-c, --config <file>', 'the herd file', 'peers/herd.json')
     .action((target: string, opts: { config: string }) => {
-      run(import('./talk.js').then(({ interactive, resolveTarget }) => interactive(resolveTarget(target, opts.config), process.stdin, process.stdout)));
+      run(
+        import('./talk.js').then(({ interactive, resolveTarget }) => interactive(resolveTarget(target, opts.config), process.stdin, process.stdout)),
+      );
     });
 }
 
@@ -168,7 +179,16 @@ async function startAll(opts: StartOptions): Promise<number> {
 function memberArgsOf(opts: StartOptions): string[] {
   // Members write to a pipe; they print pretty lines when the supervisor's terminal is a TTY.
   const consoleFormat = opts.consoleFormat === 'auto' && process.stdout.isTTY ? 'pretty' : opts.consoleFormat;
-  const memberArgs = ['--log-dir', opts.logDir, '--log-level', opts.logLevel, '--console-level', opts.consoleLevel, '--console-format', consoleFormat];
+  const memberArgs = [
+    '--log-dir',
+    opts.logDir,
+    '--log-level',
+    opts.logLevel,
+    '--console-level',
+    opts.consoleLevel,
+    '--console-format',
+    consoleFormat,
+  ];
   const optional: Array<[flag: string, value: string | number | undefined]> = [
     ['--max-line-bytes', opts.maxLineBytes],
     ['--idle-timeout-ms', opts.idleTimeoutMs],

@@ -58,7 +58,9 @@ export function counterSnapshot({ clients, member, node, sync, places, store }: 
 export function memberStatus(parts: MemberParts): MemberStatus {
   const { self, startedAt, node, store, digest } = parts;
   return {
-    name: self.name, peerId: self.peerId, version: VERSION,
+    name: self.name,
+    peerId: self.peerId,
+    version: VERSION,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     listen: node.listenAddresses(),
     clientAddress: `${self.host}:${self.clientPort}`,
@@ -73,7 +75,10 @@ export function memberStatus(parts: MemberParts): MemberStatus {
 }
 
 export function memberReadiness({ node, places }: MemberParts): Readiness {
-  const waitingFor = node.links().filter((l) => !l.settled).map((l) => `link to ${l.name} not tried yet`);
+  const waitingFor = node
+    .links()
+    .filter((l) => !l.settled)
+    .map((l) => `link to ${l.name} not tried yet`);
   if (!places.ready()) waitingFor.unshift('places loading');
   return { ready: waitingFor.length === 0, waitingFor };
 }

@@ -33,11 +33,15 @@ export interface MeshReport {
 
 /** `statuses[name]` is the member's status, or the error that kept us from getting it. */
 export function buildMeshReport(herd: HerdConfig, statuses: ReadonlyMap<string, MemberStatus | Error>): MeshReport {
-  const ok = (name: string) => { const s = statuses.get(name); return s && !(s instanceof Error) ? s : undefined; };
+  const ok = (name: string) => {
+    const s = statuses.get(name);
+    return s && !(s instanceof Error) ? s : undefined;
+  };
   const sees = (from: string, to: string) => ok(from)?.neighbours.some((n) => n.name === to && n.connected) ?? false;
   const links = herd.links.map(([a, b]) => {
     const seen = Number(sees(a, b)) + Number(sees(b, a));
-    return { a, b, state: (seen === 2 ? 'up' : seen === 1 ? 'half-up' : 'down') as LinkState };
+    const state: LinkState = seen === 2 ? 'up' : seen === 1 ? 'half-up' : 'down';
+    return { a, b, state };
   });
   const majorityDigest = majority(herd.members.map((m) => ok(m.name)?.store.digest).filter((d): d is string => !!d));
   const members = herd.members.map((m): MemberRow => {
@@ -45,7 +49,9 @@ export function buildMeshReport(herd: HerdConfig, statuses: ReadonlyMap<string, 
     const s = ok(m.name);
     const expected = herd.links.filter(([a, b]) => a === m.name || b === m.name).length;
     return {
-      name: m.name, peerId: m.peerId, up: !!s,
+      name: m.name,
+      peerId: m.peerId,
+      up: !!s,
       linksUp: s ? s.neighbours.filter((n) => n.connected).length : 0,
       linksExpected: expected,
       gossipPeers: s ? new Set([...s.gossip.mesh, ...s.gossip.direct]).size : 0,
@@ -81,14 +87,22 @@ function majority(values: string[]): string | null {
 export function renderTable(report: MeshReport): string {
   const header = ['MEMBER', 'PEER ID', 'STATE', 'LINKS', 'GOSSIP', 'RECORDS', 'DIGEST', 'MSGS IN/OUT', 'LAST ERROR'];
   const rows = report.members.map((m) => [
-    m.name, `…${m.peerId.slice(-8)}`, m.up ? 'up' : 'DOWN', `${m.linksUp}/${m.linksExpected}`, String(m.gossipPeers),
+    m.name,
+    `…${m.peerId.slice(-8)}`,
+    m.up ? 'up' : 'DOWN',
+    `${m.linksUp}/${m.linksExpected}`,
+    String(m.gossipPeers),
     m.records === null ? '-' : String(m.records),
     m.digest === null ? '-' : `${m.digest.slice(0, 8)}${m.digestAgrees ? '' : ' DIFFERS'}`,
     m.messagesIn === null ? '-' : `${m.messagesIn}/${m.messagesOut}`,
     m.lastError ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const links = report.links.map((l) => `  ${l.a} - ${l.b}: ${l.state}`);
   return [line(header), ...rows.map(line), '', 'links:', ...links, '', report.healthy ? 'herd healthy' : 'herd NOT healthy', ''].join('\n');
 }

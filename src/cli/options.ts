@@ -36,7 +36,10 @@ export function lineCap(value: string): number {
 
 /** Comma-separated CIDRs or addresses (`--p2p-allow-from`). */
 export function cidrList(value: string): string[] {
-  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new InvalidArgumentError(`expected CIDRs or addresses, comma-separated, got "${value}"`);
   for (const entry of entries) {
     try {

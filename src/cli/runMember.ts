@@ -87,28 +87,58 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   // Made once the parts its counters are read from exist; until then nothing is observed.
   let metrics: MemberMetrics | undefined;
   const places = measured(provider, (seconds) => metrics?.observeWhatsat(seconds));
-  const { node, sync } = await startReplication({ self, options, privateKey, store, digest, log, observeSync: (seconds) => metrics?.observeSync(seconds) });
+  const { node, sync } = await startReplication({
+    self,
+    options,
+    privateKey,
+    store,
+    digest,
+    log,
+    observeSync: (seconds) => metrics?.observeSync(seconds),
+  });
   observePropagation(node, clock, (seconds) => metrics?.observePropagation(seconds));
   const member = new Member({ name: self.name, store, places, clock, sink: node, log });
   const clients = new ClientServer({
-    host: self.host, port: self.clientPort, handler: member, log: log.child({ component: 'clients' }), flow: node,
-    maxLineBytes: options.maxLineBytes, idleTimeoutMs: options.idleTimeoutMs, maxConnections: options.maxConnections,
+    host: self.host,
+    port: self.clientPort,
+    handler: member,
+    log: log.child({ component: 'clients' }),
+    flow: node,
+    maxLineBytes: options.maxLineBytes,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxConnections: options.maxConnections,
   });
   const parts: MemberParts = {
-    self, startedAt, store, digest, member, clients, node, sync,
-    places: { counters: places.counters, ready: placesReady }, lastProblem: () => logger.lastProblem(),
+    self,
+    startedAt,
+    store,
+    digest,
+    member,
+    clients,
+    node,
+    sync,
+    places: { counters: places.counters, ready: placesReady },
+    lastProblem: () => logger.lastProblem(),
   };
   metrics = createMetrics(() => counterSnapshot(parts), { member: self.name });
   const admin = new AdminServer({
-    host: self.adminHost, port: self.adminPort, status: () => memberStatus(parts), readiness: () => memberReadiness(parts),
-    registry: metrics.registry, log: log.child({ component: 'admin' }),
+    host: self.adminHost,
+    port: self.adminPort,
+    status: () => memberStatus(parts),
+    readiness: () => memberReadiness(parts),
+    registry: metrics.registry,
+    log: log.child({ component: 'admin' }),
   });
 
   const [clientAddress, adminPort] = await Promise.all([clients.listen(), admin.listen()]);
   const compaction = recordLog && startCompaction(recordLog, store);
   log.info({ clientPort: clientAddress.port, adminPort, records: store.size, version: VERSION }, 'member started');
   return {
-    name: self.name, clientPort: clientAddress.port, adminPort, store, node,
+    name: self.name,
+    clientPort: clientAddress.port,
+    adminPort,
+    store,
+    node,
     status: () => memberStatus(parts),
     stop: () => stopInOrder({ logger, clients, node, sync, admin, provider, compaction, recordLog }),
   };
@@ -116,8 +146,13 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
 
 function openLogger(name: string, options: RunMemberOptions): Promise<MemberLogger> {
   return createMemberLogger({
-    name, logDir: options.logDir, level: options.logLevel ?? MEMBER_DEFAULTS.logLevel, consoleLevel: options.consoleLevel ?? MEMBER_DEFAULTS.consoleLevel,
-    consoleFormat: options.consoleFormat, maxFileBytes: options.logMaxBytes, keptFiles: options.logFiles,
+    name,
+    logDir: options.logDir,
+    level: options.logLevel ?? MEMBER_DEFAULTS.logLevel,
+    consoleLevel: options.consoleLevel ?? MEMBER_DEFAULTS.consoleLevel,
+    consoleFormat: options.consoleFormat,
+    maxFileBytes: options.logMaxBytes,
+    keptFiles: options.logFiles,
   });
 }
 
@@ -155,16 +190,30 @@ interface Replication {
 /** The libp2p node that gossips records, and the sync service that catches up after a gap. */
 async function startReplication({ self, options, privateKey, store, digest, log, observeSync }: ReplicationParts): Promise<Replication> {
   const node = await startHerdNode({
-    topology: herdTopology(options.herd, self.name, { listenPort: options.p2pListenPort }), privateKey, store, log, allowFrom: options.p2pAllowFrom,
+    topology: herdTopology(options.herd, self.name, { listenPort: options.p2pListenPort }),
+    privateKey,
+    store,
+    log,
+    allowFrom: options.p2pAllowFrom,
     tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
   });
-  const sync = new SyncService({
-    libp2p: node.libp2p, store, log, digest,
-    neighbours: {
-      nameOf: (peerId) => node.names.neighbour(peerId),
-      connected: () => node.links().filter((l) => l.connected).map((l) => l.peerId),
+  const sync = new SyncService(
+    {
+      libp2p: node.libp2p,
+      store,
+      log,
+      digest,
+      neighbours: {
+        nameOf: (peerId) => node.names.neighbour(peerId),
+        connected: () =>
+          node
+            .links()
+            .filter((l) => l.connected)
+            .map((l) => l.peerId),
+      },
     },
-  }, { intervalMs: options.syncIntervalMs });
+    { intervalMs: options.syncIntervalMs },
+  );
   sync.onRoundDone(observeSync);
   await sync.start();
   // Both ends open a catch-up round once gossip flows on the link: a record stored at either

@@ -24,7 +24,7 @@ export function superviseHerd(options: SuperviseOptions): Promise<number> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const prefix = `${m.name.padEnd(width)} | `;
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => out.write(`${prefix}${line}\n`));
     }
     return { name: m.name, child };

@@ -11,7 +11,11 @@ export interface Target {
 /** A target that names no member, or a member that does not answer in time. */
 export class TalkError extends Error {
   override readonly name = 'TalkError';
-  constructor(readonly code: 'HERD_TARGET' | 'HERD_NO_ANSWER', message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: 'HERD_TARGET' | 'HERD_NO_ANSWER',
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

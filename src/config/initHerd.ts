@@ -36,9 +36,13 @@ export async function initHerd(options: InitOptions): Promise<string> {
     const key = await generateKey();
     writeKeyFile(join(dir, `${name}.key`), key);
     members.push({
-      name, host: options.host,
-      clientPort: options.basePort + i, p2pPort: options.basePort + PORT_STRIDE + i, adminPort: options.basePort + 2 * PORT_STRIDE + i,
-      peerId: peerIdOf(key), keyFile: `${name}.key`,
+      name,
+      host: options.host,
+      clientPort: options.basePort + i,
+      p2pPort: options.basePort + PORT_STRIDE + i,
+      adminPort: options.basePort + 2 * PORT_STRIDE + i,
+      peerId: peerIdOf(key),
+      keyFile: `${name}.key`,
     });
   }
   const herd = { members, links };
@@ -54,7 +58,7 @@ function checkConnected(names: readonly string[], links: readonly (readonly [str
     for (const end of [a, b]) if (!known.has(end)) throw new ConfigError(`--links: unknown member "${end}" in ${a}-${b}`);
   }
   const reached = new Set([names[0]]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [a, b] of links) {
       if (reached.has(a) !== reached.has(b)) {

@@ -19,7 +19,10 @@ export const DIGEST_BUCKETS = 1024;
 /** 64-bit FNV-1a of the string's code units (latin1 strings: its bytes), as two 32-bit halves. */
 export function fnv1a64(text: string): { hi: number; lo: number } {
   // Offset basis 0xcbf29ce484222325 in 16-bit limbs, lowest first.
-  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2;
+  let h0 = 0x2325,
+    h1 = 0x8422,
+    h2 = 0x9ce4,
+    h3 = 0xcbf2;
   for (let i = 0; i < text.length; i++) {
     h0 ^= text.charCodeAt(i);
     // Multiply by the prime 0x100000001b3 = 2^40 + 0x1b3, carrying between limbs.
@@ -81,7 +84,10 @@ export class StoreDigest {
   /** [hi, lo] of each bucket. */
   private readonly hashes: Uint32Array;
 
-  constructor(private readonly store: LocationStore, readonly bucketCount = DIGEST_BUCKETS) {
+  constructor(
+    private readonly store: LocationStore,
+    readonly bucketCount = DIGEST_BUCKETS,
+  ) {
     this.hashes = summarizeEntries(store.entries(), bucketCount).hashes;
     store.onStored((record, replacedLine) => {
       const at = 2 * (clientHash(record.client) % bucketCount);

@@ -295,19 +295,21 @@ class ClientConnection {
       return;
     }
     this.awaited++;
-    reply.then(
-      (bytes) => (slot.reply = bytes),
-      (err) => {
-        this.log.error({ err, line }, 'handler failed');
-        slot.reply = invalidReply(line);
-      },
-    ).finally(() => {
-      this.awaited--;
-      this.flush();
-      // More lines in a turn of their own: answers arriving in one burst must not chain
-      // passes past every other connection.
-      this.continueNextTurn();
-    });
+    reply
+      .then(
+        (bytes) => (slot.reply = bytes),
+        (err) => {
+          this.log.error({ err, line }, 'handler failed');
+          slot.reply = invalidReply(line);
+        },
+      )
+      .finally(() => {
+        this.awaited--;
+        this.flush();
+        // More lines in a turn of their own: answers arriving in one burst must not chain
+        // passes past every other connection.
+        this.continueNextTurn();
+      });
   }
 
   private onOverlongLine(head: Buffer): void {

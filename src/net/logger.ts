@@ -40,7 +40,6 @@ export interface MemberLogger {
   flush(): void;
 }
 
-
 export async function createMemberLogger(options: MemberLoggerOptions): Promise<MemberLogger> {
   mkdirSync(options.logDir, { recursive: true });
   // Synchronous writes of 4 KiB batches: memory stays bounded however fast clients talk (an
@@ -48,36 +47,45 @@ export async function createMemberLogger(options: MemberLoggerOptions): Promise<
   // the member, which then reads its clients more slowly. A lone line waits at most a second.
   // pino-roll counts the bytes of each write and reopens the next file past the cap.
   const file = await roll({
-    file: join(options.logDir, options.name), extension: '.log',
+    file: join(options.logDir, options.name),
+    extension: '.log',
     size: `${options.maxFileBytes ?? LOG_FILE_DEFAULTS.maxFileBytes}b`,
     // Files left by earlier runs count too, so the total stays bounded across restarts. In this
     // mode pino-roll 4.0.0 counts the current file as well.
     limit: { count: (options.keptFiles ?? LOG_FILE_DEFAULTS.keptFiles) + 1, removeOtherLogFiles: true },
-    sync: true, minLength: 4096, periodicFlush: 1_000,
+    sync: true,
+    minLength: 4096,
+    periodicFlush: 1_000,
   });
   const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
   if (options.consoleLevel !== 'silent') {
     const format = options.consoleFormat ?? 'auto';
     const isPretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY);
     // Synchronous for the same reason: process.stdout buffers without bound behind a slow pipe.
-    const consoleStream = isPretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true, singleLine: true, ignore: 'pid,hostname,member' }) : pino.destination({ dest: 1, sync: true });
+    const consoleStream = isPretty
+      ? pretty({ colorize: process.stdout.isTTY === true, sync: true, singleLine: true, ignore: 'pid,hostname,member' })
+      : pino.destination({ dest: 1, sync: true });
     streams.push({ level: options.consoleLevel, stream: consoleStream });
   }
-  const lowest = [options.level, options.consoleLevel].filter((l): l is Level => l !== 'silent')
+  const lowest = [options.level, options.consoleLevel]
+    .filter((l): l is Level => l !== 'silent')
     .sort((a, b) => pino.levels.values[a]! - pino.levels.values[b]!)[0]!;
   let lastProblem: string | null = null;
-  const log = pino({
-    level: lowest,
-    base: { member: options.name },
-    hooks: {
-      logMethod(args, method, level) {
-        if (level >= pino.levels.values.warn!) {
-          const msg = args.find((a): a is string => typeof a === 'string') ?? '';
-          lastProblem = `${new Date().toISOString().slice(11, 19)} ${msg}`;
-        }
-        method.apply(this, args);
+  const log = pino(
+    {
+      level: lowest,
+      base: { member: options.name },
+      hooks: {
+        logMethod(args, method, level) {
+          if (level >= pino.levels.values.warn!) {
+            const msg = args.find((a): a is string => typeof a === 'string') ?? '';
+            lastProblem = `${new Date().toISOString().slice(11, 19)} ${msg}`;
+          }
+          method.apply(this, args);
+        },
       },
     },
-  }, pino.multistream(streams));
+    pino.multistream(streams),
+  );
   return { log, lastProblem: () => lastProblem, flush: () => file.flushSync() };
 }

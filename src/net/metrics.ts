@@ -48,13 +48,30 @@ type CounterKey = keyof CounterSnapshot;
 const COUNTERS: Array<[string, string, string | undefined, Record<string, CounterKey>]> = [
   ['herd_client_connections_total', 'Client connections accepted', undefined, { '': 'clientConnections' }],
   ['herd_client_connections_refused_total', 'Client connections refused over the limit', undefined, { '': 'clientConnectionsRefused' }],
-  ['herd_client_connections_closed_total', 'Client connections closed by the member, by reason', 'reason',
-    { idle: 'clientConnectionsIdleClosed', overlong: 'clientConnectionsOverlong' }],
+  [
+    'herd_client_connections_closed_total',
+    'Client connections closed by the member, by reason',
+    'reason',
+    { idle: 'clientConnectionsIdleClosed', overlong: 'clientConnectionsOverlong' },
+  ],
   ['herd_commands_total', 'Client lines answered, by command', 'command', { IAMAT: 'iamat', WHATSAT: 'whatsat', invalid: 'invalid' }],
-  ['herd_gossip_messages_total', 'Gossip messages, by outcome', 'outcome',
-    { published: 'gossipMessagesPublished', accepted: 'gossipMessagesAccepted', ignored: 'gossipMessagesIgnored', rejected: 'gossipMessagesRejected' }],
-  ['herd_gossip_records_total', 'Location records carried by gossip, by outcome', 'outcome',
-    { published: 'gossipRecordsPublished', accepted: 'gossipRecordsAccepted' }],
+  [
+    'herd_gossip_messages_total',
+    'Gossip messages, by outcome',
+    'outcome',
+    {
+      published: 'gossipMessagesPublished',
+      accepted: 'gossipMessagesAccepted',
+      ignored: 'gossipMessagesIgnored',
+      rejected: 'gossipMessagesRejected',
+    },
+  ],
+  [
+    'herd_gossip_records_total',
+    'Location records carried by gossip, by outcome',
+    'outcome',
+    { published: 'gossipRecordsPublished', accepted: 'gossipRecordsAccepted' },
+  ],
   ['herd_sync_rounds_total', 'Anti-entropy rounds, by result', 'result', { ok: 'syncRounds', failed: 'syncFailures' }],
   ['herd_sync_records_total', 'Records exchanged by anti-entropy', 'direction', { received: 'syncRecordsReceived', sent: 'syncRecordsSent' }],
   ['herd_places_requests_total', 'Places provider calls, by result', 'result', { all: 'placesCalls', error: 'placesErrors' }],
@@ -74,7 +91,10 @@ export function createMetrics(snapshot: () => CounterSnapshot, labels: { member:
   collectDefaultMetrics({ register: registry, prefix: 'herd_process_' });
   for (const [name, help, label, sources] of COUNTERS) {
     new Counter({
-      name, help, registers: [registry], labelNames: label ? [label] : [],
+      name,
+      help,
+      registers: [registry],
+      labelNames: label ? [label] : [],
       collect() {
         const now = snapshot();
         this.reset();
@@ -86,13 +106,26 @@ export function createMetrics(snapshot: () => CounterSnapshot, labels: { member:
     });
   }
   for (const [name, help, key] of GAUGES) {
-    new Gauge({ name, help, registers: [registry], collect() { this.set(snapshot()[key]); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(snapshot()[key]);
+      },
+    });
   }
   const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers: [registry] });
-  const propagation = histogram('herd_propagation_delay_seconds', 'From the origin member receiving an IAMAT to this member storing it',
-    [0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-  const whatsat = histogram('herd_whatsat_duration_seconds', 'WHATSAT handling time, places call included',
-    [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  const propagation = histogram(
+    'herd_propagation_delay_seconds',
+    'From the origin member receiving an IAMAT to this member storing it',
+    [0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  const whatsat = histogram(
+    'herd_whatsat_duration_seconds',
+    'WHATSAT handling time, places call included',
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
   const sync = histogram('herd_sync_duration_seconds', 'Anti-entropy round duration', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30]);
   return {
     registry,

@@ -35,7 +35,11 @@ export class RecordLog {
   private fsyncTimer: NodeJS.Timeout | undefined;
   private readonly path: string;
 
-  private constructor(private readonly options: RecordLogOptions, fd: number, lines: number) {
+  private constructor(
+    private readonly options: RecordLogOptions,
+    fd: number,
+    lines: number,
+  ) {
     this.path = join(options.dir, 'records.log');
     this.fd = fd;
     this.lines = lines;
@@ -69,7 +73,10 @@ export class RecordLog {
     let chunk: string[] = [];
     for (const atLine of current()) {
       chunk.push(`${atLine}\n`);
-      if (chunk.length === 4096) { writeSync(fd, Buffer.from(chunk.join(''), 'latin1')); chunk = []; }
+      if (chunk.length === 4096) {
+        writeSync(fd, Buffer.from(chunk.join(''), 'latin1'));
+        chunk = [];
+      }
       lines++;
     }
     writeSync(fd, Buffer.from(chunk.join(''), 'latin1'));

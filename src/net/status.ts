@@ -45,7 +45,11 @@ export const FETCH_STATUS_DEFAULTS = {
 /** The admin endpoint answered, but not with a status. */
 export class StatusError extends Error {
   override readonly name = 'StatusError';
-  constructor(readonly code: 'HERD_STATUS', message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: 'HERD_STATUS',
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

@@ -115,8 +115,7 @@ export class GooglePlaces implements Places {
     } catch {
       parsed = undefined;
     }
-    const isAnswer = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      && typeof (parsed as PlacesAnswer).status === 'string';
+    const isAnswer = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && typeof (parsed as PlacesAnswer).status === 'string';
     if (!isAnswer) {
       const cause = `upstream answered HTTP ${statusCode} without a Places JSON object`;
       const head = this.redact(text.slice(0, 120));

@@ -17,7 +17,9 @@ export type PlacesProvider = Places & {
 /** Whether the provider can answer without waiting yet: `/readyz` asks this on every call. */
 export function readiness(provider: PlacesProvider): () => boolean {
   let ready = !provider.ready;
-  void provider.ready?.then(() => { ready = true; });
+  void provider.ready?.then(() => {
+    ready = true;
+  });
   return () => ready;
 }
 
@@ -27,7 +29,7 @@ export type PlacesDescription =
   | { readonly provider: 'offline'; readonly dataset: string };
 
 /** An empty variable counts as unset, as shells and .env files often leave them. */
-const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => env[name] === '' ? undefined : env[name];
+const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
 
 function positiveFromEnvironment(env: NodeJS.ProcessEnv, name: string, fallback: number, unit: string): number {
   const text = setting(env, name);

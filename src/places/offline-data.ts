@@ -14,7 +14,11 @@ import KDBush from 'kdbush';
 /** The offline data set could not be loaded or does not hold together. */
 export class PlacesDataError extends Error {
   override readonly name = 'PlacesDataError';
-  constructor(readonly code: 'HERD_PLACES_DATA', message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: 'HERD_PLACES_DATA',
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

@@ -30,8 +30,7 @@ export interface OfflinePlacesOptions {
  * Lets pending I/O run before loading starts. One setImmediate is not enough: called from the
  * poll phase it runs in the same loop turn, before any new socket is read.
  */
-const nextTurn = <T>(value: T): Promise<T> =>
-  new Promise((resolve) => setImmediate(() => setImmediate(resolve, value)));
+const nextTurn = <T>(value: T): Promise<T> => new Promise((resolve) => setImmediate(() => setImmediate(resolve, value)));
 
 /** Members that share a process (tests, benches) share one index of the package data (~10 MB). */
 let packageTable: Promise<PlaceTable> | undefined;
@@ -88,7 +87,10 @@ export class OfflinePlaces implements Places {
     const started = performance.now();
     this.ready = nextTurn(undefined)
       .then(load)
-      .then((table) => this.onLoaded(table, performance.now() - started), (err) => this.onFailed(err));
+      .then(
+        (table) => this.onLoaded(table, performance.now() - started),
+        (err) => this.onFailed(err),
+      );
   }
 
   /** True once the places are indexed. */

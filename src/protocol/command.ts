@@ -48,10 +48,13 @@ export function parseCommand(line: string): Command {
   if (trimmed === '') return { kind: 'BLANK' };
   const fields = trimmed.split(WHITE_SPACE);
   const command =
-    fields.length !== 4 ? undefined
-    : fields[0] === 'IAMAT' ? parseIamat(fields[1]!, fields[2]!, fields[3]!)
-    : fields[0] === 'WHATSAT' ? parseWhatsat(fields[1]!, fields[2]!, fields[3]!)
-    : undefined;
+    fields.length !== 4
+      ? undefined
+      : fields[0] === 'IAMAT'
+        ? parseIamat(fields[1]!, fields[2]!, fields[3]!)
+        : fields[0] === 'WHATSAT'
+          ? parseWhatsat(fields[1]!, fields[2]!, fields[3]!)
+          : undefined;
   return command ?? { kind: 'INVALID', line };
 }
 

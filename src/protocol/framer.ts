@@ -8,9 +8,7 @@
  * memory held is that chunk plus at most one partial line of up to the cap.
  */
 
-export type FrameEvent =
-  | { readonly type: 'line'; readonly bytes: Buffer }
-  | { readonly type: 'overlong'; readonly head: Buffer };
+export type FrameEvent = { readonly type: 'line'; readonly bytes: Buffer } | { readonly type: 'overlong'; readonly head: Buffer };
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;

@@ -11,7 +11,12 @@ import { AT_REPLY, exchange } from '../../testkit/wire.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [
-  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+  ['Clark', 'Jaquez'],
+  ['Clark', 'Bona'],
+  ['Campbell', 'Bailey'],
+  ['Campbell', 'Bona'],
+  ['Campbell', 'Jaquez'],
+  ['Bona', 'Bailey'],
 ];
 
 describe('a five-member herd', () => {
@@ -57,8 +62,11 @@ describe('a five-member herd', () => {
     assert.match(repeat.slice(0, -1), AT_REPLY('Bona', 'stale-test +10+10 2000000000.5'));
     // A member publishes its records in order: once a later marker is everywhere, a stale
     // record published before it would be everywhere too, and counted.
-    const markers = [(await send('Bailey', 'IAMAT stale-marker-1 +1+1 1')).slice(0, -1), (await send('Bona', 'IAMAT stale-marker-2 +1+1 1')).slice(0, -1)];
-    assert.ok(await eventually(async () => await allHold(NAMES, 'stale-marker-1', markers[0]!) && allHold(NAMES, 'stale-marker-2', markers[1]!)));
+    const markers = [
+      (await send('Bailey', 'IAMAT stale-marker-1 +1+1 1')).slice(0, -1),
+      (await send('Bona', 'IAMAT stale-marker-2 +1+1 1')).slice(0, -1),
+    ];
+    assert.ok(await eventually(async () => (await allHold(NAMES, 'stale-marker-1', markers[0]!)) && allHold(NAMES, 'stale-marker-2', markers[1]!)));
     assert.ok(await allHold(NAMES, 'stale-test', fresh), 'every member keeps the fresh record');
     assert.equal(await published('Bailey'), baileyBefore + 1, 'Bailey published its marker only');
     assert.equal(await published('Bona'), bonaBefore + 1, 'Bona published its marker only');
@@ -81,9 +89,12 @@ describe('a five-member herd', () => {
     const updates: string[] = [];
     for (let i = 0; i < 50; i++) updates.push((await send(i % 2 ? 'Clark' : 'Jaquez', `IAMAT missed-${i} +3+3 1700000000.${i}`)).slice(0, -1));
     await members.start('Bailey');
-    assert.ok(await eventually(async () => {
-      const held = await Promise.all(updates.map((_, i) => heldBy('Bailey', `missed-${i}`)));
-      return held.every((line, i) => line === updates[i]);
-    }), 'Bailey holds every update made while it was down');
+    assert.ok(
+      await eventually(async () => {
+        const held = await Promise.all(updates.map((_, i) => heldBy('Bailey', `missed-${i}`)));
+        return held.every((line, i) => line === updates[i]);
+      }),
+      'Bailey holds every update made while it was down',
+    );
   });
 });

@@ -74,14 +74,22 @@ if (unavailable) {
       const changes = await linkChanges(lab);
       const reporters = new Reporters();
       // The first phase warms the members up (JIT, first messages) and is not reported.
-      for (const [phase, links] of [['warm-up', []], ['none', []], ['m1-m2', [['m1', 'm2']]], ['all', lab.plan.links]] as const) {
+      for (const [phase, links] of [
+        ['warm-up', []],
+        ['none', []],
+        ['m1-m2', [['m1', 'm2']]],
+        ['all', lab.plan.links],
+      ] as const) {
         for (const [a, b] of links) await lab.shape(a, b, { delayMs: 50, lossPct: 0 });
         const before = await delayBuckets(lab, 'm2');
         await reporters.start(lab, 'm1', { rate: 200, clients: 200, prefix: `lat-${phase}-` });
         await sleep(3_000);
         await reporters.stop();
         const ms = await waitUntil('converged', () => lab.converged());
-        if (phase !== 'warm-up') t.diagnostic(`50 ms on ${phase}: median propagation m1->m2 ${(await medianDelaySince(lab, 'm2', before)).toFixed(1)} ms; converged ${ms} ms after the load`);
+        if (phase !== 'warm-up')
+          t.diagnostic(
+            `50 ms on ${phase}: median propagation m1->m2 ${(await medianDelaySince(lab, 'm2', before)).toFixed(1)} ms; converged ${ms} ms after the load`,
+          );
       }
       // Long enough for several pings on every delayed link.
       await sleep(3_000);
@@ -109,7 +117,9 @@ if (unavailable) {
       const healAt = Date.now();
       await lab.heal('m3');
       const convergeMs = await waitUntil('converged after the heal', () => lab.converged());
-      t.diagnostic(`cut noticed by both neighbours ${detectMs} ms after the cut (link timeout 10 s); converged ${convergeMs} ms after the heal; partition lasted ${healAt - cutAt} ms`);
+      t.diagnostic(
+        `cut noticed by both neighbours ${detectMs} ms after the cut (link timeout 10 s); converged ${convergeMs} ms after the heal; partition lasted ${healAt - cutAt} ms`,
+      );
       await assertEveryMemberHoldsNewest(lab, reporters);
     });
 
@@ -142,7 +152,7 @@ if (unavailable) {
       await lab?.down();
     });
 
-    test('slow link: 2,000 updates/s; the sender\'s backlog stays bounded, nothing is lost, the herd converges', async (t: TestContext) => {
+    test("slow link: 2,000 updates/s; the sender's backlog stays bounded, nothing is lost, the herd converges", async (t: TestContext) => {
       const changes = await linkChanges(lab);
       const reporters = new Reporters();
       let peakBacklog = 0;
@@ -163,7 +173,9 @@ if (unavailable) {
         await reporters.stop();
       }
       const convergeMs = await waitUntil('converged after the load', () => lab.converged());
-      t.diagnostic(`sent ${reporters.sent}, acked ${reporters.acked} in 8 s; m1 peak backlog ${(peakBacklog / 1024).toFixed(0)} KiB, peak ping RTT ${peakRttMs} ms, RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; converged ${convergeMs} ms after the load stopped`);
+      t.diagnostic(
+        `sent ${reporters.sent}, acked ${reporters.acked} in 8 s; m1 peak backlog ${(peakBacklog / 1024).toFixed(0)} KiB, peak ping RTT ${peakRttMs} ms, RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; converged ${convergeMs} ms after the load stopped`,
+      );
       assert.ok(peakBacklog <= 2 * CONGESTION_DEFAULTS.highBytes, `m1's backlog reached ${peakBacklog} bytes`);
       assert.deepEqual(await linkChanges(lab), changes, 'the slow link went down or up (a false "down")');
       await assertEveryMemberHoldsNewest(lab, reporters);

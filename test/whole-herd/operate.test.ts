@@ -11,7 +11,12 @@ import type { MemberStatus } from '../../src/net/status.js';
 
 const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
 const LINKS: Array<[string, string]> = [
-  ['Clark', 'Jaquez'], ['Clark', 'Bona'], ['Campbell', 'Bailey'], ['Campbell', 'Bona'], ['Campbell', 'Jaquez'], ['Bona', 'Bailey'],
+  ['Clark', 'Jaquez'],
+  ['Clark', 'Bona'],
+  ['Campbell', 'Bailey'],
+  ['Campbell', 'Bona'],
+  ['Campbell', 'Jaquez'],
+  ['Bona', 'Bailey'],
 ];
 
 /** Runs the built `herd` binary and returns its exit code and output. */
@@ -59,19 +64,24 @@ describe('operating a five-member herd', () => {
 
   test('herd mesh --json: 5 members up, 6 links up, digests agree after an update', async () => {
     await exchange(portOf(herd.herd, 'Clark'), 'IAMAT mesh-client +1+1 1700000000\n');
-    assert.ok(await eventually(async () => {
-      const { report } = await mesh();
-      return report.members.every((m) => m.records === 1 && m.digestAgrees === true);
-    }));
+    assert.ok(
+      await eventually(async () => {
+        const { report } = await mesh();
+        return report.members.every((m) => m.records === 1 && m.digestAgrees === true);
+      }),
+    );
     const { code, report } = await mesh('--check');
     assert.equal(code, 0);
     assert.equal(report.members.filter((m) => m.up).length, 5);
-    assert.deepEqual(report.links.map((l) => l.state), ['up', 'up', 'up', 'up', 'up', 'up']);
+    assert.deepEqual(
+      report.links.map((l) => l.state),
+      ['up', 'up', 'up', 'up', 'up', 'up'],
+    );
   });
 
   test('/metrics is Prometheus text and its counters move', async () => {
     const port = portOf(herd.herd, 'Bona', 'adminPort');
-    const scrape = async () => (await (await request(`http://127.0.0.1:${port}/metrics`)).body.text());
+    const scrape = async () => await (await request(`http://127.0.0.1:${port}/metrics`)).body.text();
     const value = (text: string, series: string) => {
       const sample = new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
       assert.ok(sample, `no sample of ${series} in /metrics`);
@@ -86,7 +96,10 @@ describe('operating a five-member herd', () => {
     assert.equal(value(afterwards, iamat), value(before, iamat) + 1);
     assert.equal(value(afterwards, invalid), value(before, invalid) + 1);
     // Every sample line is `name{labels} value` or `name value`, and comments are HELP/TYPE.
-    for (const line of afterwards.trim().split('\n').filter((l) => l !== '')) {
+    for (const line of afterwards
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')) {
       assert.match(line, /^(# (HELP|TYPE) [a-z_:][a-z0-9_:]* .+|[a-z_:][a-z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.eNaInf]+)$/, line);
     }
     const health = await request(`http://127.0.0.1:${port}/healthz`);
@@ -132,10 +145,12 @@ describe('operating a five-member herd', () => {
 
   test('a killed member shows as down with its links, and --check fails', async () => {
     await members.kill('Clark');
-    assert.ok(await eventually(async () => {
-      const { report } = await mesh();
-      return report.links.filter((l) => l.a === 'Clark' || l.b === 'Clark').every((l) => l.state === 'down');
-    }));
+    assert.ok(
+      await eventually(async () => {
+        const { report } = await mesh();
+        return report.links.filter((l) => l.a === 'Clark' || l.b === 'Clark').every((l) => l.state === 'down');
+      }),
+    );
     const { code, report } = await mesh('--check');
     assert.equal(code, 1);
     assert.equal(report.members.find((m) => m.name === 'Clark')!.up, false);

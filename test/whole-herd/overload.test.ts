@@ -41,7 +41,10 @@ async function flood(port: number, id: number, until: number): Promise<{ sent: n
 
 test('a flood is pushed back: bounded memory, every acknowledged update everywhere', { timeout: 600_000 }, async (t) => {
   const names = ['A', 'B', 'C'];
-  const herd = await makeHerd(names, [['A', 'B'], ['B', 'C']]);
+  const herd = await makeHerd(names, [
+    ['A', 'B'],
+    ['B', 'C'],
+  ]);
   const members = new MemberProcesses(herd);
   try {
     await members.start(...names);
@@ -49,23 +52,44 @@ test('a flood is pushed back: bounded memory, every acknowledged update everywhe
     const until = Date.now() + FLOOD_MS;
     const results = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => flood(portOf(herd.herd, i % 2 ? 'A' : 'C'), i, until)));
     const sent = results.reduce((n, r) => n + r.sent, 0);
-    assert.equal(results.reduce((n, r) => n + r.acked, 0), sent, 'every IAMAT was answered');
-    assert.ok(await eventually(async () => {
-      const digests = (await Promise.all(names.map((n) => members.status(n)))).map((s) => s.store.digest);
-      return new Set(digests).size === 1;
-    }, 300_000, 250), 'all members converge');
+    assert.equal(
+      results.reduce((n, r) => n + r.acked, 0),
+      sent,
+      'every IAMAT was answered',
+    );
+    assert.ok(
+      await eventually(
+        async () => {
+          const digests = (await Promise.all(names.map((n) => members.status(n)))).map((s) => s.store.digest);
+          return new Set(digests).size === 1;
+        },
+        300_000,
+        250,
+      ),
+      'all members converge',
+    );
     // Equal digests: check the acknowledged records at the far end of the line from each flood.
     for (const [i, r] of results.entries()) {
       const far = i % 2 ? 'C' : 'A';
       const clients = [...r.last.keys()];
       const replies = (await exchange(portOf(herd.herd, far), clients.map((c) => `WHATSAT ${c} 1 1\n`).join(''))).toString('latin1');
-      const held = replies.split('\n\n').filter(Boolean).map((reply) => reply.split('\n')[0]);
-      assert.deepEqual(held, clients.map((c) => r.last.get(c)), `flood ${i} at ${far}`);
+      const held = replies
+        .split('\n\n')
+        .filter(Boolean)
+        .map((reply) => reply.split('\n')[0]);
+      assert.deepEqual(
+        held,
+        clients.map((c) => r.last.get(c)),
+        `flood ${i} at ${far}`,
+      );
     }
     const peaks = names.map((n) => members.peakRss(n));
     t.diagnostic(`${sent} updates in ${FLOOD_MS} ms; peak RSS ${peaks.map((p) => Math.round(p / 2 ** 20)).join(', ')} MiB`);
     // A member at rest is ~150 MiB (the offline places index is ~55 MiB of it).
-    assert.ok(peaks.every((rss) => rss < 600 * 1024 * 1024), `peak RSS ${peaks.map((p) => Math.round(p / 2 ** 20)).join(', ')} MiB, ${sent} updates`);
+    assert.ok(
+      peaks.every((rss) => rss < 600 * 1024 * 1024),
+      `peak RSS ${peaks.map((p) => Math.round(p / 2 ** 20)).join(', ')} MiB, ${sent} updates`,
+    );
   } finally {
     await members.stopAll();
   }

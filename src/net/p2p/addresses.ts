@@ -47,7 +47,13 @@ function bare(host: string): string {
 export async function inboundSources(neighbourHosts: readonly string[], allowFrom: readonly string[]): Promise<BlockList> {
   const list = new BlockList();
   for (const host of neighbourHosts) {
-    const addresses = isIP(bare(host)) !== 0 ? [bare(host)] : await lookup(host, { all: true }).then((found) => found.map((a) => a.address), () => []);
+    const addresses =
+      isIP(bare(host)) !== 0
+        ? [bare(host)]
+        : await lookup(host, { all: true }).then(
+            (found) => found.map((a) => a.address),
+            () => [],
+          );
     for (const address of addresses) list.addAddress(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
   }
   for (const entry of allowFrom) {

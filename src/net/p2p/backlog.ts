@@ -30,7 +30,11 @@ export interface Backlog {
 }
 
 /** The backlog from its parts: what the publisher holds, gossipsub's queues, the muxers' queues. */
-export function backlogOf(publisher: { readonly outboxBytes: number; readonly signingBytes: number }, gossipStreams: Iterable<unknown>, connections: Iterable<Connection>): Backlog {
+export function backlogOf(
+  publisher: { readonly outboxBytes: number; readonly signingBytes: number },
+  gossipStreams: Iterable<unknown>,
+  connections: Iterable<Connection>,
+): Backlog {
   const outbox = publisher.outboxBytes;
   const signing = publisher.signingBytes;
   const gossipQueues = gossipQueueBytes(gossipStreams);

@@ -14,8 +14,12 @@ import { createLibp2p } from 'libp2p';
 import type { Logger } from '../../core/ports.js';
 import { inboundSources, listenAddresses, withoutPeerId } from './addresses.js';
 import {
-  DIRECT_CONNECT_TICKS, INBOUND_CONNECTION_THRESHOLD, INBOUND_UPGRADE_TIMEOUT_MS, MAX_CONNECTIONS,
-  MAX_INCOMING_PENDING_CONNECTIONS, MAX_OUTBOUND_BUFFER_BYTES,
+  DIRECT_CONNECT_TICKS,
+  INBOUND_CONNECTION_THRESHOLD,
+  INBOUND_UPGRADE_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_INCOMING_PENDING_CONNECTIONS,
+  MAX_OUTBOUND_BUFFER_BYTES,
 } from './constants.js';
 import { HerdNodeError } from './errors.js';
 import { herdGater, type GaterPolicy } from './gater.js';
@@ -61,7 +65,10 @@ export async function buildLibp2p(init: BuildInit): Promise<Libp2p<HerdServices>
   const listen = await listenAddresses(self.listen.host, self.listen.port).catch((err: Error) => {
     throw new HerdNodeError('HERD_P2P', `member ${self.name}: ${err.message}`, { cause: err });
   });
-  const sources = await inboundSources(init.topology.neighbours.map((n) => n.address.host), init.allowFrom ?? []);
+  const sources = await inboundSources(
+    init.topology.neighbours.map((n) => n.address.host),
+    init.allowFrom ?? [],
+  );
   return createLibp2p<HerdServices>({
     // Same key and signatures; gossipsub's per-message sign skips @libp2p/crypto's JWK import
     // (~100 -> ~37 us per signature in a micro-benchmark; about 1% of a message's herd CPU).

@@ -47,7 +47,11 @@ export function herdGater(policy: GaterPolicy, log: Logger): ConnectionGater {
     denyInboundConnection: (maConn: MultiaddrConnection) => {
       const { address } = maConn.remoteAddr.nodeAddress();
       if (isAllowedSource(policy.inboundSources, address)) return false;
-      logRefusal(address, { remoteAddr: maConn.remoteAddr.toString() }, 'refused a connection from an address that is no neighbour\'s (see --p2p-allow-from)');
+      logRefusal(
+        address,
+        { remoteAddr: maConn.remoteAddr.toString() },
+        "refused a connection from an address that is no neighbour's (see --p2p-allow-from)",
+      );
       return true;
     },
     denyDialPeer: (peer: PeerId) => !policy.dialable.has(peer.toString()),

@@ -15,10 +15,14 @@ export class GossipReadiness {
   private poll: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly pubsub: GossipSub, private readonly topic: string, private readonly log: Logger,
+  constructor(
+    private readonly pubsub: GossipSub,
+    private readonly topic: string,
+    private readonly log: Logger,
     private readonly onReady: (name: string, peerId: string) => void,
     /** `late`: `onReady` fired before, at the timeout. */
-    private readonly onFlowing: (name: string, peerId: string, late: boolean) => void) {}
+    private readonly onFlowing: (name: string, peerId: string, late: boolean) => void,
+  ) {}
 
   linkConnected(name: string, peerId: string): void {
     this.awaiting.set(peerId, { name, since: Date.now(), reported: false });

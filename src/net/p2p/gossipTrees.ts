@@ -37,7 +37,10 @@ export class GossipTrees {
     const { self, neighbours, members, links } = init.topology;
     this.book = new LinkStateBook(self.name, links);
     this.router = new TreeRouter({
-      self: self.name, neighbours: neighbours.map((n) => n.name), book: this.book, onNewChild: init.onNewChild,
+      self: self.name,
+      neighbours: neighbours.map((n) => n.name),
+      book: this.book,
+      onNewChild: init.onNewChild,
       members: members.map((m) => ({ name: m.name, peerId: m.peerId, from: peerIdFromString(m.peerId).toMultihash().bytes })),
     });
   }

@@ -68,7 +68,12 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
   private readonly trees: GossipTrees;
   private stopped = false;
 
-  constructor(init: HerdNodeInit, readonly libp2p: Libp2p<HerdServices>, neighbours: readonly Neighbour[], private readonly log: Logger) {
+  constructor(
+    init: HerdNodeInit,
+    readonly libp2p: Libp2p<HerdServices>,
+    neighbours: readonly Neighbour[],
+    private readonly log: Logger,
+  ) {
     super(log);
     const { topology } = init;
     this.name = topology.self.name;
@@ -78,15 +83,28 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
     const t = init.tuning ?? {};
     const { topic, counters, pubsub, names } = this;
     this.trees = new GossipTrees({
-      pubsub, topic, topology, names, log,
+      pubsub,
+      topic,
+      topology,
+      names,
+      log,
       onNewChild: (peerId) => this.safeEmit('tree:child', peerId),
     });
     this.receiver = new GossipReceiver({
-      selfPeerId: this.peerId, names, store: init.store, counters, log,
+      selfPeerId: this.peerId,
+      names,
+      store: init.store,
+      counters,
+      log,
       onStored: (records, origin) => this.safeEmit('records', records, origin),
     });
     this.publisher = new GossipPublisher({
-      pubsub, topic, counters, log, outboxMaxRecords: t.outboxMaxRecords, outboxMaxBytes: t.outboxMaxBytes,
+      pubsub,
+      topic,
+      counters,
+      log,
+      outboxMaxRecords: t.outboxMaxRecords,
+      outboxMaxBytes: t.outboxMaxBytes,
       onBacklogChange: () => this.gauge.check(),
     });
     this.gauge = new CongestionGauge({
@@ -95,14 +113,24 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
       highBytes: t.congestionHighBytes,
       lowBytes: t.congestionLowBytes,
     });
-    this.readiness = new GossipReadiness(pubsub, topic, log, (name, peerId) => this.safeEmit('link:up', name, peerId), (name, peerId, late) => {
-      this.trees.linkFlowing(name);
-      // Gossip began to flow after the link was reported up (and synced): records sent to it
-      // meanwhile were dropped, so sync again.
-      if (late) this.safeEmit('tree:child', peerId);
-    });
+    this.readiness = new GossipReadiness(
+      pubsub,
+      topic,
+      log,
+      (name, peerId) => this.safeEmit('link:up', name, peerId),
+      (name, peerId, late) => {
+        this.trees.linkFlowing(name);
+        // Gossip began to flow after the link was reported up (and synced): records sent to it
+        // meanwhile were dropped, so sync again.
+        if (late) this.safeEmit('tree:child', peerId);
+      },
+    );
     this.linkManager = new LinkManager({
-      libp2p, ping: libp2p.services.ping, neighbours, log, tuning: t.links,
+      libp2p,
+      ping: libp2p.services.ping,
+      neighbours,
+      log,
+      tuning: t.links,
       onUp: (name, peerId) => this.readiness.linkConnected(name, peerId),
       onDown: (name, peerId) => {
         this.readiness.linkLost(peerId);

@@ -88,7 +88,12 @@ export function withCachedSigner(key: PrivateKey): PrivateKey {
   if (key.type !== 'Ed25519' || key.raw.length !== 64) return key;
   const keyObject = createPrivateKey({
     format: 'jwk',
-    key: { kty: 'OKP', crv: 'Ed25519', d: Buffer.from(key.raw.subarray(0, 32)).toString('base64url'), x: Buffer.from(key.raw.subarray(32)).toString('base64url') },
+    key: {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      d: Buffer.from(key.raw.subarray(0, 32)).toString('base64url'),
+      x: Buffer.from(key.raw.subarray(32)).toString('base64url'),
+    },
   });
   const sign = (message: Uint8Array | { subarray(): Uint8Array }, options?: { signal?: AbortSignal }): Uint8Array => {
     options?.signal?.throwIfAborted();

@@ -28,7 +28,10 @@ export class LinkStateBook {
   private readonly boot = Date.now();
   private readonly members: ReadonlySet<string>;
 
-  constructor(private readonly self: string, private readonly links: ReadonlyArray<readonly [string, string]>) {
+  constructor(
+    private readonly self: string,
+    private readonly links: ReadonlyArray<readonly [string, string]>,
+  ) {
     this.members = new Set(links.flat());
   }
 

@@ -120,14 +120,25 @@ export class LinkManager {
     const t = init.tuning ?? {};
     const linkTimeoutMs = t.linkTimeoutMs ?? LINK_DEFAULTS.linkTimeoutMs;
     this.t = {
-      redialInitialMs: t.redialInitialMs ?? LINK_DEFAULTS.redialInitialMs, redialMaxMs: t.redialMaxMs ?? LINK_DEFAULTS.redialMaxMs,
+      redialInitialMs: t.redialInitialMs ?? LINK_DEFAULTS.redialInitialMs,
+      redialMaxMs: t.redialMaxMs ?? LINK_DEFAULTS.redialMaxMs,
       dialTimeoutMs: t.dialTimeoutMs ?? LINK_DEFAULTS.dialTimeoutMs,
-      linkTimeoutMs, livenessIntervalMs: t.livenessIntervalMs ?? livenessIntervalFor(linkTimeoutMs),
+      linkTimeoutMs,
+      livenessIntervalMs: t.livenessIntervalMs ?? livenessIntervalFor(linkTimeoutMs),
     };
     for (const n of init.neighbours) {
       this.states.set(n.peerId.toString(), {
-        n, connected: false, since: null, upAt: null, direction: null, rttMs: null, settled: !n.dials,
-        failures: 0, answeredAt: 0, pinging: false, timer: undefined,
+        n,
+        connected: false,
+        since: null,
+        upAt: null,
+        direction: null,
+        rttMs: null,
+        settled: !n.dials,
+        failures: 0,
+        answeredAt: 0,
+        pinging: false,
+        timer: undefined,
       });
     }
   }
@@ -151,8 +162,14 @@ export class LinkManager {
 
   list(): LinkInfo[] {
     return [...this.states.values()].map((s) => ({
-      name: s.n.name, peerId: s.n.peerId.toString(), connected: s.connected, since: s.since,
-      direction: s.direction, rttMs: s.rttMs, dials: s.n.dials, settled: s.settled || s.connected,
+      name: s.n.name,
+      peerId: s.n.peerId.toString(),
+      connected: s.connected,
+      since: s.since,
+      direction: s.direction,
+      rttMs: s.rttMs,
+      dials: s.n.dials,
+      settled: s.settled || s.connected,
     }));
   }
 
@@ -162,7 +179,10 @@ export class LinkManager {
     const conn = this.init.libp2p.getConnections(evt.detail)[0];
     Object.assign(s, { connected: true, since: Date.now(), upAt: Date.now(), direction: conn?.direction ?? null, answeredAt: Date.now() });
     clearTimeout(s.timer);
-    this.init.log.info({ neighbour: s.n.name, peer: s.n.peerId.toString(), direction: s.direction, remoteAddr: conn?.remoteAddr.toString() }, 'link up');
+    this.init.log.info(
+      { neighbour: s.n.name, peer: s.n.peerId.toString(), direction: s.direction, remoteAddr: conn?.remoteAddr.toString() },
+      'link up',
+    );
     this.probe(s); // an RTT right away, not one liveness interval later
     this.init.onUp(s.n.name, s.n.peerId.toString());
   };
@@ -224,15 +244,18 @@ export class LinkManager {
   /** Pings one live link: RTT for `links()`, and proof that the neighbour still answers. */
   private probe(s: LinkState): void {
     s.pinging = true;
-    this.init.ping.ping(s.n.peerId, { signal: AbortSignal.timeout(this.t.linkTimeoutMs) }).then(
-      (ms) => {
-        s.rttMs = ms;
-        s.answeredAt = Date.now();
-      },
-      (err: unknown) => this.init.log.debug({ neighbour: s.n.name, err: messageOf(err) }, 'ping failed'),
-    ).finally(() => {
-      s.pinging = false;
-    });
+    this.init.ping
+      .ping(s.n.peerId, { signal: AbortSignal.timeout(this.t.linkTimeoutMs) })
+      .then(
+        (ms) => {
+          s.rttMs = ms;
+          s.answeredAt = Date.now();
+        },
+        (err: unknown) => this.init.log.debug({ neighbour: s.n.name, err: messageOf(err) }, 'ping failed'),
+      )
+      .finally(() => {
+        s.pinging = false;
+      });
   }
 
   private closeSilent(s: LinkState, silentMs: number): void {

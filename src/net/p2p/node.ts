@@ -36,7 +36,9 @@ export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
     await node.start();
   } catch (err) {
     await Promise.resolve(libp2p.stop()).catch(() => {});
-    throw new HerdNodeError('HERD_P2P', `member ${self.name}: cannot start libp2p on ${self.listen.host}:${self.listen.port} (${oneLine(err)})`, { cause: err });
+    throw new HerdNodeError('HERD_P2P', `member ${self.name}: cannot start libp2p on ${self.listen.host}:${self.listen.port} (${oneLine(err)})`, {
+      cause: err,
+    });
   }
   return node;
 }
@@ -46,6 +48,9 @@ export async function startHerdNode(init: HerdNodeInit): Promise<HerdNode> {
  * the socket error ("/ip4/.../tcp/N: Error: listen EADDRINUSE ...") is the one that matters.
  */
 function oneLine(err: unknown): string {
-  const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (err instanceof Error ? err.message : String(err))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /^\/\S+: /.test(l)) ?? lines[0] ?? 'unknown error';
 }

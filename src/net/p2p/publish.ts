@@ -29,7 +29,9 @@ export class GossipPublisher {
 
   constructor(private readonly init: PublisherInit) {
     this.outbox = new Outbox({
-      send: (batch) => this.send(batch), maxRecords: init.outboxMaxRecords, maxBytes: init.outboxMaxBytes,
+      send: (batch) => this.send(batch),
+      maxRecords: init.outboxMaxRecords,
+      maxBytes: init.outboxMaxBytes,
       spacingMs: () => this.pacing.spacingMs(),
     });
   }
@@ -60,17 +62,20 @@ export class GossipPublisher {
     const { pubsub, topic, counters, log } = this.init;
     const data = encodeRecords(batch);
     this.signing += data.length;
-    pubsub.publish(topic, data).then(
-      (result) => this.published(batch.length, result.recipients.length),
-      (err: unknown) => {
-        counters.gossipPublishFailures++;
-        // With allowPublishToZeroTopicPeers nothing is expected here; the sync protocol repairs.
-        log.debug({ err, records: batch.length }, 'gossip publish failed');
-      },
-    ).finally(() => {
-      this.signing -= data.length;
-      this.init.onBacklogChange();
-    });
+    pubsub
+      .publish(topic, data)
+      .then(
+        (result) => this.published(batch.length, result.recipients.length),
+        (err: unknown) => {
+          counters.gossipPublishFailures++;
+          // With allowPublishToZeroTopicPeers nothing is expected here; the sync protocol repairs.
+          log.debug({ err, records: batch.length }, 'gossip publish failed');
+        },
+      )
+      .finally(() => {
+        this.signing -= data.length;
+        this.init.onBacklogChange();
+      });
     this.init.onBacklogChange();
   }
 

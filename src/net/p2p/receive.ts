@@ -33,7 +33,10 @@ export class GossipReceiver {
     switch (verdict.kind) {
       case 'reject': {
         c.gossipMessagesRejected++;
-        this.init.log.warn({ via: this.init.names.label(source.toString()), signer: from ?? null, reason: verdict.reason }, 'rejected gossip message');
+        this.init.log.warn(
+          { via: this.init.names.label(source.toString()), signer: from ?? null, reason: verdict.reason },
+          'rejected gossip message',
+        );
         return TopicValidatorResult.Reject;
       }
       case 'ignore':

@@ -51,7 +51,13 @@ const ignore = (): void => {};
 
 export class SyncService {
   readonly counters: SyncCounters = {
-    rounds: 0, recordsReceived: 0, recordsSent: 0, failures: 0, recordsLearned: 0, framesSent: 0, bytesSent: 0,
+    rounds: 0,
+    recordsReceived: 0,
+    recordsSent: 0,
+    failures: 0,
+    recordsLearned: 0,
+    framesSent: 0,
+    bytesSent: 0,
   };
 
   private readonly libp2p: SyncLibp2p;
@@ -73,12 +79,16 @@ export class SyncService {
     this.tuning = syncTuning(init);
     const { maxFrameBytes, bucketCount } = this.tuning;
     this.rounds = new RoundProtocol({
-      store: components.store, digest: components.digest ?? new StoreDigest(components.store, bucketCount),
-      maxFrameBytes, bucketCount, counters: this.counters,
+      store: components.store,
+      digest: components.digest ?? new StoreDigest(components.store, bucketCount),
+      maxFrameBytes,
+      bucketCount,
+      counters: this.counters,
       onLearned: (records, peer) => this.learned(records, peer),
     });
     this.scheduler = new SyncScheduler({
-      intervalMs: this.tuning.intervalMs, learnDebounceMs: this.tuning.learnDebounceMs,
+      intervalMs: this.tuning.intervalMs,
+      learnDebounceMs: this.tuning.learnDebounceMs,
       connected: () => this.neighbours.connected(),
       round: (peerId) => this.track(this.outboundRound(peerId)),
     });
@@ -147,9 +157,10 @@ export class SyncService {
     const peerId = connection.remotePeer.toString();
     const name = this.neighbours.nameOf(peerId);
     if (name === undefined || !this.stopController) {
-      const err = name === undefined
-        ? new SyncError('ERR_SYNC_NOT_NEIGHBOUR', `sync from ${peerId} refused: not a linked neighbour`)
-        : new SyncError('ERR_SYNC_STOPPED', `sync from ${peerId} refused: service stopped`);
+      const err =
+        name === undefined
+          ? new SyncError('ERR_SYNC_NOT_NEIGHBOUR', `sync from ${peerId} refused: not a linked neighbour`)
+          : new SyncError('ERR_SYNC_STOPPED', `sync from ${peerId} refused: service stopped`);
       this.log.warn({ peer: peerId, err }, 'sync stream refused');
       stream.abort(err); // a reset: the other side gets nothing of ours
       return;

@@ -47,8 +47,13 @@ export interface GossipCounters {
 
 export function newGossipCounters(): GossipCounters {
   return {
-    gossipMessagesPublished: 0, gossipRecordsPublished: 0, gossipPublishFailures: 0,
-    gossipMessagesAccepted: 0, gossipMessagesIgnored: 0, gossipMessagesRejected: 0,
-    gossipRecordsAccepted: 0, gossipRecordsIgnored: 0,
+    gossipMessagesPublished: 0,
+    gossipRecordsPublished: 0,
+    gossipPublishFailures: 0,
+    gossipMessagesAccepted: 0,
+    gossipMessagesIgnored: 0,
+    gossipMessagesRejected: 0,
+    gossipRecordsAccepted: 0,
+    gossipRecordsIgnored: 0,
   };
 }
