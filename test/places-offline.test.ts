@@ -41,15 +41,11 @@ const city = (cityId: number, name: string, lng: number, lat: number, extra: Par
 describe('OfflinePlaces with the package data', () => {
   // First in the file, so the data set has not been loaded by this process yet.
   test('construction returns at once; the data loads in the background', async () => {
-    const started = performance.now();
     const places = new OfflinePlaces({ log: silentLog });
-    const constructMs = performance.now() - started;
-    assert.equal(places.loaded, false);
+    assert.equal(places.loaded, false, 'the constructor returned before the data was loaded');
     const early = places.nearby(WESTWOOD); // asked before loading ends: waits, then answers
     await places.ready;
-    const loadMs = performance.now() - started;
     assert.equal(places.loaded, true);
-    assert.ok(constructMs < 20 && constructMs < loadMs / 4, `constructor ${constructMs} ms, load ${loadMs} ms`);
     assert.equal((await early).status, 'OK');
   });
 
