@@ -32,3 +32,11 @@ test('net/p2p/ imports nothing from config/: it takes the topology it needs, not
     assert.ok(!from.includes('/config/'), `${file} imports ${from}`);
   }
 });
+
+test('net/, places/ and config/ never import cli/: the commands build on them, not the other way', () => {
+  for (const dir of ['net', 'places', 'config']) {
+    for (const { file, from } of importsOf(dir)) {
+      assert.ok(!/(^|\/)cli\//.test(from), `${file} imports ${from}`);
+    }
+  }
+});

@@ -5,9 +5,9 @@
  * Also the bare cost of loading the CLI (`herd --version`). Medians over `runs` starts.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { BenchHerd, NAMES, type Name } from '../lib/herd.js';
 import { summarize } from '../lib/stats.js';
+import { HERD_BIN } from '../../testkit/processes.js';
 
 export interface StartupResult {
   readonly runs: number;
@@ -21,7 +21,6 @@ export interface StartupResult {
   readonly herdLinkedMs: number;
 }
 
-const HERD_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const POLL_MS = 5;
 
 export async function startup(runs: number, onStep: (text: string) => void): Promise<StartupResult> {
