@@ -70,7 +70,7 @@ async function child(queries: number): Promise<RunResult> {
   let t = performance.now();
   const first = await places.nearby(WESTWOOD);
   const firstQueryMs = performance.now() - t;
-  if (first.status !== 'OK') throw new Error(`first query: ${first.status}`);
+  if (first.status !== 'OK') throw new Error(`first query: ${String(first.status)}`);
 
   for (let i = 0; i < 1000; i++) await places.nearby(WESTWOOD); // warm up the JIT
   t = performance.now();

@@ -109,8 +109,8 @@ describe('outbound backlog: all clients pause above 8 MiB and resume below 2 MiB
     const drained = log.findIndex((e, i) => i > congested && e.msg === 'outbound backlog drained');
     const probeRead = log.findIndex((e) => e.msg === 'input' && e.line === PROBE);
     assert.ok(congested >= 0 && drained > congested, 'congested, then drained');
-    assert.ok((log[congested]!.backlogBytes as number) >= 8 * MiB, `congested at ${log[congested]!.backlogBytes} bytes`);
-    assert.ok((log[drained]!.backlogBytes as number) <= 2 * MiB, `drained at ${log[drained]!.backlogBytes} bytes`);
+    assert.ok((log[congested]!.backlogBytes as number) >= 8 * MiB, `congested at ${String(log[congested]!.backlogBytes)} bytes`);
+    assert.ok((log[drained]!.backlogBytes as number) <= 2 * MiB, `drained at ${String(log[drained]!.backlogBytes)} bytes`);
     assert.ok(probeRead > drained, 'the probe was read only after the backlog drained');
     // The flood connection was open before: after the congestion it may finish the one read
     // (64 KiB, at most 5 of these lines) it was in, then it waits for the drain too.

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { fetchStatus } from '../src/net/status.js';
-import { findMember, loadHerdFile, type MemberConfig } from '../src/config/herdFile.js';
+import { findMember, loadHerdFile, type HerdFileJson, type MemberConfig } from '../src/config/herdFile.js';
 import { herd, jsonLines, spawnHerd } from '../testkit/cli.js';
 import { makeHerd } from '../testkit/herd.js';
 import { eventually } from '../testkit/eventually.js';
@@ -52,8 +52,8 @@ describe('a member started with every default', () => {
 
   before(async () => {
     const t = await makeHerd(['A'], []);
-    const json = JSON.parse(readFileSync(t.file, 'utf8'));
-    json.members[0].adminHost = '127.0.0.2';
+    const json = JSON.parse(readFileSync(t.file, 'utf8')) as HerdFileJson;
+    json.members[0]!.adminHost = '127.0.0.2';
     writeFileSync(t.file, JSON.stringify(json, null, 2));
     const member = findMember(loadHerdFile(t.file), 'A');
     chmodSync(member.keyPath, 0o644);

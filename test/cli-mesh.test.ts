@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fetchStatus } from '../src/net/status.js';
-import { findMember, loadHerdFile } from '../src/config/herdFile.js';
+import { findMember, loadHerdFile, type HerdFileJson } from '../src/config/herdFile.js';
 import { herd, spawnHerd } from '../testkit/cli.js';
 import { makeHerd, portOf, type TestHerd } from '../testkit/herd.js';
 import { eventually } from '../testkit/eventually.js';
@@ -37,7 +37,7 @@ describe('herd mesh', () => {
         ['B', 'C'],
       ],
     );
-    const json = JSON.parse(readFileSync(made.file, 'utf8'));
+    const json = JSON.parse(readFileSync(made.file, 'utf8')) as HerdFileJson;
     json.links = [['A', 'B']];
     writeFileSync(made.file, JSON.stringify(json, null, 2));
     t = { ...made, herd: loadHerdFile(made.file) };

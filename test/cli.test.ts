@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { HerdFileJson } from '../src/config/herdFile.js';
 import { herd } from '../testkit/cli.js';
 import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
@@ -90,8 +91,8 @@ describe('herd send', () => {
     const t = await makeHerd(['A'], []);
     const cwd = mkdtempSync(join(tmpdir(), 'herd-cwd-'));
     mkdirSync(join(cwd, 'peers'));
-    const json = JSON.parse(readFileSync(t.file, 'utf8'));
-    json.members[0].clientPort = portOf(answering);
+    const json = JSON.parse(readFileSync(t.file, 'utf8')) as HerdFileJson;
+    json.members[0]!.clientPort = portOf(answering);
     writeFileSync(join(cwd, 'peers', 'herd.json'), JSON.stringify(json));
     const before = received.length;
     const r = await herd(['send', 'A', 'IAMAT kiwi +1+1 1'], { cwd });

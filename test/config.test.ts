@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, parseHerd } from '../src/config/herdFile.js';
+import { ConfigError, parseHerd, type HerdFileJson } from '../src/config/herdFile.js';
 
 const PEER = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf';
 const member = (name: string, base: number, extra: object = {}) => ({
@@ -84,7 +84,7 @@ test('herd init writes a herd file and 0600 keys, validates links, refuses to ov
   assert.match(run.stderr, /the herd is not connected \(C unreachable from A\)/);
   run = init('--names', 'A,B,C', '--links', 'A-B,B-C', '--base-port', '15000', '--host', '10.1.2.3');
   assert.equal(run.status, 0, run.stderr);
-  const herd = JSON.parse(readFileSync(join(dir, 'herd.json'), 'utf8'));
+  const herd = JSON.parse(readFileSync(join(dir, 'herd.json'), 'utf8')) as HerdFileJson;
   assert.deepEqual(
     herd.members.map((m: { name: string; clientPort: number; p2pPort: number; adminPort: number; host: string }) => [
       m.name,

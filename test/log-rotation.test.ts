@@ -31,7 +31,12 @@ test('a log filled past its cap is rotated; two old files are kept, older ones r
       await exchange(member.clientPort, ...Array.from({ length: 10 }, (_, i) => `IAMAT rotated-${10 * batch + i} +1+1 ${i + 1}\n`));
     }
     await exchange(member.clientPort, 'IAMAT last-one +1+1 1\n');
-    assert.ok(await eventually(() => logFiles(dir).length === 3, 30_000), `files: ${logFiles(dir).map((f) => f.n)}`);
+    assert.ok(
+      await eventually(() => logFiles(dir).length === 3, 30_000),
+      `files: ${logFiles(dir)
+        .map((f) => f.n)
+        .join(',')}`,
+    );
   } finally {
     await member.stop();
   }

@@ -61,7 +61,7 @@ describe('a member over TCP', () => {
     // The WHATSAT reply ends in an empty line, right after the JSON.
     const emptyLine = lines.indexOf('', 2);
     assert.equal(lines[emptyLine - 1], '}');
-    assert.equal(JSON.parse(lines.slice(2, emptyLine).join('\n')).results.length, 2);
+    assert.equal((JSON.parse(lines.slice(2, emptyLine).join('\n')) as { results: unknown[] }).results.length, 2);
     assert.equal(lines[emptyLine + 1], '? bogus line');
     assert.match(lines[emptyLine + 2]!, AT_REPLY('Solo', 'order2 +2+2 2'));
     assert.equal(lines[emptyLine + 3], '? WHATSAT nobody 10 5');

@@ -15,7 +15,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { findMember, parseHerd, type HerdConfig } from '../src/config/herdFile.js';
+import { findMember, parseHerd, type HerdConfig, type HerdFileJson } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
 import { capturingLog, type LogEntry } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
@@ -330,7 +330,7 @@ describe('hosts other than an IPv4 literal', () => {
     test(`members on "${host}" link up and gossip`, async (ctx) => {
       if (!(await canListen(host))) return ctx.skip(`cannot listen on ${host} here`);
       const t = await makeHerd(['P', 'Q'], [['P', 'Q']]);
-      const json = JSON.parse(readFileSync(t.file, 'utf8'));
+      const json = JSON.parse(readFileSync(t.file, 'utf8')) as HerdFileJson;
       for (const member of json.members) member.host = host;
       const herd = parseHerd(json, t.file);
       const p = await startMember(herd, 'P');

@@ -212,7 +212,7 @@ describe('PublishPacing', () => {
     assert.equal(seen[0], 2, 'four times the target: sqrt(4) times 1 ms');
     assert.ok(
       seen.every((s, i) => i === 0 || s >= seen[i - 1]!),
-      `grows: ${seen}`,
+      `grows: ${seen.join(',')}`,
     );
     assert.equal(seen.at(-1), 40, 'capped');
     load = 0.2;

@@ -10,7 +10,8 @@ import { GooglePlaces, plainNumber, searchPath } from '../src/places/google.js';
 import { whatsatReply } from '../src/protocol/reply.js';
 import { fixtureText, json, OK_BOUND_5, startFakeGoogle, type FakeGoogle, type Responder } from '../testkit/fakeGoogle.js';
 
-const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 /** Characters that must be escaped in a query string, to prove the key is encoded. */
 const KEY = 'test-key/+&=?#';
@@ -146,7 +147,7 @@ describe('GooglePlaces', () => {
     const reply = whatsatReply(AT_LINE, await places.nearby(WESTWOOD), 5).toString('utf8');
     assert.equal(reply, `${AT_LINE}\n${fixtureText(OK_BOUND_5)}\n\n`);
     const jsonPart = reply.slice(AT_LINE.length + 1, -2);
-    assert.equal(JSON.parse(jsonPart).results.length, 5);
+    assert.equal((JSON.parse(jsonPart) as { results: unknown[] }).results.length, 5);
     assert.ok(!jsonPart.includes('\n\n') && !jsonPart.endsWith('\n'));
     assert.ok(reply.endsWith('}\n\n'));
   });

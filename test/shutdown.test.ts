@@ -40,7 +40,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const log = readFileSync(join(herd.dir, 'Solo.1.log'), 'utf8')
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l).msg);
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
       assert.equal(log.at(-1), 'member stopped', 'the log is flushed to its last line');
     } finally {
       await members.stopAll();

@@ -99,7 +99,7 @@ test('malformed frames are refused with ERR_SYNC_BAD_FRAME', () => {
     assert.equal(
       code(() => decodeFrame(bytes)),
       'ERR_SYNC_BAD_FRAME',
-      `bytes ${[...bytes.subarray(0, 8)]}`,
+      `bytes ${[...bytes.subarray(0, 8)].join(',')}`,
     );
   }
 });

@@ -24,7 +24,12 @@ function hops(graph: LinkGraph, origin: string): Map<string, number> {
   const seen = new Map([[origin, 0]]);
   const queue = [origin];
   for (let i = 0; i < queue.length; i++) {
-    for (const n of graph.get(queue[i]!) ?? []) if (!seen.has(n)) (seen.set(n, seen.get(queue[i]!)! + 1), queue.push(n));
+    for (const n of graph.get(queue[i]!) ?? []) {
+      if (!seen.has(n)) {
+        seen.set(n, seen.get(queue[i]!)! + 1);
+        queue.push(n);
+      }
+    }
   }
   return seen;
 }
@@ -145,7 +150,9 @@ describe('forwarding hook', () => {
     });
     forwardOnly(fake as unknown as GossipSub, 'locs', (from) => router.skipFor(from));
     const forward = (topic: string, origin: string) =>
-      (fake as unknown as { forwardMessage: Function }).forwardMessage('id', { topic, from: fromOf(origin) }, 'src');
+      (
+        fake as unknown as { forwardMessage: (msgIdStr: string, rawMsg: { topic: string; from?: Uint8Array }, source?: string) => void }
+      ).forwardMessage('id', { topic, from: fromOf(origin) }, 'src');
 
     forward('locs', 'Clark');
     assert.equal(calls.pop(), undefined, 'no view yet: to everyone');

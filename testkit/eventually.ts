@@ -21,6 +21,7 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     }
     if (Date.now() > deadline) {
       throw new Error(
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- anything may be thrown; String() shows it as it can
         `${what ? `${what}: ` : ''}not true within the ${timeoutMs} ms hang guard${lastError ? `; last error: ${String(lastError)}` : ''}`,
         { cause: lastError },
       );

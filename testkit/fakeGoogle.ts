@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 
 export const fixtureText = (name: string): string => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
 
-export const fixture = (name: string): Record<string, unknown> => JSON.parse(fixtureText(name));
+export const fixture = (name: string): Record<string, unknown> => JSON.parse(fixtureText(name)) as Record<string, unknown>;
 
 /**
  * The JSON part of a WHATSAT reply with bound 5 to nearbysearch-ok.json: Google's object with

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initHerd } from '../src/config/initHerd.js';
-import { loadHerdFile, type HerdConfig } from '../src/config/herdFile.js';
+import { loadHerdFile, type HerdConfig, type HerdFileJson } from '../src/config/herdFile.js';
 
 /**
  * Ports free right now, all distinct, each held open until every one is chosen. They are drawn at
@@ -54,10 +54,10 @@ export async function makeHerd(
 ): Promise<TestHerd> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const file = await initHerd({ dir, names, links, host: '127.0.0.1', basePort: 20000, force: false });
-  const json = JSON.parse(readFileSync(file, 'utf8'));
+  const json = JSON.parse(readFileSync(file, 'utf8')) as HerdFileJson;
   const ports = await freePorts(3 * json.members.length);
   for (const member of json.members) {
-    [member.clientPort, member.p2pPort, member.adminPort] = ports.splice(0, 3);
+    [member.clientPort, member.p2pPort, member.adminPort] = ports.splice(0, 3) as [number, number, number];
   }
   writeFileSync(file, JSON.stringify(json, null, 2));
   return { dir, file, herd: loadHerdFile(file) };

@@ -60,8 +60,7 @@ export function costBetween(a: Snapshot, b: Snapshot): Cost {
   const coresByMember = Object.fromEntries(names.map((n) => [n, (b.cpu[n] - a.cpu[n]) / wallSeconds])) as Record<Name, number>;
   const memberCpuSeconds = names.reduce((s, n) => s + b.cpu[n] - a.cpu[n], 0);
   const benchCpu = (b.bench.user + b.bench.system - a.bench.user - a.bench.system) / 1e6;
-  const sum = (key: keyof MemberStatus['counters']) =>
-    b.statuses.reduce((s, st, i) => s + (st.counters[key]) - (a.statuses[i]!.counters[key]), 0);
+  const sum = (key: keyof MemberStatus['counters']) => b.statuses.reduce((s, st, i) => s + st.counters[key] - a.statuses[i]!.counters[key], 0);
   return {
     wallSeconds,
     coresByMember,

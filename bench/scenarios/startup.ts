@@ -43,7 +43,7 @@ export async function startup(runs: number, onStep: (text: string) => void): Pro
 function timeCliLoad(): number {
   const started = performance.now();
   const run = spawnSync(process.execPath, [HERD_BIN, '--version']);
-  if (run.status !== 0) throw new Error(`herd --version exited ${run.status}: ${run.stderr}`);
+  if (run.status !== 0) throw new Error(`herd --version exited ${run.status}: ${String(run.stderr)}`);
   return performance.now() - started;
 }
 

@@ -17,7 +17,6 @@ import { systemClock } from '../net/clock.js';
 import { createMemberLogger, type ConsoleFormat, type MemberLogger } from '../net/logger.js';
 import { createMetrics, type MemberMetrics } from '../net/metrics.js';
 import { readKeyFile } from '../net/p2p/keys.js';
-import { namedGossipView } from '../net/p2p/gossipView.js';
 import { startHerdNode, type HerdNode } from '../net/p2p/node.js';
 import { SyncService } from '../net/p2p/sync.js';
 import { RecordLog } from '../net/recordLog.js';
@@ -85,6 +84,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   const provider = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
   const placesReady = readiness(provider);
   // Made once the parts its counters are read from exist; until then nothing is observed.
+  // eslint-disable-next-line prefer-const -- the observers below read it before it is assigned, so it cannot be a const
   let metrics: MemberMetrics | undefined;
   const places = measured(provider, (seconds) => metrics?.observeWhatsat(seconds));
   const { node, sync } = await startReplication({
@@ -219,10 +219,10 @@ async function startReplication({ self, options, privateKey, store, digest, log,
   // Both ends open a catch-up round once gossip flows on the link: a record stored at either
   // end between one end's digest and the link carrying gossip is then still caught at once.
   // An equal-store round costs one 8 KiB digest each way.
-  node.onLinkUp((_name, peerId) => sync.syncWith(peerId).catch(() => {}));
+  node.onLinkUp((_name, peerId) => void sync.syncWith(peerId).catch(() => {}));
   // Gossip follows trees over the links up now; a neighbour that just became our child in
   // one may have missed records while its old parent's link was down: the same round covers it.
-  node.onNewTreeChild((peerId) => sync.syncWith(peerId).catch(() => {}));
+  node.onNewTreeChild((peerId) => void sync.syncWith(peerId).catch(() => {}));
   return { node, sync };
 }
 

@@ -25,6 +25,9 @@ const herdSchema = z.strictObject({
   links: z.array(z.tuple([z.string(), z.string()])).default([]),
 });
 
+/** The herd file's JSON as `herd init` writes it and `parseHerd` takes it, before defaults. */
+export type HerdFileJson = z.input<typeof herdSchema>;
+
 export type MemberConfig = z.infer<typeof memberSchema> & { readonly keyPath: string };
 
 export interface HerdConfig {

@@ -34,7 +34,7 @@ export class AdminServer {
     this.server = createServer((req, res) => {
       this.route(req.method ?? 'GET', req.url ?? '/').then(
         ({ status, type, body }) => res.writeHead(status, { 'content-type': type }).end(body),
-        (err) => {
+        (err: unknown) => {
           options.log.error({ err, url: req.url }, 'admin request failed');
           res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
         },

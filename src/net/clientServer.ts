@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { FlowControl, LineHandler, Logger } from '../core/ports.js';
-import { invalidReply, LineFramer, type FrameEvent } from '../protocol/index.js';
+import { invalidReply, LineFramer } from '../protocol/index.js';
 
 export interface ClientServerOptions {
   readonly host: string;
@@ -298,7 +298,7 @@ class ClientConnection {
     reply
       .then(
         (bytes) => (slot.reply = bytes),
-        (err) => {
+        (err: unknown) => {
           this.log.error({ err, line }, 'handler failed');
           slot.reply = invalidReply(line);
         },

@@ -25,6 +25,7 @@ export function cacheEd25519VerifyKeys(): void {
   if (installed) return;
   installed = true;
   const proto = Object.getPrototypeOf(publicKeyFromRaw(new Uint8Array(RAW_KEY_BYTES))) as VerifyingKey;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- taken off the prototype on purpose: the patch below calls it with the key as `this`
   const verifyByJwk = proto.verify;
   proto.verify = function (this: VerifyingKey, data, sig, options) {
     // Anything unusual goes the original way, with its own errors.

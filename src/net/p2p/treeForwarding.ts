@@ -21,6 +21,7 @@ interface Forwarding {
 /** `skip(from)`: the peers not to pass `topic` messages signed by `from` (multihash bytes) to. */
 export function forwardOnly(pubsub: GossipSub, topic: string, skip: (from: Uint8Array) => ReadonlySet<string> | undefined): void {
   const gs = pubsub as unknown as Forwarding;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- taken off gossipsub on purpose: the hook below calls it with gossipsub as `this`
   const forward = gs.forwardMessage;
   gs.forwardMessage = function (this: Forwarding, msgIdStr, rawMsg, source, exclude) {
     const skipped = rawMsg.topic === topic && rawMsg.from ? skip(rawMsg.from) : undefined;

@@ -21,6 +21,7 @@ export function updateYamuxWindowAtHalf(): void {
   if (installed) return;
   installed = true;
   const proto = YamuxStream.prototype as unknown as WindowState;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- taken off the prototype on purpose: the patch below calls it with the stream as `this`
   const sendEveryTime = proto.sendWindowUpdate;
   proto.sendWindowUpdate = function (this: WindowState) {
     // A stream still to send its SYN or ACK (`getSendFlags`, which changes the state) goes on.
