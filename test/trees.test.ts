@@ -8,16 +8,7 @@ import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import { graphOf, treeChildren, type LinkGraph } from '../src/core/trees.js';
 import { LinkStateBook } from '../src/net/p2p/linkState.js';
 import { forwardOnly, TreeRouter } from '../src/net/p2p/treeForwarding.js';
-
-const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
-const DEMO: Array<[string, string]> = [
-  ['Clark', 'Jaquez'],
-  ['Clark', 'Bona'],
-  ['Campbell', 'Bailey'],
-  ['Campbell', 'Bona'],
-  ['Campbell', 'Jaquez'],
-  ['Bona', 'Bailey'],
-];
+import { DEMO_LINKS as DEMO, DEMO_NAMES as NAMES } from '../testkit/demoHerd.js';
 
 /** Flooding's hop counts: breadth first over the graph. */
 function hops(graph: LinkGraph, origin: string): Map<string, number> {
@@ -57,7 +48,7 @@ function spread(graph: LinkGraph, origin: string) {
 }
 
 function connected(graph: LinkGraph): boolean {
-  return hops(graph, NAMES[0]!).size === NAMES.length;
+  return hops(graph, NAMES[0]).size === NAMES.length;
 }
 
 describe('shortest-path trees', () => {

@@ -14,17 +14,9 @@ import { spawnMember } from '../../testkit/processes.js';
 import { fetchStatus, type MemberStatus, type MemoryStatus } from '../../src/net/status.js';
 import { cpuSeconds } from './proc.js';
 
-export const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'] as const;
-export type Name = (typeof NAMES)[number];
-/** The demo topology of peers/herd.json. */
-export const LINKS: Array<[Name, Name]> = [
-  ['Clark', 'Jaquez'],
-  ['Clark', 'Bona'],
-  ['Campbell', 'Bailey'],
-  ['Campbell', 'Bona'],
-  ['Campbell', 'Jaquez'],
-  ['Bona', 'Bailey'],
-];
+/** The demo herd of peers/herd.json. */
+export { DEMO_NAMES as NAMES, DEMO_LINKS as LINKS, type DemoName as Name } from '../../testkit/demoHerd.js';
+import { DEMO_LINKS as LINKS, DEMO_NAMES as NAMES, type DemoName as Name } from '../../testkit/demoHerd.js';
 
 /**
  * Every process any BenchHerd started and has not reaped, and every temp dir not yet

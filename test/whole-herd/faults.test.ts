@@ -11,16 +11,8 @@ import { eventually } from '../../testkit/eventually.js';
 import { MemberProcesses } from '../../testkit/processes.js';
 import { Relay } from '../../testkit/relay.js';
 import { exchange, open } from '../../testkit/wire.js';
+import { DEMO_LINKS as LINKS, DEMO_NAMES as NAMES } from '../../testkit/demoHerd.js';
 
-const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
-const LINKS: Array<[string, string]> = [
-  ['Clark', 'Jaquez'],
-  ['Clark', 'Bona'],
-  ['Campbell', 'Bailey'],
-  ['Campbell', 'Bona'],
-  ['Campbell', 'Jaquez'],
-  ['Bona', 'Bailey'],
-];
 const CLIENTS = 3_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

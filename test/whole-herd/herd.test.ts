@@ -8,16 +8,7 @@ import { makeHerd, portOf, type TestHerd } from '../../testkit/herd.js';
 import { eventually } from '../../testkit/eventually.js';
 import { MemberProcesses } from '../../testkit/processes.js';
 import { AT_REPLY, exchange } from '../../testkit/wire.js';
-
-const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
-const LINKS: Array<[string, string]> = [
-  ['Clark', 'Jaquez'],
-  ['Clark', 'Bona'],
-  ['Campbell', 'Bailey'],
-  ['Campbell', 'Bona'],
-  ['Campbell', 'Jaquez'],
-  ['Bona', 'Bailey'],
-];
+import { DEMO_LINKS as LINKS, DEMO_NAMES as NAMES } from '../../testkit/demoHerd.js';
 
 describe('a five-member herd', () => {
   let herd: TestHerd;
@@ -25,7 +16,7 @@ describe('a five-member herd', () => {
   const send = async (name: string, line: string) => (await exchange(portOf(herd.herd, name), `${line}\n`)).toString('latin1');
   /** The AT line a member holds for a client, as its WHATSAT reply starts, or its `? ` reply. */
   const heldBy = async (name: string, client: string) => (await send(name, `WHATSAT ${client} 1 1`)).split('\n')[0]!;
-  const allHold = async (names: string[], client: string, atLine: string) =>
+  const allHold = async (names: readonly string[], client: string, atLine: string) =>
     (await Promise.all(names.map((n) => heldBy(n, client)))).every((line) => line === atLine);
 
   before(async () => {

@@ -8,16 +8,7 @@ import { eventually } from '../../testkit/eventually.js';
 import { HERD_BIN, MemberProcesses } from '../../testkit/processes.js';
 import { exchange } from '../../testkit/wire.js';
 import type { MemberStatus } from '../../src/net/status.js';
-
-const NAMES = ['Bailey', 'Bona', 'Campbell', 'Clark', 'Jaquez'];
-const LINKS: Array<[string, string]> = [
-  ['Clark', 'Jaquez'],
-  ['Clark', 'Bona'],
-  ['Campbell', 'Bailey'],
-  ['Campbell', 'Bona'],
-  ['Campbell', 'Jaquez'],
-  ['Bona', 'Bailey'],
-];
+import { DEMO_LINKS as LINKS, DEMO_NAMES as NAMES } from '../../testkit/demoHerd.js';
 
 /** Runs the built `herd` binary and returns its exit code and output. */
 function herdCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
