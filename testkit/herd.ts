@@ -15,10 +15,13 @@ export async function freePorts(count: number): Promise<number[]> {
   const held: Server[] = [];
   try {
     while (held.length < count) {
-      const server = await listenOn(FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT)));
+      const port = FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT));
+      const server = handedOut.has(port) ? undefined : await listenOn(port);
       if (server) held.push(server);
     }
-    return held.map((s) => (s.address() as { port: number }).port);
+    const ports = held.map((s) => (s.address() as { port: number }).port);
+    for (const port of ports) handedOut.add(port);
+    return ports;
   } finally {
     await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
   }
@@ -26,6 +29,12 @@ export async function freePorts(count: number): Promise<number[]> {
 
 const FIRST_PORT = 20_000;
 const LAST_PORT = 32_000;
+/**
+ * Ports this process has handed out already. A herd's ports are free again once chosen, until its
+ * members bind them: without this, a later `freePort()` (a relay's port, say) could draw one of
+ * them, and a member then fails with EADDRINUSE (seen once in faults.test).
+ */
+const handedOut = new Set<number>();
 
 /** A server holding `port` on 127.0.0.1, or undefined when the port is taken. */
 function listenOn(port: number): Promise<Server | undefined> {
