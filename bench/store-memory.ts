@@ -54,7 +54,7 @@ function fromClients(from: number, to: number, round: number): LocationRecord[] 
     if (command.kind !== 'IAMAT') throw new Error(`bad command ${line}`);
     const { client, location, timeNanos } = command;
     records.push(
-      makeRecord({ member: MEMBER, difference: formatSignedSeconds(NOW - timeNanos), client, location, timeText: command.timeText, timeNanos }),
+      makeRecord({ member: MEMBER, difference: formatSignedSeconds(NOW - timeNanos), client, location, timeText: command.timeText }),
     );
   }
   return records;

@@ -14,15 +14,13 @@ export interface RecordFields {
  * the bench makes records in its timed loops.
  */
 export function atRecord(client: string, time = '1621464827.5', fields: RecordFields = {}): LocationRecord {
-  const timeNanos = parsePosixTime(time);
-  if (timeNanos === undefined) throw new RangeError(`atRecord: "${time}" is not a POSIX time`);
+  if (parsePosixTime(time) === undefined) throw new RangeError(`atRecord: "${time}" is not a POSIX time`);
   return makeRecord({
     member: fields.member ?? 'Clark',
     difference: fields.difference ?? '+0.100000000',
     client,
     location: fields.location ?? '+34.068930-118.445127',
     timeText: time,
-    timeNanos,
   });
 }
 

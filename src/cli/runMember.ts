@@ -23,7 +23,7 @@ import { RecordLog } from '../net/recordLog.js';
 import type { MemberStatus } from '../net/status.js';
 import { placesFromEnvironment, readiness, type PlacesProvider } from '../places/index.js';
 import { measured } from '../places/measured.js';
-import { receivedNanos } from '../protocol/record.js';
+import { receivedSeconds } from '../protocol/record.js';
 import { counterSnapshot, memberReadiness, memberStatus, type MemberParts } from './memberStatus.js';
 import { VERSION } from './version.js';
 
@@ -226,11 +226,15 @@ async function startReplication({ self, options, privateKey, store, digest, log,
   return { node, sync };
 }
 
-/** Times each record from its origin member receiving it to this member storing it. */
+/**
+ * Times each gossip message from its origin member receiving the oldest record in it to this
+ * member storing it: one observation per message, as the rest of a message's cost is.
+ */
 function observePropagation(node: HerdNode, clock: Clock, observe: (seconds: number) => void): void {
   node.onRecords((records) => {
-    const now = clock.nowNanos();
-    for (const r of records) observe(Number(now - receivedNanos(r)) / 1e9);
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const r of records) oldest = Math.min(oldest, receivedSeconds(r));
+    observe(Number(clock.nowNanos()) / 1e9 - oldest);
   });
 }
 

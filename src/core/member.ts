@@ -55,7 +55,7 @@ export class Member {
     this.counters.iamat++;
     const { client, location, timeText, timeNanos } = command;
     const difference = formatSignedSeconds(this.init.clock.nowNanos() - timeNanos);
-    const record = makeRecord({ member: this.init.name, difference, client, location, timeText, timeNanos });
+    const record = makeRecord({ member: this.init.name, difference, client, location, timeText });
     if (this.init.store.offer(record)) {
       this.counters.iamatStored++;
       this.init.sink.publish(record);

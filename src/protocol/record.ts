@@ -7,11 +7,10 @@
  */
 import { parseLocation } from './location.js';
 import { formatAtLine, type AtFields } from './reply.js';
-import { parsePosixTime, parseSignedSeconds } from './time.js';
+import { isPosixTime } from './time.js';
 
+/** Times compare as texts (compareTimeTexts): a peer's record is never turned into a bigint. */
 export interface LocationRecord extends AtFields {
-  /** The client's time as integer nanoseconds, for exact comparison. */
-  readonly timeNanos: bigint;
   /** The AT line as the receiving member first produced it. */
   readonly atLine: string;
 }
@@ -23,8 +22,9 @@ const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const DIFFERENCE = /^[+-]\d{1,19}\.\d{9}$/;
 const NON_WHITE_SPACE = /^[^ \t\r\n\f\v]+$/;
 
-export function makeRecord(at: AtFields & { readonly timeNanos: bigint }): LocationRecord {
-  return { ...at, atLine: formatAtLine(at) };
+export function makeRecord(at: AtFields): LocationRecord {
+  const { member, difference, client, location, timeText } = at;
+  return { member, difference, client, location, timeText, atLine: formatAtLine(at) };
 }
 
 /** Parses one AT line into a record, or undefined if any field is malformed. */
@@ -35,9 +35,8 @@ export function parseAtLine(line: string): LocationRecord | undefined {
   const [, member, difference, client, location, timeText] = fields;
   if (!MEMBER_NAME.test(member) || !DIFFERENCE.test(difference) || !NON_WHITE_SPACE.test(client)) return undefined;
   if (!parseLocation(location)) return undefined;
-  const timeNanos = parsePosixTime(timeText);
-  if (timeNanos === undefined) return undefined;
-  return { member, difference, client, location, timeText, timeNanos, atLine: line };
+  if (!isPosixTime(timeText)) return undefined;
+  return { member, difference, client, location, timeText, atLine: line };
 }
 
 /**
@@ -46,7 +45,7 @@ export function parseAtLine(line: string): LocationRecord | undefined {
  */
 export function recordOf(atLine: string): LocationRecord {
   const [, member, difference, client, location, timeText] = splitAtLine(atLine)!;
-  return { member, difference, client, location, timeText, timeNanos: parsePosixTime(timeText)!, atLine };
+  return { member, difference, client, location, timeText, atLine };
 }
 
 type AtLineParts = readonly [at: 'AT', member: string, difference: string, client: string, location: string, timeText: string];
@@ -76,9 +75,10 @@ export function atLineTimeText(atLine: string): string {
   return atLine.slice(atLine.lastIndexOf(' ') + 1);
 }
 
-/** When the receiving member got the record: the client's time plus the difference it saw. */
-export function receivedNanos(record: LocationRecord): bigint {
-  return record.timeNanos + (parseSignedSeconds(record.difference) ?? 0n);
+/** When the receiving member got the record, in POSIX seconds: the client's time plus the difference it saw. */
+export function receivedSeconds(record: LocationRecord): number {
+  // A binary float: exact to a microsecond, which is plenty for a delay histogram.
+  return Number(record.timeText) + Number(record.difference);
 }
 
 /**

@@ -15,14 +15,23 @@ export const MAX_TIME_SECONDS_DIGITS = 18;
 /** Parses `SECONDS[.FRACTION]` into nanoseconds, or returns undefined when it is not one. */
 export function parsePosixTime(text: string): bigint | undefined {
   const match = POSIX_TIME.exec(text);
-  if (!match) return undefined;
-  const whole = match[1]!;
-  let first = 0;
-  while (first < whole.length - 1 && whole.charCodeAt(first) === ZERO) first++;
-  if (whole.length - first > MAX_TIME_SECONDS_DIGITS) return undefined;
-  const seconds = BigInt(whole.slice(first));
+  if (!match || !wholeSecondsFit(text)) return undefined;
   const fraction = BigInt((match[2] ?? '').padEnd(9, '0'));
-  return seconds * NANOS_PER_SECOND + fraction;
+  return BigInt(match[1]!) * NANOS_PER_SECOND + fraction;
+}
+
+/**
+ * Whether `text` is a time parsePosixTime accepts, without building its bigint: a member checks
+ * the time of every record a peer sends, and only compares it (compareTimeTexts) afterwards.
+ */
+export function isPosixTime(text: string): boolean {
+  return POSIX_TIME.test(text) && wholeSecondsFit(text);
+}
+
+/** The whole seconds, leading zeros aside, have at most MAX_TIME_SECONDS_DIGITS digits. */
+function wholeSecondsFit(text: string): boolean {
+  const dot = dotOrEnd(text);
+  return dot - leadingZeros(text, dot) <= MAX_TIME_SECONDS_DIGITS;
 }
 
 /**

@@ -98,6 +98,37 @@ describe('operating a five-member herd', () => {
     assert.equal(await health.body.text(), 'ok\n');
   });
 
+  test('herd_propagation_delay_seconds counts one delay per gossip message, not per record', async () => {
+    const port = portOf(herd.herd, 'Clark', 'adminPort');
+    const scrape = async () => {
+      const text = await (await request(`http://127.0.0.1:${port}/metrics`)).body.text();
+      const status = (await (await request(`http://127.0.0.1:${port}/status`)).body.json()) as MemberStatus;
+      const sample = (series: string) => Number(new RegExp(`^${series}\\{member="Clark"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      return {
+        count: sample('herd_propagation_delay_seconds_count'),
+        sum: sample('herd_propagation_delay_seconds_sum'),
+        messages: status.counters.gossipMessagesAccepted,
+        records: status.store.clients,
+      };
+    };
+    const before = await scrape();
+    // Three fresh clients in one write to Bona, Clark's neighbour: one message or a few.
+    await exchange(portOf(herd.herd, 'Bona'), ['a', 'b', 'c'].map((c) => `IAMAT delay-${c} +1+1 ${Date.now() / 1000}\n`).join(''));
+    let after = before;
+    assert.ok(
+      await eventually(async () => {
+        after = await scrape();
+        return after.records === before.records + 3;
+      }),
+    );
+    const messages = after.messages - before.messages;
+    assert.ok(messages >= 1 && messages <= 3, `Clark accepted ${messages} messages`);
+    assert.equal(after.count - before.count, messages);
+    // From Bona receiving the oldest IAMAT to Clark storing it: not negative, far under a minute here.
+    const seconds = after.sum - before.sum;
+    assert.ok(seconds >= 0 && seconds < 60, `delays sum to ${seconds} s`);
+  });
+
   test('/status shows memory and the outbound backlog; POST /gc is refused without --expose-gc', async () => {
     const port = portOf(herd.herd, 'Bona', 'adminPort');
     const status = (await (await request(`http://127.0.0.1:${port}/status`)).body.json()) as MemberStatus;

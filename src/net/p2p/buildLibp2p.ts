@@ -118,6 +118,9 @@ function gossipOptions(neighbours: readonly Neighbour[], tuning: GossipsubTuning
     directConnectTicks: DIRECT_CONNECT_TICKS,
     heartbeatInterval: tuning.heartbeatIntervalMs ?? GOSSIPSUB_DEFAULTS.heartbeatIntervalMs,
     maxOutboundBufferSize: MAX_OUTBOUND_BUFFER_BYTES,
+    // Every neighbour is a direct peer, never in the mesh, so an IDONTWANT has no one to go to;
+    // gossipsub would still encode one for every message it receives.
+    idontwantMinDataSize: Number.MAX_SAFE_INTEGER,
     fastMsgIdFn: fastMessageId,
     msgIdFn: messageId,
     // Every member of a demo herd shares one IP; colocation is no sign of a Sybil here.
