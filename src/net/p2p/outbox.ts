@@ -12,7 +12,7 @@ export const OUTBOX_DEFAULTS = {
    * Records per gossip message. One signature and one validation then cover many records under
    * load, while one message still validates in well under gossipsub's 100 ms validator budget.
    */
-  maxRecords: 500,
+  maxRecords: 1000,
   /**
    * Bytes per gossip message. Far below the 4 MiB length-prefix limit of the gossipsub stream
    * decoder, and small enough that a message does not hold a yamux stream for long.

@@ -22,7 +22,7 @@ export const PACING_DEFAULTS = {
    * Longest spacing between two messages of one member: the latency pacing may add at most.
    * 20 ms per member at a herd-wide load held 35,000 updates/s (with a fixed spacing).
    */
-  maxMs: 40,
+  maxMs: 100,
   /** How often pacing looks at the event loop's utilisation (at most; only while publishing). */
   sampleMs: 50,
 } as const;
