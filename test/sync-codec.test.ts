@@ -34,6 +34,14 @@ test('a digest frame round-trips', () => {
   assert.equal(frame.type, 'digest');
   assert.ok(frame.type === 'digest' && frame.digest.bucketCount === 4);
   assert.deepEqual(frame.type === 'digest' && frame.digest.hashes, hashes);
+  assert.ok(frame.type === 'digest' && frame.settleMs === 0, 'no settle time: 0');
+  // The opener's settle time rides after the hashes; any other length is refused.
+  const settled = encodeDigestFrame({ bucketCount: 4, hashes }, 10_000);
+  assert.equal(settled.length, 5 + 32 + 4);
+  const withSettle = decodeFrame(settled);
+  assert.ok(withSettle.type === 'digest' && withSettle.settleMs === 10_000 && withSettle.digest.bucketCount === 4);
+  assert.throws(() => decodeFrame(settled.subarray(0, settled.length - 1)), /digest of 40 bytes for 4 buckets/);
+  assert.throws(() => encodeDigestFrame({ bucketCount: 4, hashes }, -1), /settleMs -1 is not a u32/);
 });
 
 test('a records frame round-trips with the strict codec', () => {

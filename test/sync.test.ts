@@ -160,18 +160,36 @@ test('(d) 50k records arrive whole, in frames under the cap', async (t) => {
   assert.deepEqual(again, { sent: 0, received: 0 });
 });
 
-test('(g) records learned by sync are pushed on to the other neighbours at once', async () => {
+test('(g) records learned by sync are pushed on to the other neighbours at once, and only they', async () => {
   const a = await member('Alpha');
   const b = await member('Bravo');
   const c = await member('Charlie');
   await link(b, c); // B and C link first, both empty: their link-up round carries nothing
   await b.sync.syncWith(c.id);
+  c.store.offer(atRecord('only-at-c')); // a digest round would bring it to B; a push does not
   fill(a.store, 'from-a', 100);
   await link(a, b);
   await b.sync.syncWith(a.id); // B learns A's records; nobody asks C
-  await eventually(() => c.store.size === 100);
-  assert.deepEqual(lines(c.store), lines(a.store));
+  await eventually(() => c.store.size === 101);
+  assert.deepEqual(
+    lines(c.store).filter((l) => !l.includes('only-at-c')),
+    lines(a.store),
+  );
   assert.ok(c.learned.every((l) => l.from === 'Bravo'));
+  assert.equal(b.store.get('only-at-c'), undefined);
+});
+
+test('a periodic round leaves out records younger than the settle time; a catch-up round sends them', async () => {
+  const a = await member('Alpha', { intervalMs: 150, settleMs: 600_000 });
+  const b = await member('Bravo');
+  a.store.offer(atRecord('settled', '1621464827.5'));
+  a.store.offer(atRecord('in-flight', (Date.now() / 1000).toFixed(3)));
+  await link(a, b);
+  // One periodic round carries every settled record it will ever carry, in one exchange.
+  await eventually(() => b.store.get('settled') !== undefined && a.sync.counters.rounds >= 1);
+  assert.equal(b.store.get('in-flight'), undefined);
+  assert.deepEqual(await a.sync.syncWith(b.id), { sent: 1, received: 0 });
+  assert.deepEqual(lines(b.store), lines(a.store));
 });
 
 test('three members linked in a triangle converge, conflicts included', async () => {

@@ -9,6 +9,7 @@
  * Pure: 64-bit FNV-1a computed in four 16-bit limbs, so no BigInt and no node:crypto.
  */
 import type { BucketHashes } from '../protocol/sync-codec.js';
+import { atLineReceivedSeconds } from '../protocol/record.js';
 import type { LocationStore } from './store.js';
 
 export type Digest = BucketHashes;
@@ -104,11 +105,13 @@ export class StoreDigest {
   /**
    * A snapshot of the records in the marked buckets, as the AT lines they travel as (safe
    * against later store changes; no record objects, as a round may send the whole store).
+   * Records that reached their origin after `settledBefore` (POSIX seconds) are left out.
    */
-  select(differing: Uint8Array): string[] {
+  select(differing: Uint8Array, settledBefore = Number.POSITIVE_INFINITY): string[] {
     const chosen: string[] = [];
     for (const [client, atLine] of this.store.entries()) {
-      if (differing[clientHash(client) % differing.length] === 1) chosen.push(atLine);
+      if (differing[clientHash(client) % differing.length] !== 1) continue;
+      if (settledBefore === Number.POSITIVE_INFINITY || atLineReceivedSeconds(atLine) <= settledBefore) chosen.push(atLine);
     }
     return chosen;
   }

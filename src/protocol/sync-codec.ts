@@ -1,14 +1,17 @@
 /**
- * Frames of the member-to-member catch-up protocol (`/herd/sync/1.0.0`).
+ * Frames of the member-to-member catch-up protocol (`/herd/sync/2.0.0`).
  *
  * Each frame travels length-prefixed (unsigned varint) and starts with a one-byte type:
  *
- *   DIGEST  0x01 | bucketCount u32 BE | bucketCount x (hi u32 BE, lo u32 BE)
+ *   DIGEST  0x01 | bucketCount u32 BE | bucketCount x (hi u32 BE, lo u32 BE) [| settleMs u32 BE]
  *   RECORDS 0x02 | AT lines joined by "\n", latin1 (the gossip record codec, strict)
  *   END     0x03 | count u32 BE   (records the sender put in its RECORDS frames)
  *
- * A round: the opener sends DIGEST, the other side answers DIGEST with the same bucket count,
- * then both sides send RECORDS for every bucket whose hashes differ, then END. The count in
+ * A digest round: the opener sends DIGEST, the other side answers DIGEST with the same bucket
+ * count, then both sides send RECORDS for every bucket whose hashes differ, then END. The
+ * opener's `settleMs` (absent: 0) leaves out, on both sides, the records that reached their
+ * origin member less than that long ago: gossip is still carrying them. A push round: the
+ * opener sends RECORDS and END, the other side stores them and answers END(0). The count in
  * END lets the receiver tell a complete exchange from a truncated one.
  *
  * Pure: no node modules, no libp2p; the byte layout alone.
@@ -29,7 +32,7 @@ export interface BucketHashes {
 }
 
 export type SyncFrame =
-  | { readonly type: 'digest'; readonly digest: BucketHashes }
+  | { readonly type: 'digest'; readonly digest: BucketHashes; readonly settleMs: number }
   /** `known`: lines skipped because the receiver already holds exactly them (see `decodeFrame`). */
   | { readonly type: 'records'; readonly records: LocationRecord[]; readonly known: number }
   | { readonly type: 'end'; readonly count: number };
@@ -50,16 +53,19 @@ export class SyncFrameError extends Error {
 
 const badFrame = (why: string): SyncFrameError => new SyncFrameError('ERR_SYNC_BAD_FRAME', `bad sync frame: ${why}`);
 
-export function encodeDigestFrame(digest: BucketHashes): Uint8Array {
+export function encodeDigestFrame(digest: BucketHashes, settleMs = 0): Uint8Array {
   const { bucketCount, hashes } = digest;
   if (!validBucketCount(bucketCount) || hashes.length !== 2 * bucketCount) {
     throw new RangeError(`digest must have 1..${MAX_BUCKETS} buckets and two words per bucket`);
   }
-  const bytes = new Uint8Array(5 + 8 * bucketCount);
+  if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 0xffffffff) throw new RangeError(`settleMs ${settleMs} is not a u32`);
+  const hashBytes = 5 + 8 * bucketCount;
+  const bytes = new Uint8Array(hashBytes + (settleMs > 0 ? 4 : 0));
   const view = new DataView(bytes.buffer);
   bytes[0] = FRAME_DIGEST;
   view.setUint32(1, bucketCount);
   for (let i = 0; i < hashes.length; i++) view.setUint32(5 + 4 * i, hashes[i]!);
+  if (settleMs > 0) view.setUint32(hashBytes, settleMs);
   return bytes;
 }
 
@@ -90,8 +96,11 @@ export function decodeFrame(bytes: Uint8Array, isKnown: (atLine: string) => bool
   if (bytes.length === 0) throw badFrame('empty');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (bytes[0]) {
-    case FRAME_DIGEST:
-      return { type: 'digest', digest: decodeDigest(bytes, view) };
+    case FRAME_DIGEST: {
+      const digest = decodeDigest(bytes, view);
+      const hashBytes = 5 + 8 * digest.bucketCount;
+      return { type: 'digest', digest, settleMs: bytes.length > hashBytes ? view.getUint32(hashBytes) : 0 };
+    }
     case FRAME_RECORDS: {
       // As strict as the gossip codec: one malformed line rejects the whole frame.
       if (bytes.length === 1) throw badFrame('a records frame without records');
@@ -120,7 +129,8 @@ function decodeDigest(bytes: Uint8Array, view: DataView): BucketHashes {
   if (bytes.length < 5) throw badFrame('digest header cut short');
   const bucketCount = view.getUint32(1);
   if (!validBucketCount(bucketCount)) throw badFrame(`bucket count ${bucketCount}`);
-  if (bytes.length !== 5 + 8 * bucketCount) throw badFrame(`digest of ${bytes.length} bytes for ${bucketCount} buckets`);
+  const hashBytes = 5 + 8 * bucketCount;
+  if (bytes.length !== hashBytes && bytes.length !== hashBytes + 4) throw badFrame(`digest of ${bytes.length} bytes for ${bucketCount} buckets`);
   const hashes = new Uint32Array(2 * bucketCount);
   for (let i = 0; i < hashes.length; i++) hashes[i] = view.getUint32(5 + 4 * i);
   return { bucketCount, hashes };

@@ -1,6 +1,6 @@
 /**
  * Catch-up (anti-entropy) between linked members over the libp2p stream protocol
- * `/herd/sync/1.0.0`: after a link comes up, periodically, and whenever a round taught us
+ * `/herd/sync/2.0.0`: after a link comes up, periodically, and whenever a round taught us
  * something (records are gossiped only by their origin member, so a member that was cut off
  * can only learn them through sync, and must pass them on the same way).
  *
@@ -18,13 +18,14 @@ import type { LocationRecord } from '../../protocol/record.js';
 import { roundFailure, SyncError } from './syncError.js';
 import { syncTuning, type SyncInit } from './syncOptions.js';
 import { SyncScheduler } from './syncScheduler.js';
-import { RoundProtocol, type Role, type RoundPeer, type SyncCounters, type SyncResult } from './syncRound.js';
+import { RoundProtocol, type Role, type RoundPeer, type RoundRequest, type SyncCounters, type SyncResult } from './syncRound.js';
 
 export { SyncError, type SyncErrorCode } from './syncError.js';
 export type { SyncCounters, SyncResult } from './syncRound.js';
 export { SYNC_DEFAULTS, type SyncInit } from './syncOptions.js';
 
-export const SYNC_PROTOCOL = '/herd/sync/1.0.0';
+/** 2.0.0: the settle time and push rounds; a 1.0.0 member cannot sync with this one. */
+export const SYNC_PROTOCOL = '/herd/sync/2.0.0';
 
 /** The part of libp2p this service uses (a full `Libp2p` fits). */
 export type SyncLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>;
@@ -89,8 +90,10 @@ export class SyncService {
     this.scheduler = new SyncScheduler({
       intervalMs: this.tuning.intervalMs,
       learnDebounceMs: this.tuning.learnDebounceMs,
+      settleMs: this.tuning.settleMs,
+      pushMaxRecords: this.tuning.pushMaxRecords,
       connected: () => this.neighbours.connected(),
-      round: (peerId) => this.track(this.outboundRound(peerId)),
+      round: (peerId, request) => this.track(this.outboundRound(peerId, request)),
     });
   }
 
@@ -132,7 +135,7 @@ export class SyncService {
     return this.scheduler.syncWith(peerId);
   }
 
-  private async outboundRound(peerId: string): Promise<SyncResult> {
+  private async outboundRound(peerId: string, request: RoundRequest): Promise<SyncResult> {
     if (!this.stopController) throw new SyncError('ERR_SYNC_STOPPED', 'sync service stopped'); // a round queued before stop()
     const name = this.neighbours.nameOf(peerId);
     if (name === undefined) {
@@ -144,7 +147,7 @@ export class SyncService {
     const { signal, done } = this.roundSignal();
     try {
       const stream = await this.libp2p.dialProtocol(peerIdFromString(peerId), SYNC_PROTOCOL, { signal });
-      return await this.run(stream, 'opener', { peerId, name }, signal);
+      return await this.run(stream, 'opener', { peerId, name }, signal, request);
     } catch (cause) {
       throw this.failed(cause, signal, peerId, name);
     } finally {
@@ -181,16 +184,19 @@ export class SyncService {
   }
 
   /** One round, counted and timed once it completed. */
-  private async run(stream: Stream, role: Role, peer: RoundPeer, signal: AbortSignal): Promise<SyncResult> {
+  private async run(stream: Stream, role: Role, peer: RoundPeer, signal: AbortSignal, request?: RoundRequest): Promise<SyncResult> {
     const startedAt = performance.now();
-    const result = await this.rounds.exchange(stream, role, peer, signal);
+    const result = await this.rounds.exchange(stream, role, peer, signal, request);
     this.counters.rounds++;
     for (const cb of this.roundDoneListeners) cb((performance.now() - startedAt) / 1000);
     return result;
   }
 
   private learned(records: LocationRecord[], peer: RoundPeer): void {
-    this.scheduler.learnedFromPeer(peer.peerId);
+    this.scheduler.learnedFromPeer(
+      peer.peerId,
+      records.map((r) => r.atLine),
+    );
     for (const cb of this.learnedListeners) {
       try {
         cb(records, peer.name);

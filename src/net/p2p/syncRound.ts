@@ -1,15 +1,17 @@
 /**
  * One catch-up round with one peer, over one stream opened by either side (frames in
- * ../../protocol/sync-codec.ts):
- *   opener -> DIGEST(n buckets)      other -> DIGEST(n buckets)
+ * ../../protocol/sync-codec.ts). A digest round:
+ *   opener -> DIGEST(n buckets, settle time)      other -> DIGEST(n buckets)
  *   both, concurrently: RECORDS of every bucket whose hashes differ ... END(count)
  * Each side keeps the newer record per client via `store.offer`, so both end with the same
- * records. Equal stores cost one round trip of two small digests. When and with whom rounds
- * run is the sync service's business (sync.ts).
+ * records, but for those younger than the settle time, which gossip is still carrying. Equal
+ * stores cost one round trip of two small digests. A push round:
+ *   opener -> RECORDS ... END(count)      other -> END(0) once they are stored
+ * When, with whom and which kind of round runs is the sync service's business (sync.ts).
  */
 import type { Stream } from '@libp2p/interface';
 import { lpStream, type LengthPrefixedStream } from 'it-length-prefixed-stream';
-import { differingBuckets, type Digest, type StoreDigest } from '../../core/digest.js';
+import { differingBuckets, type StoreDigest } from '../../core/digest.js';
 import type { LocationStore } from '../../core/store.js';
 import type { LocationRecord } from '../../protocol/record.js';
 import {
@@ -60,6 +62,8 @@ export interface RoundProtocolInit {
   readonly counters: SyncCounters;
   /** Records a round stored because they were newer than ours, and the peer they came from. */
   readonly onLearned: (records: LocationRecord[], peer: RoundPeer) => void;
+  /** ms since the epoch, for the settle time; Date.now unless a test says otherwise. */
+  readonly now?: () => number;
 }
 
 type Frames = LengthPrefixedStream<Stream>;
@@ -70,11 +74,21 @@ interface RoundContext extends RoundPeer {
   sent: number;
 }
 
-export class RoundProtocol {
-  constructor(private readonly init: RoundProtocolInit) {}
+/**
+ * What an opener asks of a round: a digest round that leaves out records younger than
+ * `settleMs` (0: none), or a push of these AT lines (records it learned, passed on).
+ */
+export type RoundRequest = { readonly settleMs: number } | { readonly push: readonly string[] };
 
-  /** The round itself, the same for both sides but for who speaks first. */
-  async exchange(stream: Stream, role: Role, peer: RoundPeer, signal: AbortSignal): Promise<SyncResult> {
+export class RoundProtocol {
+  private readonly now: () => number;
+
+  constructor(private readonly init: RoundProtocolInit) {
+    this.now = init.now ?? Date.now;
+  }
+
+  /** The round itself: the opener says which kind; the answerer learns it from the first frame. */
+  async exchange(stream: Stream, role: Role, peer: RoundPeer, signal: AbortSignal, request: RoundRequest = { settleMs: 0 }): Promise<SyncResult> {
     const round: RoundContext = { peerId: peer.peerId, name: peer.name, signal, received: 0, sent: 0 };
     const abort = (): void => stream.abort(toError(signal.reason));
     signal.addEventListener('abort', abort, { once: true });
@@ -84,10 +98,9 @@ export class RoundProtocol {
         maxDataLength: maxFrameBytes,
         lengthDecoder: (prefix) => decodeFrameLength(prefix, maxFrameBytes),
       });
-      const differing = await this.swapDigests(frames, role, signal);
-      // Snapshot now: records received during the round must not be echoed back.
-      const outgoing = this.init.digest.select(differing);
-      await this.swapRecords(frames, role, outgoing, round);
+      if (role === 'answerer') await this.answer(frames, round);
+      else if ('push' in request) await this.push(frames, request.push, round);
+      else await this.openDigestRound(frames, request.settleMs, round);
       await stream.close({ signal });
       return { sent: round.sent, received: round.received };
     } catch (err) {
@@ -98,22 +111,41 @@ export class RoundProtocol {
     }
   }
 
-  /** The opener picks the bucket count; the answerer digests with the same count. */
-  private async swapDigests(frames: Frames, role: Role, signal: AbortSignal): Promise<Uint8Array> {
-    const { digest } = this.init;
-    if (role === 'opener') {
-      const ours = digest.summarize(this.init.bucketCount);
-      await frames.write(encodeDigestFrame(ours), { signal });
-      const theirs = await readDigest(frames, signal);
-      if (theirs.bucketCount !== ours.bucketCount) {
-        throw new SyncError('ERR_SYNC_PROTOCOL', `answered with ${theirs.bucketCount} buckets, asked ${ours.bucketCount}`);
-      }
-      return differingBuckets(ours, theirs);
+  /** The opener picks the bucket count and the settle time; the answerer digests with the same count. */
+  private async openDigestRound(frames: Frames, settleMs: number, round: RoundContext): Promise<void> {
+    const ours = this.init.digest.summarize(this.init.bucketCount);
+    await frames.write(encodeDigestFrame(ours, settleMs), { signal: round.signal });
+    const theirs = await readFrame(frames, round.signal);
+    if (theirs.type !== 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', `expected a digest, got ${theirs.type}`);
+    if (theirs.digest.bucketCount !== ours.bucketCount) {
+      throw new SyncError('ERR_SYNC_PROTOCOL', `answered with ${theirs.digest.bucketCount} buckets, asked ${ours.bucketCount}`);
     }
-    const theirs = await readDigest(frames, signal);
-    const ours = digest.summarize(theirs.bucketCount);
-    await frames.write(encodeDigestFrame(ours), { signal });
-    return differingBuckets(ours, theirs);
+    await this.swapRecords(frames, 'opener', this.outgoing(differingBuckets(ours, theirs.digest), settleMs), round);
+  }
+
+  private async answer(frames: Frames, round: RoundContext): Promise<void> {
+    const first = await this.readRecordsOr(frames, round);
+    if (first.type === 'digest') {
+      const ours = this.init.digest.summarize(first.digest.bucketCount);
+      await frames.write(encodeDigestFrame(ours), { signal: round.signal });
+      await this.swapRecords(frames, 'answerer', this.outgoing(differingBuckets(ours, first.digest), first.settleMs), round);
+      return;
+    }
+    // A push: the opener's records; END(0) once they are stored, so its push ends then.
+    await this.receiveRecords(frames, round, first);
+    await sendEnd(frames, round);
+  }
+
+  /** Records learned elsewhere, passed on as they are: each member learns a record once, so pushes die out. */
+  private async push(frames: Frames, atLines: readonly string[], round: RoundContext): Promise<void> {
+    await this.sendRecords(frames, atLines, round);
+    await sendEnd(frames, round);
+    await this.receiveRecords(frames, round);
+  }
+
+  /** Snapshot now: records received during the round must not be echoed back. */
+  private outgoing(differing: Uint8Array, settleMs: number): string[] {
+    return this.init.digest.select(differing, settleMs > 0 ? (this.now() - settleMs) / 1000 : undefined);
   }
 
   /**
@@ -132,7 +164,7 @@ export class RoundProtocol {
     }
   }
 
-  private async sendRecords(frames: Frames, outgoing: string[], round: RoundContext): Promise<void> {
+  private async sendRecords(frames: Frames, outgoing: readonly string[], round: RoundContext): Promise<void> {
     const { counters } = this.init;
     for (const batch of chunkRecords(outgoing, this.init.maxFrameBytes)) {
       const bytes = encodeRecordsFrame(batch);
@@ -144,11 +176,10 @@ export class RoundProtocol {
     }
   }
 
-  /** Stores each valid frame as it arrives, so a later bad frame loses only itself. */
-  private async receiveRecords(frames: Frames, round: RoundContext): Promise<void> {
-    const { store, counters } = this.init;
-    for (;;) {
-      const frame = await readFrame(frames, round.signal, (line) => store.holds(line));
+  /** Stores each valid frame as it arrives, so a later bad frame loses only itself; returns at END. */
+  private async receiveRecords(frames: Frames, round: RoundContext, first?: SyncFrame): Promise<void> {
+    const { counters } = this.init;
+    for (let frame = first ?? (await this.readRecordsOr(frames, round)); ; frame = await this.readRecordsOr(frames, round)) {
       if (frame.type === 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', 'a second digest');
       if (frame.type === 'end') {
         if (frame.count !== round.received) {
@@ -162,6 +193,10 @@ export class RoundProtocol {
     }
   }
 
+  private readRecordsOr(frames: Frames, round: RoundContext): Promise<SyncFrame> {
+    return readFrame(frames, round.signal, (line) => this.init.store.holds(line));
+  }
+
   private accept(records: LocationRecord[], round: RoundContext): void {
     const learned = records.filter((record) => this.init.store.offer(record));
     if (learned.length === 0) return;
@@ -172,12 +207,6 @@ export class RoundProtocol {
 
 async function sendEnd(frames: Frames, round: RoundContext): Promise<void> {
   await frames.write(encodeEndFrame(round.sent), { signal: round.signal });
-}
-
-async function readDigest(frames: Frames, signal: AbortSignal): Promise<Digest> {
-  const frame = await readFrame(frames, signal);
-  if (frame.type !== 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', `expected a digest, got ${frame.type}`);
-  return frame.digest;
 }
 
 async function readFrame(frames: Frames, signal: AbortSignal, isKnown?: (atLine: string) => boolean): Promise<SyncFrame> {
