@@ -203,6 +203,7 @@ async function startReplication({ self, options, privateKey, store, digest, log,
       store,
       log,
       digest,
+      gossipQuietMs: () => node.gossipQuietMs(),
       neighbours: {
         nameOf: (peerId) => node.names.neighbour(peerId),
         connected: () =>

@@ -67,6 +67,8 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
   private readonly gauge: CongestionGauge;
   private readonly trees: GossipTrees;
   private stopped = false;
+  /** performance.now() when a gossip message last went out or came in with records. */
+  private lastGossipAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     init: HerdNodeInit,
@@ -96,7 +98,10 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
       store: init.store,
       counters,
       log,
-      onStored: (records, origin) => this.safeEmit('records', records, origin),
+      onStored: (records, origin) => {
+        this.lastGossipAt = performance.now();
+        this.safeEmit('records', records, origin);
+      },
     });
     this.publisher = new GossipPublisher({
       pubsub,
@@ -153,7 +158,13 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
 
   /** RecordSink: queue a newly stored record for the herd; never throws. */
   publish(record: LocationRecord): void {
+    this.lastGossipAt = performance.now();
     this.publisher.push(record);
+  }
+
+  /** ms since this member last published or stored gossip records: records may be in flight until a while after. */
+  gossipQuietMs(): number {
+    return performance.now() - this.lastGossipAt;
   }
 
   links(): LinkInfo[] {

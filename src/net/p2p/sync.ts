@@ -46,6 +46,8 @@ export interface SyncComponents {
   readonly neighbours: SyncNeighbours;
   /** The store's digest, kept up to date as records are stored; by default one of our own. */
   readonly digest?: StoreDigest;
+  /** ms since gossip last went out or came in; absent: always quiet. Periodic rounds wait for quiet (see SyncScheduler). */
+  readonly gossipQuietMs?: () => number;
 }
 
 const ignore = (): void => {};
@@ -92,6 +94,8 @@ export class SyncService {
       learnDebounceMs: this.tuning.learnDebounceMs,
       settleMs: this.tuning.settleMs,
       pushMaxRecords: this.tuning.pushMaxRecords,
+      repairMaxDelayMs: this.tuning.repairMaxDelayMs,
+      busy: () => (components.gossipQuietMs?.() ?? Number.POSITIVE_INFINITY) < this.tuning.settleMs,
       connected: () => this.neighbours.connected(),
       round: (peerId, request) => this.track(this.outboundRound(peerId, request)),
     });

@@ -21,6 +21,12 @@ export const SYNC_DEFAULTS = {
    * round without a settle time sent the whole store (5x the gossip traffic at 20,000/s).
    */
   settleMs: 10_000,
+  /**
+   * While gossip flows, records in flight make digests differ in most buckets, and a round
+   * sends every settled record of those buckets: the whole store. So periodic rounds wait for
+   * a quiet spell (no gossip for `settleMs`), but a busy member still repairs this often.
+   */
+  repairMaxDelayMs: 300_000,
   /** Learned records beyond this go on by a digest round, which sends only what a neighbour lacks. */
   pushMaxRecords: 10_000,
   /** A neighbour runs one digest round and one push with us at a time; 4 lets new ones open while the last close. */
@@ -36,6 +42,7 @@ export interface SyncInit {
   readonly learnDebounceMs?: number;
   readonly settleMs?: number;
   readonly pushMaxRecords?: number;
+  readonly repairMaxDelayMs?: number;
   readonly maxInboundStreams?: number;
 }
 
@@ -49,6 +56,7 @@ export function syncTuning(init: SyncInit): Required<SyncInit> {
     learnDebounceMs: nonNegativeInteger('learnDebounceMs', init.learnDebounceMs ?? SYNC_DEFAULTS.learnDebounceMs),
     settleMs: nonNegativeInteger('settleMs', init.settleMs ?? SYNC_DEFAULTS.settleMs),
     pushMaxRecords: positiveInteger('pushMaxRecords', init.pushMaxRecords ?? SYNC_DEFAULTS.pushMaxRecords),
+    repairMaxDelayMs: nonNegativeInteger('repairMaxDelayMs', init.repairMaxDelayMs ?? SYNC_DEFAULTS.repairMaxDelayMs),
     maxInboundStreams: positiveInteger('maxInboundStreams', init.maxInboundStreams ?? SYNC_DEFAULTS.maxInboundStreams),
   };
   if (t.settleMs > 0xffffffff) throw new RangeError(`settleMs must fit 32 bits, got ${t.settleMs}`);

@@ -3,8 +3,9 @@
  * - on demand (`syncWith`: a link came up, a neighbour became a tree child): a digest round
  *   that sends every record the other side lacks;
  * - each interval, with every connected neighbour not in a round already: a repair round that
- *   leaves out records younger than `settleMs`, which gossip is still carrying (under load,
- *   records in flight touch every bucket, and a round without a settle time sends the store);
+ *   leaves out records younger than `settleMs`, which gossip is still carrying; while gossip
+ *   flows (`busy`), at most every `repairMaxDelayMs` (records in flight touch every bucket, and
+ *   the round sends the settled records of every bucket that differs: the whole store);
  * - soon after a round taught us records: a push of exactly those to the other neighbours.
  * Digest rounds with one peer run one at a time, and so do pushes.
  */
@@ -17,6 +18,9 @@ export interface SchedulerInit {
   readonly settleMs: number;
   /** More learned records than this go on by a digest round, not a push. */
   readonly pushMaxRecords: number;
+  /** Periodic rounds wait while `busy()`, but never longer than this since the last ones, ms. */
+  readonly repairMaxDelayMs: number;
+  readonly busy: () => boolean;
   /** Peer ID strings of the linked neighbours connected now. */
   readonly connected: () => string[];
   /** Runs one outbound round with the peer; counts and logs its own failures. */
@@ -33,6 +37,7 @@ const ignore = (): void => {};
 
 export class SyncScheduler {
   private running = false;
+  private lastRepairAt = performance.now();
   private interval?: NodeJS.Timeout;
   private pushTimer?: NodeJS.Timeout;
   /** AT lines learned since the last push, and the peer each batch came from. */
@@ -88,6 +93,8 @@ export class SyncScheduler {
 
   /** Background rounds: failures are already counted and logged. A peer in a round is skipped. */
   private repairAll(): void {
+    if (this.init.busy() && performance.now() - this.lastRepairAt < this.init.repairMaxDelayMs) return;
+    this.lastRepairAt = performance.now();
     const request = { settleMs: this.init.settleMs };
     for (const peerId of this.init.connected()) if (!this.slots.has(peerId)) this.begin(peerId, request).catch(ignore);
   }
