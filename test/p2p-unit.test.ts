@@ -281,11 +281,11 @@ describe('Outbox', () => {
   test('real turns: records pushed in one turn share a message', async () => {
     const sent: LocationRecord[][] = [];
     const box = new Outbox({ send: (b) => sent.push(b) });
-    for (let i = 0; i < 1200; i++) box.push(record('A', `c${i}`, 1));
+    for (let i = 0; i < 2200; i++) box.push(record('A', `c${i}`, 1));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(
       sent.map((b) => b.length),
-      [500, 500, 200],
+      [1000, 1000, 200],
     );
   });
 
