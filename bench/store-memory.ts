@@ -53,9 +53,7 @@ function fromClients(from: number, to: number, round: number): LocationRecord[] 
     const command = parseCommand(line);
     if (command.kind !== 'IAMAT') throw new Error(`bad command ${line}`);
     const { client, location, timeNanos } = command;
-    records.push(
-      makeRecord({ member: MEMBER, difference: formatSignedSeconds(NOW - timeNanos), client, location, timeText: command.timeText }),
-    );
+    records.push(makeRecord({ member: MEMBER, difference: formatSignedSeconds(NOW - timeNanos), client, location, timeText: command.timeText }));
   }
   return records;
 }

@@ -180,7 +180,10 @@ describe('pure protocol properties', () => {
     fc.assert(fc.property(tooLate, (t) => assert.equal(parsePosixTime(t), undefined, t)));
     // The check a peer's record gets agrees with the parse, on times and on near misses alike.
     const timeLike = fc.oneof(posixTime, tooLate, fc.stringMatching(/^[0-9.]{0,25}$/), fc.string({ maxLength: 12 }));
-    fc.assert(fc.property(timeLike, (t) => assert.equal(isPosixTime(t), parsePosixTime(t) !== undefined, t)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(timeLike, (t) => assert.equal(isPosixTime(t), parsePosixTime(t) !== undefined, t)),
+      { numRuns: 2000 },
+    );
     fc.assert(
       fc.property(edgeLocation, (l) => assert.equal(parseLocation(l) !== undefined, refLocation(l), l)),
       { numRuns: 1000 },

@@ -112,9 +112,7 @@ export class SyncScheduler {
   }
 
   private pushTo(peerId: string, atLines: readonly string[]): void {
-    const push = (this.pushes.get(peerId) ?? Promise.resolve())
-      .then(() => this.init.round(peerId, { push: atLines }))
-      .catch(ignore);
+    const push = (this.pushes.get(peerId) ?? Promise.resolve()).then(() => this.init.round(peerId, { push: atLines })).catch(ignore);
     this.pushes.set(peerId, push);
     void push.then(() => {
       if (this.pushes.get(peerId) === push) this.pushes.delete(peerId);
