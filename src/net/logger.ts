@@ -10,6 +10,7 @@ import { pino, type Level, type Logger as Pino } from 'pino';
 import pretty from 'pino-pretty';
 import roll from 'pino-roll';
 import type { ConsoleFormat } from './logLevels.js';
+import { LineBatch } from './lineBatch.js';
 
 export interface MemberLoggerOptions {
   readonly name: string;
@@ -42,10 +43,10 @@ export interface MemberLogger {
 
 export async function createMemberLogger(options: MemberLoggerOptions): Promise<MemberLogger> {
   mkdirSync(options.logDir, { recursive: true });
-  // Synchronous writes of 4 KiB batches: memory stays bounded however fast clients talk (an
-  // asynchronous destination buffered hundreds of MiB under a flood), and a slow disk slows
-  // the member, which then reads its clients more slowly. A lone line waits at most a second.
-  // pino-roll counts the bytes of each write and reopens the next file past the cap.
+  // Synchronous writes of 4 KiB batches (LineBatch): memory stays bounded however fast clients
+  // talk (an asynchronous destination buffered hundreds of MiB under a flood), and a slow disk
+  // slows the member, which then reads its clients more slowly. A lone line waits at most a
+  // second. pino-roll counts the bytes of each write and reopens the next file past the cap.
   const file = await roll({
     file: join(options.logDir, options.name),
     extension: '.log',
@@ -54,10 +55,9 @@ export async function createMemberLogger(options: MemberLoggerOptions): Promise<
     // mode pino-roll 4.0.0 counts the current file as well.
     limit: { count: (options.keptFiles ?? LOG_FILE_DEFAULTS.keptFiles) + 1, removeOtherLogFiles: true },
     sync: true,
-    minLength: 4096,
-    periodicFlush: 1_000,
   });
-  const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
+  const fileLines = new LineBatch(file);
+  const streams: pino.StreamEntry[] = [{ level: options.level, stream: fileLines }];
   if (options.consoleLevel !== 'silent') {
     const format = options.consoleFormat ?? 'auto';
     const isPretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY);
@@ -87,5 +87,9 @@ export async function createMemberLogger(options: MemberLoggerOptions): Promise<
     },
     pino.multistream(streams),
   );
-  return { log, lastProblem: () => lastProblem, flush: () => file.flushSync() };
+  const flush = (): void => {
+    fileLines.flush();
+    file.flushSync();
+  };
+  return { log, lastProblem: () => lastProblem, flush };
 }
