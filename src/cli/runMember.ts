@@ -234,7 +234,7 @@ async function startReplication({ self, options, privateKey, store, digest, log,
 function observePropagation(node: HerdNode, clock: Clock, observe: (seconds: number) => void): void {
   node.onRecords((records) => {
     let oldest = Number.POSITIVE_INFINITY;
-    for (const r of records) oldest = Math.min(oldest, receivedSeconds(r));
+    for (const r of records) oldest = Math.min(oldest, receivedSeconds(r.atLine));
     observe(Number(clock.nowNanos()) / 1e9 - oldest);
   });
 }

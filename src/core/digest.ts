@@ -9,7 +9,7 @@
  * Pure: 64-bit FNV-1a computed in four 16-bit limbs, so no BigInt and no node:crypto.
  */
 import type { BucketHashes } from '../protocol/sync-codec.js';
-import { atLineReceivedSeconds } from '../protocol/record.js';
+import { receivedSeconds } from '../protocol/record.js';
 import type { LocationStore } from './store.js';
 
 export type Digest = BucketHashes;
@@ -111,7 +111,7 @@ export class StoreDigest {
     const chosen: string[] = [];
     for (const [client, atLine] of this.store.entries()) {
       if (differing[clientHash(client) % differing.length] !== 1) continue;
-      if (settledBefore === Number.POSITIVE_INFINITY || atLineReceivedSeconds(atLine) <= settledBefore) chosen.push(atLine);
+      if (settledBefore === Number.POSITIVE_INFINITY || receivedSeconds(atLine) <= settledBefore) chosen.push(atLine);
     }
     return chosen;
   }

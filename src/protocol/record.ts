@@ -75,16 +75,14 @@ export function atLineTimeText(atLine: string): string {
   return atLine.slice(atLine.lastIndexOf(' ') + 1);
 }
 
-/** `receivedSeconds` of a stored AT line, without making a record of it (its third field is the difference). */
-export function atLineReceivedSeconds(atLine: string): number {
+/**
+ * When the origin member got an AT line's record, in POSIX seconds: the client's time (the
+ * last field) plus the difference it saw (the third). A binary float, within a microsecond:
+ * plenty for delays and settle times.
+ */
+export function receivedSeconds(atLine: string): number {
   const second = atLine.indexOf(' ', atLine.indexOf(' ') + 1);
   return Number(atLineTimeText(atLine)) + Number(atLine.slice(second + 1, atLine.indexOf(' ', second + 1)));
-}
-
-/** When the receiving member got the record, in POSIX seconds: the client's time plus the difference it saw. */
-export function receivedSeconds(record: LocationRecord): number {
-  // A binary float: exact to a microsecond, which is plenty for a delay histogram.
-  return Number(record.timeText) + Number(record.difference);
 }
 
 /**

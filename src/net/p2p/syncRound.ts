@@ -62,8 +62,6 @@ export interface RoundProtocolInit {
   readonly counters: SyncCounters;
   /** Records a round stored because they were newer than ours, and the peer they came from. */
   readonly onLearned: (records: LocationRecord[], peer: RoundPeer) => void;
-  /** ms since the epoch, for the settle time; Date.now unless a test says otherwise. */
-  readonly now?: () => number;
 }
 
 type Frames = LengthPrefixedStream<Stream>;
@@ -81,11 +79,7 @@ interface RoundContext extends RoundPeer {
 export type RoundRequest = { readonly settleMs: number } | { readonly push: readonly string[] };
 
 export class RoundProtocol {
-  private readonly now: () => number;
-
-  constructor(private readonly init: RoundProtocolInit) {
-    this.now = init.now ?? Date.now;
-  }
+  constructor(private readonly init: RoundProtocolInit) {}
 
   /** The round itself: the opener says which kind; the answerer learns it from the first frame. */
   async exchange(stream: Stream, role: Role, peer: RoundPeer, signal: AbortSignal, request: RoundRequest = { settleMs: 0 }): Promise<SyncResult> {
@@ -124,7 +118,7 @@ export class RoundProtocol {
   }
 
   private async answer(frames: Frames, round: RoundContext): Promise<void> {
-    const first = await this.readRecordsOr(frames, round);
+    const first = await this.nextFrame(frames, round);
     if (first.type === 'digest') {
       const ours = this.init.digest.summarize(first.digest.bucketCount);
       await frames.write(encodeDigestFrame(ours), { signal: round.signal });
@@ -145,7 +139,7 @@ export class RoundProtocol {
 
   /** Snapshot now: records received during the round must not be echoed back. */
   private outgoing(differing: Uint8Array, settleMs: number): string[] {
-    return this.init.digest.select(differing, settleMs > 0 ? (this.now() - settleMs) / 1000 : undefined);
+    return this.init.digest.select(differing, settleMs > 0 ? (Date.now() - settleMs) / 1000 : undefined);
   }
 
   /**
@@ -179,7 +173,7 @@ export class RoundProtocol {
   /** Stores each valid frame as it arrives, so a later bad frame loses only itself; returns at END. */
   private async receiveRecords(frames: Frames, round: RoundContext, first?: SyncFrame): Promise<void> {
     const { counters } = this.init;
-    for (let frame = first ?? (await this.readRecordsOr(frames, round)); ; frame = await this.readRecordsOr(frames, round)) {
+    for (let frame = first ?? (await this.nextFrame(frames, round)); ; frame = await this.nextFrame(frames, round)) {
       if (frame.type === 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', 'a second digest');
       if (frame.type === 'end') {
         if (frame.count !== round.received) {
@@ -193,7 +187,8 @@ export class RoundProtocol {
     }
   }
 
-  private readRecordsOr(frames: Frames, round: RoundContext): Promise<SyncFrame> {
+  /** The next frame; record lines the store already holds are counted, not parsed. */
+  private nextFrame(frames: Frames, round: RoundContext): Promise<SyncFrame> {
     return readFrame(frames, round.signal, (line) => this.init.store.holds(line));
   }
 
