@@ -180,7 +180,7 @@ describe('record codec', () => {
   test('receivedSeconds: the client time plus the difference, within a microsecond', () => {
     const close = (line: string, expected: number) =>
       assert.ok(Math.abs(receivedSeconds(line) - expected) < 1e-6, `${line}: ${receivedSeconds(line)}`);
-    close('AT Clark +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503', 1621464828.223371889);
+    close('AT Clark +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503', 1621464828 + 0.223371889);
     close('AT Bona -12.000000001 x -90+180 0', -12.000000001);
     close('AT Bona +0.500000000 x -90+180 0007.25', 7.75);
   });
