@@ -21,11 +21,15 @@ function open(dir: string): { store: LocationStore; recordLog: RecordLog } {
   const { recordLog, records } = RecordLog.open({ dir, log: silentLog });
   const store = new LocationStore();
   for (const r of records) store.offer(r);
-  store.onStored((r) => recordLog.append([r]));
+  store.onStored((r) => recordLog.append(r));
   return { store, recordLog };
 }
 
-const fileLines = (dir: string) => readFileSync(join(dir, 'records.log'), 'latin1').split('\n').slice(0, -1);
+/** The log file's lines, once the queued ones are written. */
+function fileLines(dir: string, recordLog: RecordLog): string[] {
+  recordLog.flush();
+  return readFileSync(join(dir, 'records.log'), 'latin1').split('\n').slice(0, -1);
+}
 
 /** Stores `updates` newer records for each of `clients` clients: one log line each. */
 function update(store: LocationStore, clients: number, updates: number): void {
@@ -40,7 +44,7 @@ describe('record-log compaction', () => {
     const { store, recordLog } = open(dir);
     update(store, 12_500, 3);
     for (let c = 0; c < 12_499; c++) store.offer(record(c, 4));
-    assert.equal(fileLines(dir).length, 49_999);
+    assert.equal(fileLines(dir, recordLog).length, 49_999);
     assert.equal(
       recordLog.compactIfNeeded(() => store.lines(), store.size),
       false,
@@ -48,12 +52,12 @@ describe('record-log compaction', () => {
     );
     store.offer(record(12_499, 4));
     assert.equal(store.size, 12_500);
-    assert.equal(fileLines(dir).length, 50_000);
+    assert.equal(fileLines(dir, recordLog).length, 50_000);
     assert.equal(
       recordLog.compactIfNeeded(() => store.lines(), store.size),
       true,
     );
-    const compacted = fileLines(dir);
+    const compacted = fileLines(dir, recordLog);
     assert.equal(compacted.length, 12_500);
     const expected = Array.from({ length: 12_500 }, (_, c) => `AT Clark +0.100000000 client-${c}.example.org +34.068930-118.445127 4.5`);
     assert.deepEqual([...compacted].sort(), [...expected].sort());
@@ -73,18 +77,18 @@ describe('record-log compaction', () => {
     const { store, recordLog } = open(dir);
     update(store, 20_000, 3);
     for (let c = 0; c < 19_999; c++) store.offer(record(c, 4));
-    assert.equal(fileLines(dir).length, 79_999);
+    assert.equal(fileLines(dir, recordLog).length, 79_999);
     assert.equal(
       recordLog.compactIfNeeded(() => store.lines(), store.size),
       false,
     );
-    assert.equal(fileLines(dir).length, 79_999);
+    assert.equal(fileLines(dir, recordLog).length, 79_999);
     store.offer(record(19_999, 4));
     assert.equal(
       recordLog.compactIfNeeded(() => store.lines(), store.size),
       true,
     );
-    assert.equal(fileLines(dir).length, 20_000);
+    assert.equal(fileLines(dir, recordLog).length, 20_000);
     recordLog.close();
     const reopened = open(dir);
     assert.deepEqual([...reopened.store.lines()].sort(), [...store.lines()].sort());

@@ -104,6 +104,7 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     handler: member,
     log: log.child({ component: 'clients' }),
     flow: node,
+    commit: recordLog?.flush,
     maxLineBytes: options.maxLineBytes,
     idleTimeoutMs: options.idleTimeoutMs,
     maxConnections: options.maxConnections,
@@ -160,7 +161,7 @@ function openRecordLog(dir: string, store: LocationStore, log: Logger): RecordLo
   const { recordLog, records } = RecordLog.open({ dir, log });
   for (const record of records) store.offer(record);
   // Registered after the replay, so replayed records are not appended again.
-  store.onStored((record) => recordLog.append([record]));
+  store.onStored((record) => recordLog.append(record));
   log.info({ dir, records: store.size }, 'store rebuilt from record log');
   return recordLog;
 }

@@ -1,6 +1,6 @@
 /**
  * The plain-text TCP edge: frames each connection's bytes into lines, hands them to the
- * member, and writes the replies back strictly in command order, one write per reply.
+ * member, and writes the replies back strictly in command order, a pass's replies in one write.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { FlowControl, LineHandler, Logger } from '../core/ports.js';
@@ -15,6 +15,12 @@ export interface ClientServerOptions {
   readonly idleTimeoutMs?: number;
   readonly maxConnections?: number;
   readonly flow?: FlowControl;
+  /**
+   * Makes durable what replies about to leave acknowledge (the record log's queued lines).
+   * Called before replies go to the kernel, so a reply is never sent for a record a kill -9
+   * could still lose.
+   */
+  readonly commit?: () => void;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -233,7 +239,7 @@ class ClientConnection {
         else this.onOverlongLine(event.head);
       }
     } finally {
-      this.socket.uncork();
+      this.uncork();
       this.pumping = false;
     }
     this.updateReading();
@@ -260,9 +266,15 @@ class ClientConnection {
     if (this.writeRoom()) return true;
     if (!this.pumping) return false;
     // Replies corked during this pass count against the mark too: send them, then look again.
-    this.socket.uncork();
+    this.uncork();
     this.socket.cork();
     return this.writeRoom();
+  }
+
+  /** Sends the replies corked so far, once what they acknowledge is committed. */
+  private uncork(): void {
+    this.options.commit?.();
+    this.socket.uncork();
   }
 
   private writeRoom(): boolean {
@@ -343,6 +355,8 @@ class ClientConnection {
 
   /** Writes the ready replies at the head of the queue while the socket takes them. */
   private flush(): void {
+    // Outside a pass the socket is not corked: each write below goes out at once.
+    if (!this.pumping) this.options.commit?.();
     while (this.slots.length > 0 && this.slots[0]!.reply && !this.socket.destroyed && this.hasWriteRoom()) {
       const reply = this.slots.shift()!.reply!;
       this.logReply(reply);

@@ -8,6 +8,11 @@
  * acknowledges it, so a crash or kill -9 loses nothing acknowledged; the file is fdatasync'ed
  * at most `fsyncIntervalMs` after a write, so a power cut can lose the acknowledgements of
  * that last interval (they are still held by the neighbours that received the gossip).
+ *
+ * Lines are queued and written together: by `flush`, which whoever acknowledges calls first
+ * (the client server, before replies leave), and otherwise when the current job ends. A
+ * write(2) per record cost about 5 us, as much as the rest of storing it, and a gossip message
+ * carries hundreds of records.
  */
 import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +37,7 @@ export interface RecordLogOptions {
 export class RecordLog {
   private fd: number;
   private lines = 0;
+  private pending: string[] = [];
   private fsyncTimer: NodeJS.Timeout | undefined;
   private readonly path: string;
 
@@ -57,16 +63,32 @@ export class RecordLog {
     return { recordLog: new RecordLog(options, fd, lines), records };
   }
 
-  append(records: readonly LocationRecord[]): void {
-    if (records.length === 0) return;
-    writeSync(this.fd, Buffer.from(records.map((r) => `${r.atLine}\n`).join(''), 'latin1'));
-    this.lines += records.length;
-    this.fsyncTimer ??= setTimeout(() => this.sync(), this.options.fsyncIntervalMs ?? RECORD_LOG_DEFAULTS.fsyncIntervalMs);
+  /** Queues a stored record's line for the next `flush`, which comes when this job ends at the latest. */
+  append(record: LocationRecord): void {
+    if (this.pending.length === 0) queueMicrotask(this.flush);
+    this.pending.push(record.atLine);
   }
+
+  /** Writes the queued lines in one write(2). A failed write is logged, not thrown: the store and the neighbours still hold the records. */
+  readonly flush = (): void => {
+    if (this.pending.length === 0) return;
+    const lines = this.pending;
+    this.pending = [];
+    lines.push('');
+    try {
+      writeSync(this.fd, Buffer.from(lines.join('\n'), 'latin1'));
+    } catch (err) {
+      this.options.log.error({ err, records: lines.length - 1 }, 'record log: write failed');
+      return;
+    }
+    this.lines += lines.length - 1;
+    this.fsyncTimer ??= setTimeout(() => this.sync(), this.options.fsyncIntervalMs ?? RECORD_LOG_DEFAULTS.fsyncIntervalMs);
+  };
 
   /** Rewrites the log as the store's current AT lines when it has grown mostly stale. */
   compactIfNeeded(current: () => Iterable<string>, size: number): boolean {
-    if (this.lines < Math.max(RECORD_LOG_DEFAULTS.compactMinLines, size * RECORD_LOG_DEFAULTS.compactRatio)) return false;
+    if (this.lines + this.pending.length < Math.max(RECORD_LOG_DEFAULTS.compactMinLines, size * RECORD_LOG_DEFAULTS.compactRatio)) return false;
+    this.pending = []; // their records (or newer ones) are in the store, so in the rewrite below
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     let lines = 0;
@@ -92,6 +114,7 @@ export class RecordLog {
   }
 
   close(): void {
+    this.flush();
     clearTimeout(this.fsyncTimer);
     fsyncSync(this.fd);
     closeSync(this.fd);
