@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { parseCommand } from '../src/protocol/command.js';
 import { LineFramer, type FrameEvent } from '../src/protocol/framer.js';
-import { parseLocation } from '../src/protocol/location.js';
+import { isLocation, parseLocation } from '../src/protocol/location.js';
 import {
   MAX_RECORD_LINE_BYTES,
   decodeRecords,
@@ -187,6 +187,12 @@ describe('pure protocol properties', () => {
     fc.assert(
       fc.property(edgeLocation, (l) => assert.equal(parseLocation(l) !== undefined, refLocation(l), l)),
       { numRuns: 1000 },
+    );
+    // The check a peer's record gets agrees with the parse too, on locations and on near misses.
+    const locationLike = fc.oneof(edgeLocation, fc.stringMatching(/^[-+0-9.]{0,16}$/), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(locationLike, (l) => assert.equal(isLocation(l), parseLocation(l) !== undefined, l)),
+      { numRuns: 3000 },
     );
   });
 

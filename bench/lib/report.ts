@@ -215,7 +215,7 @@ function propagationSection(p: PropagationResult): string {
     `One message at a time (50 updates/s, each alone in its message): ${int(p.lone.herdMicrosPerMessage)} µs of CPU per message over the five members (beyond their idle CPU), ` +
       `${int(p.lone.relayMicrosPerMessage)} µs of it at Bona, a relay without clients (${int(p.lone.messages)} messages).`,
     '',
-    `At ${int(fixed.rate)} updates/s for ${fixed.seconds} s (${int(fixed.load.acked)} acknowledged, converged: ${fixed.converged ? 'yes' : 'no'}); delays in ms from ${p.origin} receiving the oldest IAMAT of a gossip message to the member storing the message (one delay per message):`,
+    `At ${int(fixed.rate)} updates/s for ${fixed.seconds} s (${int(fixed.load.acked)} acknowledged, converged: ${fixed.converged ? 'yes' : 'no'}); delays in ms from ${p.origin} receiving the first IAMAT of a gossip message to the member storing the message (one delay per message):`,
     '',
     table(['hops', 'members', 'messages', 'p50', 'p99', 'max ≤'], hopRows),
     '',

@@ -51,7 +51,7 @@ export function cidrList(value: string): string[] {
   return entries;
 }
 
-/** A log file size cap: at least 4 KiB (one write batch), so a file holds more than one batch. */
+/** A log file size cap: at least 4 KiB, so that a file holds more than a line or two. */
 export function logSize(value: string): number {
   const bytes = positiveInteger(value);
   if (bytes < 4096) throw new InvalidArgumentError(`expected at least 4096 bytes, got "${value}"`);

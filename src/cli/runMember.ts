@@ -229,15 +229,13 @@ async function startReplication({ self, options, privateKey, store, digest, log,
 }
 
 /**
- * Times each gossip message from its origin member receiving the oldest record in it to this
- * member storing it: one observation per message, as the rest of a message's cost is.
+ * Times each gossip message from its origin member receiving the first record in it to this
+ * member storing it: one observation per message, as the rest of a message's cost is. Records
+ * leave in the order they were queued, so the first waited longest (unless its client reported
+ * again meanwhile: the newer report takes the queued one's place).
  */
 function observePropagation(node: HerdNode, clock: Clock, observe: (seconds: number) => void): void {
-  node.onRecords((records) => {
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const r of records) oldest = Math.min(oldest, receivedSeconds(r.atLine));
-    observe(Number(clock.nowNanos()) / 1e9 - oldest);
-  });
+  node.onRecords((records) => observe(Number(clock.nowNanos()) / 1e9 - receivedSeconds(records[0]!.atLine)));
 }
 
 interface StoppableParts {

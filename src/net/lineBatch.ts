@@ -16,7 +16,7 @@ export class LineBatch {
 
   constructor(
     private readonly dest: LineSink,
-    private readonly minBytes = 4096,
+    private readonly minBytes: number,
     private readonly maxWaitMs = 1000,
   ) {}
 

@@ -121,7 +121,7 @@ export function createMetrics(snapshot: () => CounterSnapshot, labels: { member:
   // 150 and 200 ms: a p99 near the 250 ms a sustained herd must stay under is not read off one 100-250 ms bucket.
   const propagation = histogram(
     'herd_propagation_delay_seconds',
-    'Per gossip message: from the origin member receiving the oldest IAMAT in it to this member storing it',
+    'Per gossip message: from the origin member receiving the first IAMAT in it to this member storing it',
     [0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 1, 2.5, 5, 10],
   );
   const whatsat = histogram(

@@ -21,6 +21,42 @@ export function parseLocation(text: string): Coordinates | undefined {
   return { lat: signed(match[1]!, lat), lng: signed(match[3]!, lng) };
 }
 
+/**
+ * Whether `text` is a location parseLocation accepts, without building its numbers: a member
+ * checks the location of every record a peer sends, and never reads it as numbers.
+ */
+export function isLocation(text: string): boolean {
+  const longitudeAt = degreesEnd(text, 0, 90);
+  return longitudeAt !== -1 && degreesEnd(text, longitudeAt, 180) === text.length;
+}
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** Where the part `[+-]DIGITS[.DIGITS]` starting at `from` ends, or -1 if it is not one or its value is above `limit`. */
+function degreesEnd(text: string, from: number, limit: number): number {
+  const sign = text.charCodeAt(from);
+  if (sign !== PLUS && sign !== MINUS) return -1;
+  let i = from + 1;
+  let whole = 0;
+  for (; isDigit(text.charCodeAt(i)); i++) whole = Math.min(whole * 10 + text.charCodeAt(i) - ZERO, limit + 1);
+  if (i === from + 1) return -1;
+  let fractionIsZero = true;
+  if (text.charCodeAt(i) === DOT) {
+    const fractionStart = ++i;
+    for (; isDigit(text.charCodeAt(i)); i++) fractionIsZero &&= text.charCodeAt(i) === ZERO;
+    if (i === fractionStart) return -1;
+  }
+  return whole < limit || (whole === limit && fractionIsZero) ? i : -1;
+}
+
+function isDigit(code: number): boolean {
+  return code >= ZERO && code <= NINE;
+}
+
 function signed(sign: string, degrees: Decimal): number {
   const magnitude = toNumber(degrees);
   // `-0` would print as 0 in JSON anyway; keep it a plain zero.

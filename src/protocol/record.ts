@@ -5,7 +5,7 @@
  * AT lines separated by newlines, in `latin1` so every byte survives the trip. Client ids
  * never contain white space, so the encoding is unambiguous and needs no escaping.
  */
-import { parseLocation } from './location.js';
+import { isLocation } from './location.js';
 import { formatAtLine, type AtFields } from './reply.js';
 import { isPosixTime } from './time.js';
 
@@ -27,16 +27,15 @@ export function makeRecord(at: AtFields): LocationRecord {
   return { member, difference, client, location, timeText, atLine: formatAtLine(at) };
 }
 
-/** Parses one AT line into a record, or undefined if any field is malformed. */
+/**
+ * Parses one AT line into a record, or undefined if any field is malformed. Every record a
+ * peer sends comes through here, so the fields are checked in place: no numbers are built.
+ */
 export function parseAtLine(line: string): LocationRecord | undefined {
   if (line.length > MAX_RECORD_LINE_BYTES) return undefined;
-  const fields = splitAtLine(line);
-  if (!fields) return undefined;
-  const [, member, difference, client, location, timeText] = fields;
-  if (!MEMBER_NAME.test(member) || !DIFFERENCE.test(difference) || !NON_WHITE_SPACE.test(client)) return undefined;
-  if (!parseLocation(location)) return undefined;
-  if (!isPosixTime(timeText)) return undefined;
-  return { member, difference, client, location, timeText, atLine: line };
+  const r = cutAtLine(line);
+  if (!r || !MEMBER_NAME.test(r.member) || !DIFFERENCE.test(r.difference) || !NON_WHITE_SPACE.test(r.client)) return undefined;
+  return isLocation(r.location) && isPosixTime(r.timeText) ? r : undefined;
 }
 
 /**
@@ -44,16 +43,28 @@ export function parseAtLine(line: string): LocationRecord | undefined {
  * parseAtLine produced, so its six fields are there and its time parses.
  */
 export function recordOf(atLine: string): LocationRecord {
-  const [, member, difference, client, location, timeText] = splitAtLine(atLine)!;
-  return { member, difference, client, location, timeText, atLine };
+  return cutAtLine(atLine)!;
 }
 
-type AtLineParts = readonly [at: 'AT', member: string, difference: string, client: string, location: string, timeText: string];
-
-/** `AT` and the five fields, cut at single spaces; undefined if the line is not that shape. */
-function splitAtLine(line: string): AtLineParts | undefined {
-  const parts = line.split(' ');
-  return parts.length === 6 && parts[0] === 'AT' ? (parts as unknown as AtLineParts) : undefined;
+/**
+ * `AT` and the five fields, cut at single spaces, unchecked; undefined if the line is not that
+ * shape. The spaces are found with indexOf: a split array per record was garbage to collect.
+ */
+function cutAtLine(atLine: string): LocationRecord | undefined {
+  if (!atLine.startsWith('AT ')) return undefined;
+  const s2 = atLine.indexOf(' ', 3);
+  const s3 = s2 === -1 ? -1 : atLine.indexOf(' ', s2 + 1);
+  const s4 = s3 === -1 ? -1 : atLine.indexOf(' ', s3 + 1);
+  const s5 = s4 === -1 ? -1 : atLine.indexOf(' ', s4 + 1);
+  if (s5 === -1 || atLine.indexOf(' ', s5 + 1) !== -1) return undefined;
+  return {
+    member: atLine.slice(3, s2),
+    difference: atLine.slice(s2 + 1, s3),
+    client: atLine.slice(s3 + 1, s4),
+    location: atLine.slice(s4 + 1, s5),
+    timeText: atLine.slice(s5 + 1),
+    atLine,
+  };
 }
 
 /**
