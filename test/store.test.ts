@@ -66,3 +66,16 @@ test('the store digest depends on the records held, not on the order they came i
   assert.notEqual(digestOf([older]), digestOf([newer]));
   assert.match(digestOf([other]), /^[0-9a-f]{16}$/);
 });
+
+test('many clients (spread over shards): size, entries and lines hold each client once, with its newest line', () => {
+  const store = new LocationStore();
+  const line = (i: number, t: number) => `AT Clark +0.100000000 client-${i} +1+1 ${t}`;
+  for (let i = 0; i < 5_000; i++) assert.ok(store.offer(recordFromLine(line(i, 1))));
+  for (let i = 0; i < 5_000; i += 2) assert.ok(store.offer(recordFromLine(line(i, 2))));
+  assert.equal(store.size, 5_000);
+  const entries = new Map(store.entries());
+  assert.equal(entries.size, 5_000);
+  for (let i = 0; i < 5_000; i++) assert.equal(entries.get(`client-${i}`), line(i, i % 2 === 0 ? 2 : 1));
+  assert.deepEqual([...store.lines()].sort(), [...entries.values()].sort());
+  assert.equal(store.get('client-4998')?.atLine, line(4998, 2));
+});

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { StoreDigest, clientHash, countMarked, differingBuckets, fnv1a64, summarizeEntries } from '../src/core/digest.js';
+import { clientHash } from '../src/core/clientHash.js';
+import { StoreDigest, countMarked, differingBuckets, fnv1a64, summarizeEntries } from '../src/core/digest.js';
 import { LocationStore } from '../src/core/store.js';
 import { parseAtLine, type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';

@@ -10,6 +10,7 @@
  */
 import type { BucketHashes } from '../protocol/sync-codec.js';
 import { receivedSeconds } from '../protocol/record.js';
+import { clientHash } from './clientHash.js';
 import type { LocationStore } from './store.js';
 
 export type Digest = BucketHashes;
@@ -39,21 +40,6 @@ export function fnv1a64(text: string): { hi: number; lo: number } {
     h2 = t2 & 0xffff;
   }
   return { hi: ((h3 << 16) | h2) >>> 0, lo: ((h1 << 16) | h0) >>> 0 };
-}
-
-/** 32-bit FNV-1a with a murmur3 finaliser, so that similar client ids spread over buckets. */
-export function clientHash(client: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < client.length; i++) {
-    h ^= client.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** A mask with 1 for each bucket whose hashes differ; the digests must have equal bucket counts. */
