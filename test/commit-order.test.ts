@@ -12,19 +12,29 @@ import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { makeHerd } from '../testkit/herd.js';
 import { open, readLines } from '../testkit/wire.js';
 
+type Done = (err?: Error | null) => void;
+/** The stream hooks every socket write goes through, as properties (they are replaced below). */
+const hooks = Socket.prototype as unknown as {
+  _write: (this: Socket, chunk: Buffer, encoding: BufferEncoding, done: Done) => void;
+  _writev: (this: Socket, chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, done: Done) => void;
+};
+
 describe('acknowledged means logged', () => {
   let member: RunningMember;
   let logFile: string;
   const unlogged: string[] = [];
   let replyWrites = 0;
-  const originals = { write: Socket.prototype._write, writev: Socket.prototype._writev! };
+  const originals = { write: hooks._write, writev: hooks._writev };
 
   /** Every AT line in bytes the member is about to send must already be in its record log. */
   function checkLogged(socket: Socket, data: Array<Buffer | string>): void {
     if (!(socket as Socket & { server?: unknown }).server) return; // the test's own client sockets
     replyWrites++;
     const logged = new Set(readFileSync(logFile, 'latin1').split('\n'));
-    for (const line of data.map((d) => d.toString()).join('').split('\n')) {
+    for (const line of data
+      .map((d) => d.toString())
+      .join('')
+      .split('\n')) {
       if (line.startsWith('AT ') && !logged.has(line)) unlogged.push(line);
     }
   }
@@ -33,19 +43,22 @@ describe('acknowledged means logged', () => {
     const { herd, dir } = await makeHerd(['Solo'], []);
     logFile = join(dir, 'data', 'records.log');
     member = await runMember({ herd, name: 'Solo', logDir: dir, dataDir: join(dir, 'data'), consoleLevel: 'silent' });
-    Socket.prototype._write = function (this: Socket, chunk, encoding, cb) {
+    hooks._write = function (chunk, encoding, done) {
       checkLogged(this, [chunk]);
-      originals.write.call(this, chunk, encoding, cb);
+      originals.write.call(this, chunk, encoding, done);
     };
-    Socket.prototype._writev = function (this: Socket, chunks, cb) {
-      checkLogged(this, chunks.map((c) => c.chunk));
-      originals.writev.call(this, chunks, cb);
+    hooks._writev = function (chunks, done) {
+      checkLogged(
+        this,
+        chunks.map((c) => c.chunk),
+      );
+      originals.writev.call(this, chunks, done);
     };
   });
 
   after(async () => {
-    Socket.prototype._write = originals.write;
-    Socket.prototype._writev = originals.writev;
+    hooks._write = originals.write;
+    hooks._writev = originals.writev;
     await member.stop();
   });
 
