@@ -3,7 +3,7 @@
  * fresh keys, free ports on 127.0.0.1) and measures, in one run so that ratios hold on a
  * noisy shared machine:
  *   1. client throughput on one member against a bare echo server, 2. propagation from an
- *   edge member, 3. the herd-wide sustained rate (and a CPU profile), 4. WHATSAT latency,
+ *   edge member, 3. the herd-wide sustained rate (with --data-dir too, and a CPU profile), 4. WHATSAT latency,
  *   5. memory per client and gossip buffers under a burst, 6. catch-up after a restart,
  *   7. start-up: process start to ready, one member and the five-member herd.
  * Prints a markdown report on stdout; a full run also writes it to BENCHMARKS.md.
@@ -21,6 +21,7 @@ import { Progress } from './lib/progress.js';
 import { renderMarkdown, type BenchResults } from './lib/report.js';
 import { burst } from './scenarios/burst.js';
 import { catchUp } from './scenarios/catchup.js';
+import { durable } from './scenarios/durable.js';
 import { startup } from './scenarios/startup.js';
 import { memoryPerClient } from './scenarios/memory.js';
 import { profile } from './scenarios/profile.js';
@@ -38,6 +39,7 @@ const SCENARIOS = [
   'propagation',
   'relay',
   'sustained',
+  'durable',
   'profile',
   'whatsat',
   'memory',
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
       ),
     })),
     sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),
+    durable: await run('durable', () => durable(size.herdRates[0]!, size.herdSeconds, withHerd)),
     profile: await run('profile', () => profile(size.profileRate, size.profileSeconds, size.warmUpSeconds)),
     whatsat: await run('whatsat', () => whatsat(size.whatsatRequests, (env, body) => withHerd({ env }, body))),
     // At warn: logging a line per IAMAT would fill the disk at 1M clients and is not what this measures.

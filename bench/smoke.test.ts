@@ -41,6 +41,7 @@ test('bench --quick measures every scenario and reports them', { timeout: 900_00
       '## 2. Propagation',
       '## 2b. What a relay pays',
       '## 3. Herd-wide sustained rate',
+      '## 3b. Durable state',
       '## 4. WHATSAT',
       '## 5. Memory',
       '## 6. Catch-up',
@@ -60,6 +61,7 @@ test('bench --quick measures every scenario and reports them', { timeout: 900_00
     assert.ok(r.propagation!.fixed.converged, 'every member held the propagation phase');
     assert.deepEqual(Object.keys(r.propagation!.fixed.byHops), ['1', '2']);
     assert.ok(r.sustained!.steps.length > 0 && r.sustained!.steps[0]!.load.acked > 0);
+    assert.ok(r.durable!.converged && r.durable!.load.acked > 0, 'the --data-dir herd stored every update');
     assert.ok(r.profile!.categories.length > 0);
     assert.equal(r.whatsat!.offline.errors + r.whatsat!.google.errors, 0);
     assert.deepEqual(

@@ -36,6 +36,8 @@ export interface StartOptions {
   readonly names?: readonly Name[];
   /** node options before the script, e.g. `--expose-gc` or `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** More `herd start` options for every member, e.g. `--data-dir DIR`. */
+  readonly memberArgs?: readonly string[];
   /** Extra environment for every member (e.g. a Google stand-in's URL). */
   readonly env?: Readonly<Record<string, string>>;
   readonly readyTimeoutMs?: number;
@@ -196,7 +198,7 @@ export class BenchHerd {
     delete env.HERD_PLACES_URL;
     Object.assign(env, this.options.env);
     const child = spawnMember(this.files, name, {
-      args: ['--log-level', this.options.logLevel, '--console-format', 'json'],
+      args: ['--log-level', this.options.logLevel, '--console-format', 'json', ...(this.options.memberArgs ?? [])],
       nodeArgs: this.options.nodeArgs,
       env,
     });

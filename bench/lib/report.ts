@@ -7,7 +7,7 @@ import type { RatioResult } from '../scenarios/ratio.js';
 import type { RelayStep } from '../scenarios/relay.js';
 import type { PropagationResult, RateResult } from '../scenarios/propagation.js';
 import type { StartupResult } from '../scenarios/startup.js';
-import type { SustainedResult } from '../scenarios/sustained.js';
+import type { SustainedResult, SustainedStep } from '../scenarios/sustained.js';
 import type { ThroughputResult } from '../scenarios/throughput.js';
 import type { WhatsatResult } from '../scenarios/whatsat.js';
 
@@ -31,6 +31,8 @@ export interface BenchResults {
   readonly propagation?: PropagationResult;
   readonly relay?: { readonly cpu: RelayStep[]; readonly profiled: RelayStep[] };
   readonly sustained?: SustainedResult;
+  /** One sustained step with every member on `--data-dir`. */
+  readonly durable?: SustainedStep;
   readonly profile?: ProfileResult;
   readonly whatsat?: WhatsatResult;
   readonly memory?: MemoryAt[];
@@ -227,8 +229,21 @@ function propagationSection(p: PropagationResult): string {
   ].join('\n');
 }
 
-function sustainedSection(s: SustainedResult, profile: ProfileResult | undefined): string {
-  const rows = s.steps.map((st) => [
+const SUSTAINED_HEADER = [
+  'offered/s',
+  'acknowledged',
+  'converged in 2 s',
+  'p50 ms',
+  'p99 ms',
+  'max ≤ ms',
+  'member CPU µs/update',
+  'records/message',
+  'cores: members / bench / others',
+  'sustained',
+];
+
+function sustainedRow(st: SustainedStep): string[] {
+  return [
     int(st.rate),
     int(st.load.acked),
     st.converged ? 'yes' : 'no',
@@ -239,25 +254,22 @@ function sustainedSection(s: SustainedResult, profile: ProfileResult | undefined
     f(st.recordsPerGossipMessage, 1),
     `${f(st.cost.membersCores)} / ${f(st.cost.benchCores)} / ${f(st.cost.otherCores)}`,
     st.sustained ? 'yes' : 'no',
-  ]);
+  ];
+}
+
+function durableSection(st: SustainedStep): string {
+  return [
+    `## 3b. Durable state: the same with every member on \`--data-dir\` (${st.seconds} s)`,
+    '',
+    table(SUSTAINED_HEADER, [sustainedRow(st)]),
+  ].join('\n');
+}
+
+function sustainedSection(s: SustainedResult, profile: ProfileResult | undefined): string {
   const parts = [
     `## 3. Herd-wide sustained rate (fresh clients spread over all five members, ${s.steps[0]?.seconds ?? '-'} s per rate)`,
     '',
-    table(
-      [
-        'offered/s',
-        'acknowledged',
-        'converged in 2 s',
-        'p50 ms',
-        'p99 ms',
-        'max ≤ ms',
-        'member CPU µs/update',
-        'records/message',
-        'cores: members / bench / others',
-        'sustained',
-      ],
-      rows,
-    ),
+    table(SUSTAINED_HEADER, s.steps.map(sustainedRow)),
     '',
     `Highest sustained: ${s.highest ? `**${int(s.highest.rate)} updates/s**` : 'none'}.`,
   ];
@@ -376,6 +388,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.propagation) parts.push('', propagationSection(r.propagation));
   if (r.relay) parts.push('', relaySection(r.relay));
   if (r.sustained) parts.push('', sustainedSection(r.sustained, r.profile));
+  if (r.durable) parts.push('', durableSection(r.durable));
   if (r.whatsat) parts.push('', whatsatSection(r.whatsat));
   if (r.memory || r.burst) parts.push('', memorySection(r.memory, r.burst));
   if (r.catchUp) parts.push('', catchUpSection(r.catchUp));
