@@ -15,9 +15,14 @@ export const PACING_DEFAULTS = {
    * Share of its event loop a member lets gossip pacing aim for. A message costs every member
    * about 1-3 ms of CPU whatever it carries, so the spacing decides the herd's CPU at light
    * load: flushing every turn, 200 updates/s at one member kept all five near a core each.
-   * Lower means bigger batches and more latency; higher, the reverse.
+   * Lower means bigger batches and more latency; higher, the reverse. Measured with the bench's
+   * relay scenario (0.2 twice, 0.1 and 0.05 once or twice) and its propagation scenario (once
+   * each): the five members' cores at 200 and 1,000 updates/s at Clark were 0.70-0.90 and
+   * 0.59-0.61 at 0.2, 0.39 and 0.37 at 0.1, 0.32-0.34 and 0.35-0.40 at 0.05; the two-hop p50
+   * at 1,000/s 31, 74 and 73 ms, the p99 96-100 ms at all three. CPU that follows the load
+   * ranks above the median delay (issue 12).
    */
-  targetLoad: 0.2,
+  targetLoad: 0.1,
   /**
    * Longest spacing between two messages of one member: the latency pacing may add at most.
    * At 20,000-30,000 updates/s herd-wide (members saturated) 30, 50 and 100 ms gave 91/83,
