@@ -38,6 +38,8 @@ export class RecordLog {
   private fd: number;
   private lines = 0;
   private pending: string[] = [];
+  /** The last write failed (a full disk): said once, until a write succeeds again. */
+  private failing = false;
   private fsyncTimer: NodeJS.Timeout | undefined;
   private readonly path: string;
 
@@ -69,19 +71,25 @@ export class RecordLog {
     this.pending.push(record.atLine);
   }
 
-  /** Writes the queued lines in one write(2). A failed write is logged, not thrown: the store and the neighbours still hold the records. */
+  /**
+   * Writes the queued lines in one write(2). A failed write is logged, not thrown: the member
+   * goes on answering from its store, and its neighbours hold the records too.
+   */
   readonly flush = (): void => {
     if (this.pending.length === 0) return;
     const lines = this.pending;
     this.pending = [];
-    lines.push('');
     try {
-      writeSync(this.fd, Buffer.from(lines.join('\n'), 'latin1'));
+      writeSync(this.fd, Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
     } catch (err) {
-      this.options.log.error({ err, records: lines.length - 1 }, 'record log: write failed');
+      if (!this.failing)
+        this.options.log.error({ err, records: lines.length }, 'record log: write failed; records are not kept on disk until a write succeeds');
+      this.failing = true;
       return;
     }
-    this.lines += lines.length - 1;
+    if (this.failing) this.options.log.warn({}, 'record log: writing again');
+    this.failing = false;
+    this.lines += lines.length;
     this.fsyncTimer ??= setTimeout(() => this.sync(), this.options.fsyncIntervalMs ?? RECORD_LOG_DEFAULTS.fsyncIntervalMs);
   };
 
