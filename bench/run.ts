@@ -3,9 +3,9 @@
  * fresh keys, free ports on 127.0.0.1) and measures, in one run so that ratios hold on a
  * noisy shared machine:
  *   1. client throughput on one member against a bare echo server, 2. propagation from an
- *   edge member, 3. the herd-wide sustained rate (with --data-dir too, and a CPU profile), 4. WHATSAT latency,
- *   5. memory per client and gossip buffers under a burst, 6. catch-up after a restart,
- *   7. start-up: process start to ready, one member and the five-member herd.
+ *   edge member, 3. the herd-wide sustained rate (also with --data-dir, and a CPU profile),
+ *   4. WHATSAT latency, 5. memory per client and gossip buffers under a burst, 6. catch-up
+ *   after a restart, 7. start-up: process start to ready, one member and the five-member herd.
  * Prints a markdown report on stdout; a full run also writes it to BENCHMARKS.md.
  *
  *   npm run bench -- [--quick] [--json FILE] [--markdown FILE] [--only throughput,catchup]
