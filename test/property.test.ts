@@ -105,11 +105,12 @@ describe('pure protocol properties', () => {
         assert.equal(command.timeText, fields.timeText);
         const [whole, fraction = ''] = fields.timeText.split('.');
         assert.equal(command.timeNanos, BigInt(whole!) * NANOS + BigInt(fraction.padEnd(9, '0')));
-        // Coordinates: the decimal value of each part, never -0, within range.
+        // Coordinates (read when a WHATSAT asks): the decimal value of each part, never -0, within range.
         const [, lat, lng] = /^([+-][0-9.]+)([+-][0-9.]+)$/.exec(fields.location)!;
-        assert.equal(command.coordinates.lat, Number(lat) + 0);
-        assert.equal(command.coordinates.lng, Number(lng) + 0);
-        assert.ok(Math.abs(command.coordinates.lat) <= 90 && Math.abs(command.coordinates.lng) <= 180);
+        const coordinates = parseLocation(command.location)!;
+        assert.equal(coordinates.lat, Number(lat) + 0);
+        assert.equal(coordinates.lng, Number(lng) + 0);
+        assert.ok(Math.abs(coordinates.lat) <= 90 && Math.abs(coordinates.lng) <= 180);
       }),
       { numRuns: 300 },
     );

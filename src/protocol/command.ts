@@ -3,14 +3,14 @@
  * sent maps to one character and back: ids are copied verbatim, whatever their encoding.
  */
 import { compareWithInteger, isZero, parseDecimal, parseDigits, toNumber } from './decimal.js';
-import { parseLocation, type Coordinates } from './location.js';
+import { isLocation } from './location.js';
 import { parsePosixTime } from './time.js';
 
 export interface IamatCommand {
   readonly kind: 'IAMAT';
   readonly client: string;
+  /** Checked, and kept as text: the AT line repeats it, and no member reads it as numbers. */
   readonly location: string;
-  readonly coordinates: Coordinates;
   readonly timeText: string;
   readonly timeNanos: bigint;
 }
@@ -59,10 +59,9 @@ export function parseCommand(line: string): Command {
 }
 
 function parseIamat(client: string, location: string, timeText: string): IamatCommand | undefined {
-  const coordinates = parseLocation(location);
   const timeNanos = parsePosixTime(timeText);
-  if (!coordinates || timeNanos === undefined) return undefined;
-  return { kind: 'IAMAT', client, location, coordinates, timeText, timeNanos };
+  if (!isLocation(location) || timeNanos === undefined) return undefined;
+  return { kind: 'IAMAT', client, location, timeText, timeNanos };
 }
 
 /** Radius and bound are taken by value: `050`, `50.000000`, `0.0000000000001`, `00020`. */
