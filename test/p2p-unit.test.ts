@@ -88,7 +88,11 @@ describe('storeBatch', () => {
     store.offer(record('Bona', 'kiwi', 100));
     return store;
   };
-  const held = (store: LocationStore) => [...store.entries()].map(([c, line]) => `${c}@${line.split(' ')[5]}`).sort();
+  const held = (store: LocationStore) =>
+    [...store.lines()]
+      .map((line) => line.split(' '))
+      .map((f) => `${f[3]}@${f[5]}`)
+      .sort();
 
   test('rejects a signer outside the herd', () => {
     assert.deepEqual(storeBatch(undefined, bytes(record('Bona', 'x', 1)), fresh()), { kind: 'reject', reason: 'signer is not a herd member' });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { clientHash } from '../src/core/clientHash.js';
 import { LocationStore } from '../src/core/store.js';
-import { type LocationRecord } from '../src/protocol/record.js';
+import { atLineClient, type LocationRecord } from '../src/protocol/record.js';
 import { recordFromLine } from '../testkit/records.js';
 
 const older = recordFromLine('AT Clark +0.100000000 kiwi +34-118 1621464827.5');
@@ -67,15 +68,33 @@ test('the store digest depends on the records held, not on the order they came i
   assert.match(digestOf([other]), /^[0-9a-f]{16}$/);
 });
 
-test('many clients (spread over shards): size, entries and lines hold each client once, with its newest line', () => {
+test('many clients (spread over shards, tables grown many times): size and lines hold each client once, with its newest line', () => {
   const store = new LocationStore();
   const line = (i: number, t: number) => `AT Clark +0.100000000 client-${i} +1+1 ${t}`;
-  for (let i = 0; i < 5_000; i++) assert.ok(store.offer(recordFromLine(line(i, 1))));
-  for (let i = 0; i < 5_000; i += 2) assert.ok(store.offer(recordFromLine(line(i, 2))));
-  assert.equal(store.size, 5_000);
-  const entries = new Map(store.entries());
-  assert.equal(entries.size, 5_000);
-  for (let i = 0; i < 5_000; i++) assert.equal(entries.get(`client-${i}`), line(i, i % 2 === 0 ? 2 : 1));
-  assert.deepEqual([...store.lines()].sort(), [...entries.values()].sort());
-  assert.equal(store.get('client-4998')?.atLine, line(4998, 2));
+  for (let i = 0; i < 20_000; i++) assert.ok(store.offer(recordFromLine(line(i, 1))));
+  for (let i = 0; i < 20_000; i += 2) assert.ok(store.offer(recordFromLine(line(i, 2))));
+  for (let i = 0; i < 20_000; i += 3) assert.equal(store.offer(recordFromLine(line(i, 1))), false);
+  assert.equal(store.size, 20_000);
+  const expected = Array.from({ length: 20_000 }, (_, i) => line(i, i % 2 === 0 ? 2 : 1));
+  assert.deepEqual([...store.lines()].sort(), expected.sort());
+  // `client-1` is a prefix of `client-10` and `client-19999`: each finds its own line only.
+  for (const i of [1, 10, 19_999, 4_998]) assert.equal(store.get(`client-${i}`)?.atLine, line(i, i % 2 === 0 ? 2 : 1));
+  assert.equal(store.get('client-'), undefined);
+  assert.equal(store.get('client-20000'), undefined);
+  for (const [hash, atLine] of store.hashedLines()) assert.equal(hash, clientHash(atLineClient(atLine)!));
+});
+
+test('clients whose hashes are equal are still told apart by their ids', () => {
+  // Two ids with one 32-bit clientHash, found by search: same shard, same probe start.
+  assert.equal(clientHash('c693596'), clientHash('c1170850'));
+  const store = new LocationStore();
+  const a = recordFromLine('AT Clark +0.100000000 c693596 +1+1 5');
+  const b = recordFromLine('AT Clark +0.100000000 c1170850 +2+2 4');
+  assert.ok(store.offer(a));
+  assert.equal(store.get('c1170850'), undefined);
+  assert.ok(store.offer(b), 'an older time of another client is not stale');
+  assert.equal(store.size, 2);
+  assert.equal(store.get('c693596')?.atLine, a.atLine);
+  assert.equal(store.get('c1170850')?.atLine, b.atLine);
+  assert.ok(store.holds(b.atLine));
 });

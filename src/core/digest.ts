@@ -10,7 +10,6 @@
  */
 import type { BucketHashes } from '../protocol/sync-codec.js';
 import { receivedSeconds } from '../protocol/record.js';
-import { clientHash } from './clientHash.js';
 import type { LocationStore } from './store.js';
 
 export type Digest = BucketHashes;
@@ -75,9 +74,9 @@ export class StoreDigest {
     private readonly store: LocationStore,
     readonly bucketCount = DIGEST_BUCKETS,
   ) {
-    this.hashes = summarizeEntries(store.entries(), bucketCount).hashes;
-    store.onStored((record, replacedLine) => {
-      const at = 2 * (clientHash(record.client) % bucketCount);
+    this.hashes = summarizeEntries(store.hashedLines(), bucketCount).hashes;
+    store.onStored((record, replacedLine, hash) => {
+      const at = 2 * (hash % bucketCount);
       this.toggle(at, record.atLine);
       if (replacedLine !== undefined) this.toggle(at, replacedLine);
     });
@@ -85,7 +84,7 @@ export class StoreDigest {
 
   summarize(bucketCount: number = this.bucketCount): Digest {
     if (bucketCount === this.bucketCount) return { bucketCount, hashes: this.hashes.slice() };
-    return summarizeEntries(this.store.entries(), bucketCount);
+    return summarizeEntries(this.store.hashedLines(), bucketCount);
   }
 
   /**
@@ -95,8 +94,8 @@ export class StoreDigest {
    */
   select(differing: Uint8Array, settledBefore = Number.POSITIVE_INFINITY): string[] {
     const chosen: string[] = [];
-    for (const [client, atLine] of this.store.entries()) {
-      if (differing[clientHash(client) % differing.length] !== 1) continue;
+    for (const [hash, atLine] of this.store.hashedLines()) {
+      if (differing[hash % differing.length] !== 1) continue;
       if (settledBefore === Number.POSITIVE_INFINITY || receivedSeconds(atLine) <= settledBefore) chosen.push(atLine);
     }
     return chosen;
@@ -123,12 +122,12 @@ export class StoreDigest {
   }
 }
 
-/** Bucket hashes computed in one pass over (client, AT line) pairs. */
-export function summarizeEntries(entries: Iterable<readonly [string, string]>, bucketCount: number): Digest {
+/** Bucket hashes computed in one pass over AT lines, each with its client's clientHash. */
+export function summarizeEntries(entries: Iterable<readonly [hash: number, atLine: string]>, bucketCount: number): Digest {
   const hashes = new Uint32Array(2 * bucketCount);
-  for (const [client, atLine] of entries) {
+  for (const [clientHash, atLine] of entries) {
     const { hi, lo } = fnv1a64(atLine);
-    const at = 2 * (clientHash(client) % bucketCount);
+    const at = 2 * (clientHash % bucketCount);
     hashes[at] = hashes[at]! ^ hi;
     hashes[at + 1] = hashes[at + 1]! ^ lo;
   }

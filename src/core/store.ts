@@ -4,25 +4,29 @@
  * order in which records reach it.
  *
  * Memory is what bounds how many clients a member can hold, so per client the store keeps only
- * what must persist: the client id and its AT line, each a detached copy (see `detached`). A
- * record object is rebuilt from the line when one is asked for (WHATSAT, sync), which is rare
- * next to offers; an offer compares against the time text at the end of the stored line.
+ * its AT line, a detached copy (see `detached`), and the client's hash: the client id is read
+ * from the line. A record object is rebuilt from the line when one is asked for (WHATSAT,
+ * sync), which is rare next to offers; an offer compares against the time text at the end of
+ * the stored line.
  *
- * Clients are spread over 256 maps by a hash of their id. V8 grows a Map by rehashing it
- * whole: one map of a million clients stopped the member for about 340 ms when it doubled
- * (and a map of two million, twice that); a shard holds a 256th of it.
+ * Clients are spread over 256 tables (clientTable.ts) by a hash of their id, so that no
+ * single table grows large: a table grows by copying itself whole, on the thread.
  */
-import { atLineClient, atLineTimeText, detached, recordOf, type LocationRecord } from '../protocol/record.js';
+import { detached, recordOf, atLineClient, atLineTimeText, type LocationRecord } from '../protocol/record.js';
 import { compareTimeTexts } from '../protocol/time.js';
 import { clientHash } from './clientHash.js';
+import { ClientTable, SHARD_BITS } from './clientTable.js';
 
-const SHARDS = 256;
+const SHARDS = 1 << SHARD_BITS;
 
-/** `replacedLine` is the AT line the record replaced, if the client had one. */
-export type StoredListener = (record: LocationRecord, replacedLine: string | undefined) => void;
+/**
+ * `replacedLine` is the AT line the record replaced, if the client had one; `hash` is the
+ * client's clientHash, so that listeners need not compute it again.
+ */
+export type StoredListener = (record: LocationRecord, replacedLine: string | undefined, hash: number) => void;
 
 export class LocationStore {
-  private readonly shards = Array.from({ length: SHARDS }, () => new Map<string, string>());
+  private readonly shards = Array.from({ length: SHARDS }, () => new ClientTable());
   private clients = 0;
   private readonly listeners: StoredListener[] = [];
 
@@ -33,31 +37,37 @@ export class LocationStore {
 
   /** Keeps `record` if it beats the stored one; returns whether it was kept. */
   offer(record: LocationRecord): boolean {
-    const shard = this.shardOf(record.client);
-    const current = shard.get(record.client);
+    const hash = clientHash(record.client);
+    const shard = this.shards[hash & (SHARDS - 1)]!;
+    const slot = shard.slotOf(record.client, hash);
+    const current = slot >= 0 ? shard.lineAt(slot) : undefined;
     if (current !== undefined && !beats(record, atLineTimeText(current), current)) return false;
-    // Setting an existing key keeps the key already stored, so only a new client's id is copied.
-    shard.set(current === undefined ? detached(record.client) : record.client, detached(record.atLine));
-    if (current === undefined) this.clients++;
-    for (const listener of this.listeners) listener(record, current);
+    const line = detached(record.atLine);
+    if (current !== undefined) {
+      shard.replace(slot, line);
+    } else {
+      shard.add(~slot, hash, line);
+      this.clients++;
+    }
+    for (const listener of this.listeners) listener(record, current, hash);
     return true;
   }
 
   /** Whether `record` would be kept, without keeping it. */
   isNewer(record: LocationRecord): boolean {
-    const current = this.shardOf(record.client).get(record.client);
+    const current = this.lineOf(record.client);
     return current === undefined || beats(record, atLineTimeText(current), current);
   }
 
   /** Whether `atLine` is exactly the line stored for its client (no parsing: a cheap check). */
   holds(atLine: string): boolean {
     const client = atLineClient(atLine);
-    return client !== undefined && this.shardOf(client).get(client) === atLine;
+    return client !== undefined && this.lineOf(client) === atLine;
   }
 
   /** The client's record, rebuilt from its stored AT line. */
   get(client: string): LocationRecord | undefined {
-    const line = this.shardOf(client).get(client);
+    const line = this.lineOf(client);
     return line === undefined ? undefined : recordOf(line);
   }
 
@@ -65,18 +75,21 @@ export class LocationStore {
     return this.clients;
   }
 
-  /** Every client with its AT line. */
-  *entries(): IterableIterator<[client: string, atLine: string]> {
-    for (const shard of this.shards) yield* shard.entries();
+  /** Every stored AT line with its client's hash (clientHash). */
+  *hashedLines(): IterableIterator<[hash: number, atLine: string]> {
+    for (const shard of this.shards) yield* shard.hashedLines();
   }
 
   /** Every stored AT line. */
   *lines(): IterableIterator<string> {
-    for (const shard of this.shards) yield* shard.values();
+    for (const [, line] of this.hashedLines()) yield line;
   }
 
-  private shardOf(client: string): Map<string, string> {
-    return this.shards[clientHash(client) & (SHARDS - 1)]!;
+  private lineOf(client: string): string | undefined {
+    const hash = clientHash(client);
+    const shard = this.shards[hash & (SHARDS - 1)]!;
+    const slot = shard.slotOf(client, hash);
+    return slot >= 0 ? shard.lineAt(slot) : undefined;
   }
 }
 
