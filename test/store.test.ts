@@ -98,3 +98,24 @@ test('clients whose hashes are equal are still told apart by their ids', () => {
   assert.equal(store.get('c1170850')?.atLine, b.atLine);
   assert.ok(store.holds(b.atLine));
 });
+
+test('lines of changing length, replaced many times, come back byte for byte', () => {
+  const store = new LocationStore();
+  // Every byte a client id may hold (no white space), and an id of the protocol's full line cap.
+  const odd = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c))
+    .filter((c) => !' \t\r\n\f\v'.includes(c))
+    .join('');
+  const ids = [odd, 'x'.repeat(64 * 1024), ...Array.from({ length: 300 }, (_, i) => `client-${i}`)];
+  const expected = new Map<string, string>();
+  for (let round = 1; round <= 40; round++) {
+    for (const [i, id] of ids.entries()) {
+      if ((i + round) % 3 === 0) continue; // not every client every round
+      const line = `AT Clark +0.100000000 ${id} +${round % 90}.5${'5'.repeat((i * round) % 17)}+1 ${round}`;
+      assert.ok(store.offer(recordFromLine(line)));
+      expected.set(id, line);
+    }
+  }
+  assert.equal(store.size, ids.length);
+  for (const [id, line] of expected) assert.equal(store.get(id)?.atLine, line);
+  assert.deepEqual([...store.lines()].sort(), [...expected.values()].sort());
+});

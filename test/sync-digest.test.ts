@@ -19,6 +19,19 @@ test('fnv1a64 matches the published test vectors', () => {
   assert.equal(hex(fnv1a64('foobar')), '85944171f73967e8');
 });
 
+test('fnv1a64 equals FNV-1a computed with 64-bit integers, for any latin1 text', () => {
+  const reference = (text: string): string => {
+    let h = 0xcbf29ce484222325n;
+    for (let i = 0; i < text.length; i++) h = ((h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+    return h.toString(16).padStart(16, '0');
+  };
+  const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 200 });
+  fc.assert(
+    fc.property(latin1, (text) => assert.equal(hex(fnv1a64(text)), reference(text))),
+    { numRuns: 2000 },
+  );
+});
+
 test('clientHash spreads sequential ids evenly over buckets', () => {
   const counts = new Array<number>(256).fill(0);
   for (let i = 0; i < 256 * 100; i++) counts[clientHash(`client-${i}`) % 256]!++;
