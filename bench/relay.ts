@@ -1,6 +1,6 @@
 /**
  * The relay cost alone (figure 7 of `npm run bench`), with its profile printed:
- *   node dist/bench/relay.js [--rates 200,1000] [--seconds 5] [--profile] [--keep FILE.cpuprofile]
+ *   node dist/bench/relay.js [--rates 200,1000] [--seconds 5] [--steady 45] [--profile] [--keep FILE.cpuprofile]
  */
 import { parseArgs } from 'node:util';
 import { formatBreakdown } from './lib/profile.js';
@@ -10,13 +10,21 @@ const { values } = parseArgs({
   options: {
     rates: { type: 'string', default: '200,1000' },
     seconds: { type: 'string', default: '5' },
+    steady: { type: 'string', default: '45' },
     keep: { type: 'string' },
     profile: { type: 'boolean', default: false },
   },
 });
 const rates = values.rates.split(',').map(Number);
 const steps = await relayCost(
-  { rates, seconds: Number(values.seconds), warmUpSeconds: 1.5, profile: values.profile || values.keep !== undefined, keepProfile: values.keep },
+  {
+    rates,
+    seconds: Number(values.seconds),
+    warmUpSeconds: 1.5,
+    steadySeconds: Number(values.steady),
+    profile: values.profile || values.keep !== undefined,
+    keepProfile: values.keep,
+  },
   (t) => process.stderr.write(`${t}\n`),
 );
 for (const s of steps) {

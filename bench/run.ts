@@ -61,6 +61,7 @@ const SIZES = {
     edgeSeconds: 3,
     relayRates: [200, 1000, 5000],
     relaySeconds: 5,
+    relaySteadySeconds: 45,
     herdRates: [20_000, 30_000, 40_000],
     herdSeconds: 30,
     profileRate: 20_000,
@@ -82,6 +83,7 @@ const SIZES = {
     edgeSeconds: 0.5,
     relayRates: [200],
     relaySeconds: 0.5,
+    relaySteadySeconds: 0.5,
     herdRates: [2000],
     herdSeconds: 0.5,
     profileRate: 2000,
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
     return result;
   };
   const onStep = (text: string) => progress.step(text);
+  const relaySize = { seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, steadySeconds: size.relaySteadySeconds };
 
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -179,11 +182,9 @@ async function main(): Promise<void> {
       ),
     ),
     relay: await run('relay', async () => ({
-      cpu: await relayCost({ rates: size.relayRates, seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, profile: false }, onStep),
-      profiled: await relayCost(
-        { rates: size.relayRates.slice(0, 1), seconds: size.relaySeconds, warmUpSeconds: size.warmUpSeconds, profile: true },
-        onStep,
-      ),
+      steadySeconds: relaySize.steadySeconds,
+      cpu: await relayCost({ ...relaySize, rates: size.relayRates, profile: false }, onStep),
+      profiled: await relayCost({ ...relaySize, rates: size.relayRates.slice(0, 1), profile: true }, onStep),
     })),
     sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),
     durable: await run('durable', () => durable(size.herdRates[0]!, size.herdSeconds, withHerd)),

@@ -29,7 +29,7 @@ export interface BenchResults {
   readonly throughput?: ThroughputResult;
   readonly ratio?: RatioResult;
   readonly propagation?: PropagationResult;
-  readonly relay?: { readonly cpu: RelayStep[]; readonly profiled: RelayStep[] };
+  readonly relay?: { readonly steadySeconds: number; readonly cpu: RelayStep[]; readonly profiled: RelayStep[] };
   readonly sustained?: SustainedResult;
   /** One sustained step with every member on `--data-dir`. */
   readonly durable?: SustainedStep;
@@ -175,7 +175,7 @@ function relaySection(relay: NonNullable<BenchResults['relay']>): string {
   const parts = [
     "## 2b. What a relay pays (Bona: a neighbour of Clark without clients, passing Clark's messages on)",
     '',
-    "IAMATs of fresh clients at Clark, open loop; Bona's CPU (from /proc, beyond its idle CPU just before) per gossip message and per record it accepted:",
+    `IAMATs of fresh clients at Clark, open loop, after ${relay.steadySeconds} s at the lowest rate (so that V8 has optimized the relay's code, as in a member that has been running); Bona's CPU (from /proc, beyond its idle CPU just before) per gossip message and per record it accepted:`,
     '',
     table(['offered/s', 'messages', 'records', 'records/message', 'µs/message', 'µs/record', 'Bona cores', 'five members cores'], rows),
   ];

@@ -4,6 +4,11 @@
  * also passes messages on to Bailey and Campbell) runs with `--cpu-prof`. Its CPU over the
  * phase (from /proc), beyond its idle CPU just before, is divided by the gossip messages and
  * records it accepted; its main-thread profile within the phase says where the time went.
+ *
+ * The steps come after `steadySeconds` of traffic at the lowest rate: a relay's per-message
+ * path runs a few dozen times a second, so after the short warm-up V8 has not yet optimized
+ * most of it, and a cold relay pays about twice the CPU per message of one that has been
+ * running for a minute (2.4 against 1.4 ms at 200/s). A member runs for hours.
  */
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +42,8 @@ export interface RelayOptions {
   readonly rates: readonly number[];
   readonly seconds: number;
   readonly warmUpSeconds: number;
+  /** Traffic at the lowest rate before the steps, so that they measure a running relay. */
+  readonly steadySeconds: number;
   /** Run the members under `--cpu-prof` (which costs CPU itself: the figures then include it). */
   readonly profile: boolean;
   /** Also copy the relay's .cpuprofile there (for a closer look). */
@@ -53,6 +60,9 @@ export async function relayCost(options: RelayOptions, onStep: (text: string) =>
     const pid = herd.pid(RELAY);
     try {
       await warmUp(herd, warmUpSeconds);
+      onStep(`relay: ${options.steadySeconds} s at ${rates[0]}/s first`);
+      await paced({ ports: [herd.clientPort(ORIGIN)], prefix: 'bench-relay-steady', rate: rates[0]!, seconds: options.steadySeconds });
+      await herd.converged({ timeoutMs: 5_000 });
       for (const rate of rates) {
         onStep(`relay cost at ${rate}/s`);
         const idleStart = await snapshot(herd);
