@@ -5,9 +5,12 @@
  * Why not a Map: at 30,000 updates/s herd-wide, Map lookups, inserts and growth took about a
  * quarter of every member's CPU (perf), and the key copy kept per client was a third of the
  * store's memory. Here the key is not stored at all: the client id is the AT line's fourth
- * field. Each slot keeps the client's 32-bit hash beside its line, so a probe compares numbers
- * and reads a line only when the hashes match, and growing moves hashes and references without
- * reading a single string. Clients are never removed, so no tombstones are needed.
+ * field. Each slot keeps a tag, the client's hash without the shard's bits and plus one (so 0
+ * marks a free slot), in a typed array beside the lines. A probe reads only tags, which sit 16
+ * to a cache line, and reads a line only when the tags match; adding a client touches no other
+ * line (at a million clients this halved the time to add one: 0.35-0.7 against 1 µs). Growing
+ * moves tags and references without reading a single string. Clients are never removed, so no
+ * tombstones are needed.
  */
 
 /** Slots of a new table; the table doubles whenever it would be more than half full. */
@@ -15,11 +18,15 @@ const INITIAL_SLOTS = 16;
 /** The low bits of a client's hash choose its shard (store.ts); a slot comes from the rest. */
 export const SHARD_BITS = 8;
 const SPACE = 0x20;
+const FREE = 0;
 
 export class ClientTable {
-  private hashes = new Uint32Array(INITIAL_SLOTS);
+  private tags = new Uint32Array(INITIAL_SLOTS);
   private lines: (string | undefined)[] = new Array<string | undefined>(INITIAL_SLOTS);
   private count = 0;
+
+  /** `shard`: the low SHARD_BITS bits that every hash in this table shares. */
+  constructor(private readonly shard: number) {}
 
   get size(): number {
     return this.count;
@@ -30,11 +37,12 @@ export class ClientTable {
    * negative number) of the free slot where it goes. `hash` is clientHash(client).
    */
   slotOf(client: string, hash: number): number {
-    const mask = this.lines.length - 1;
-    for (let slot = (hash >>> SHARD_BITS) & mask; ; slot = (slot + 1) & mask) {
-      const line = this.lines[slot];
-      if (line === undefined) return ~slot;
-      if (this.hashes[slot] === hash && isLineOf(line, client)) return slot;
+    const tag = tagOf(hash);
+    const mask = this.tags.length - 1;
+    for (let slot = tag & mask; ; slot = (slot + 1) & mask) {
+      const found = this.tags[slot];
+      if (found === FREE) return ~slot;
+      if (found === tag && isLineOf(this.lines[slot]!, client)) return slot;
     }
   }
 
@@ -50,43 +58,49 @@ export class ClientTable {
 
   /** Adds the first line of a client, at the free slot that slotOf returned (complemented). */
   add(freeSlot: number, hash: number, line: string): void {
-    if (2 * (this.count + 1) > this.lines.length) {
+    const tag = tagOf(hash);
+    if (2 * (this.count + 1) > this.tags.length) {
       this.grow();
-      freeSlot = this.freeSlot(hash);
+      freeSlot = this.freeSlot(tag);
     }
-    this.hashes[freeSlot] = hash;
+    this.tags[freeSlot] = tag;
     this.lines[freeSlot] = line;
     this.count++;
   }
 
   /** Every line with its client's hash, in slot order. */
   *hashedLines(): IterableIterator<[hash: number, atLine: string]> {
-    for (let slot = 0; slot < this.lines.length; slot++) {
-      const line = this.lines[slot];
-      if (line !== undefined) yield [this.hashes[slot]!, line];
+    for (let slot = 0; slot < this.tags.length; slot++) {
+      const tag = this.tags[slot]!;
+      if (tag !== FREE) yield [(((tag - 1) << SHARD_BITS) | this.shard) >>> 0, this.lines[slot]!];
     }
   }
 
   private grow(): void {
-    const { hashes, lines } = this;
-    this.hashes = new Uint32Array(2 * lines.length);
-    this.lines = new Array<string | undefined>(2 * lines.length);
-    for (let slot = 0; slot < lines.length; slot++) {
-      const line = lines[slot];
-      if (line === undefined) continue;
-      const to = this.freeSlot(hashes[slot]!);
-      this.hashes[to] = hashes[slot]!;
-      this.lines[to] = line;
+    const { tags, lines } = this;
+    this.tags = new Uint32Array(2 * tags.length);
+    this.lines = new Array<string | undefined>(2 * tags.length);
+    for (let slot = 0; slot < tags.length; slot++) {
+      const tag = tags[slot]!;
+      if (tag === FREE) continue;
+      const to = this.freeSlot(tag);
+      this.tags[to] = tag;
+      this.lines[to] = lines[slot];
     }
   }
 
-  /** The first free slot on a hash's probe path (for a client known to be absent). */
-  private freeSlot(hash: number): number {
-    const mask = this.lines.length - 1;
-    let slot = (hash >>> SHARD_BITS) & mask;
-    while (this.lines[slot] !== undefined) slot = (slot + 1) & mask;
+  /** The first free slot on a tag's probe path (for a client known to be absent). */
+  private freeSlot(tag: number): number {
+    const mask = this.tags.length - 1;
+    let slot = tag & mask;
+    while (this.tags[slot] !== FREE) slot = (slot + 1) & mask;
     return slot;
   }
+}
+
+/** A slot's tag: the hash's bits above the shard's, plus one; never FREE. */
+function tagOf(hash: number): number {
+  return (hash >>> SHARD_BITS) + 1;
 }
 
 /** Whether an AT line (`AT member difference client ...`) is `client`'s, compared in place. */

@@ -27,7 +27,7 @@ const SHARDS = 1 << SHARD_BITS;
 export type StoredListener = (record: LocationRecord, replacedLine: string | undefined, hash: number) => void;
 
 export class LocationStore {
-  private readonly shards = Array.from({ length: SHARDS }, () => new ClientTable());
+  private readonly shards = Array.from({ length: SHARDS }, (_, shard) => new ClientTable(shard));
   private clients = 0;
   private readonly listeners: StoredListener[] = [];
 
