@@ -60,20 +60,14 @@ export async function closedLoopRatio(clients: number, seconds: number, withHerd
       return results;
     }),
   );
-  const rate = (r: MeasuredRun) => r.repliesPerSecond;
-  const alone = medianBy(
-    rounds.map((r) => r.info),
-    rate,
-  );
+  const medianRun = (runs: MeasuredRun[]) => medianBy(runs, (r) => r.repliesPerSecond);
+  const alone = medianRun(rounds.map((r) => r.info));
   return {
     clients,
     seconds,
     herd,
     alone,
-    aloneAtWarn: medianBy(
-      rounds.map((r) => r.warn),
-      rate,
-    ),
+    aloneAtWarn: medianRun(rounds.map((r) => r.warn)),
     herdOverAlone: herd.repliesPerSecond / alone.repliesPerSecond,
     infoOverWarn: median(rounds.map((r) => r.info.repliesPerSecond / r.warn.repliesPerSecond)),
     infoOverWarnByCpu: median(rounds.map((r) => r.warn.memberCpuMicrosPerReply / r.info.memberCpuMicrosPerReply)),
