@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { fetchStatus } from '../src/net/status.js';
+import { fetchStatus } from '../src/net/statusClient.js';
 import { findMember, loadHerdFile, type HerdFileJson, type MemberConfig } from '../src/config/herdFile.js';
 import { herd, jsonLines, spawnHerd } from '../testkit/cli.js';
 import { makeHerd } from '../testkit/herd.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fetchStatus } from '../src/net/status.js';
+import { fetchStatus } from '../src/net/statusClient.js';
 import { findMember, loadHerdFile, type HerdFileJson } from '../src/config/herdFile.js';
 import { herd, spawnHerd } from '../testkit/cli.js';
 import { makeHerd, portOf, type TestHerd } from '../testkit/herd.js';

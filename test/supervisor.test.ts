@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { fetchStatus } from '../src/net/status.js';
+import { fetchStatus } from '../src/net/statusClient.js';
 import { makeHerd, portOf } from '../testkit/herd.js';
 import { eventually } from '../testkit/eventually.js';
 import { HERD_BIN } from '../testkit/processes.js';

@@ -4,7 +4,8 @@ import { request } from 'undici';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findMember } from '../src/config/herdFile.js';
-import { fetchStatus, type MemberStatus } from '../src/net/status.js';
+import type { MemberStatus } from '../src/net/status.js';
+import { fetchStatus } from '../src/net/statusClient.js';
 import { eventually, GiveUp } from './eventually.js';
 import type { TestHerd } from './herd.js';
 

@@ -11,7 +11,8 @@ import { request } from 'undici';
 import { findMember, type HerdConfig } from '../../src/config/herdFile.js';
 import { makeHerd, type TestHerd } from '../../testkit/herd.js';
 import { spawnMember } from '../../testkit/processes.js';
-import { fetchStatus, type MemberStatus, type MemoryStatus } from '../../src/net/status.js';
+import type { MemberStatus, MemoryStatus } from '../../src/net/status.js';
+import { fetchStatus } from '../../src/net/statusClient.js';
 import { cpuSeconds } from './proc.js';
 
 /** The demo herd of peers/herd.json. */

@@ -1,6 +1,6 @@
 /** `herd mesh`: ask every member's admin endpoint at once and show what each sees. */
 import type { HerdConfig } from '../config/herdFile.js';
-import { fetchStatus } from '../net/status.js';
+import { fetchStatus } from '../net/statusClient.js';
 import { buildMeshReport, problemsOf, renderDot, renderTable, type MeshReport } from './meshReport.js';
 
 export interface MeshOptions {

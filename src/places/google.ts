@@ -3,13 +3,21 @@
  * `status`) pass through untouched; transport failures become an UNKNOWN_ERROR answer, so a
  * WHATSAT always gets a JSON object and `nearby()` never rejects.
  */
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type { Pool } from 'undici';
 import { badSetting, isPositiveInteger } from '../config/settings.js';
 import type { Logger, NearbyQuery, Places } from '../core/ports.js';
 import type { PlacesAnswer } from '../protocol/reply.js';
 import { unknownError } from './answers.js';
 
 const SEARCH_PATH = '/maps/api/place/nearbysearch/json';
+
+/**
+ * undici, loaded by the first GooglePlaces: a member on the offline places never needs it,
+ * and loading it cost every start about 170 ms of CPU. undici is CommonJS, so a synchronous
+ * require keeps this constructor (and the provider choice) synchronous.
+ */
+const loadUndici = (): typeof import('undici') => createRequire(import.meta.url)('undici') as typeof import('undici');
 
 export const GOOGLE_DEFAULTS = {
   origin: 'https://maps.googleapis.com',
@@ -78,7 +86,7 @@ export class GooglePlaces implements Places {
     this.timeoutMs = positiveInteger(options.timeoutMs ?? GOOGLE_DEFAULTS.timeoutMs, 'timeoutMs');
     const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? GOOGLE_DEFAULTS.maxBodyBytes, 'maxBodyBytes');
     this.log = options.log;
-    this.pool = new Pool(this.origin, {
+    this.pool = new (loadUndici().Pool)(this.origin, {
       connections: 32,
       keepAliveTimeout: 30_000,
       // Each phase is bounded too, in case the AbortSignal below is ever lost.
