@@ -70,6 +70,8 @@ export interface RunningMember {
 
 /** How often a member with a data dir checks whether its record log needs compacting. */
 const COMPACTION_CHECK_MS = 60_000;
+/** The client server's bindings on every line it logs. */
+const CLIENTS = { component: 'clients' } as const;
 
 export async function runMember(options: RunMemberOptions): Promise<RunningMember> {
   const startedAt = Date.now();
@@ -102,7 +104,8 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     host: self.host,
     port: self.clientPort,
     handler: member,
-    log: log.child({ component: 'clients' }),
+    log: log.child(CLIENTS),
+    commands: logger.commandLog(CLIENTS),
     flow: node,
     commit: recordLog?.flush,
     maxLineBytes: options.maxLineBytes,

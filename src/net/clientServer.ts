@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { FlowControl, LineHandler, Logger } from '../core/ports.js';
 import { invalidReply, LineFramer } from '../protocol/index.js';
+import { loggedCommands, type CommandLog, type CommandLogOf } from './commandLog.js';
 
 export interface ClientServerOptions {
   readonly host: string;
@@ -21,6 +22,8 @@ export interface ClientServerOptions {
    * could still lose.
    */
   readonly commit?: () => void;
+  /** How each connection logs its commands; through `log` unless given (commandLog.ts). */
+  readonly commands?: CommandLogOf;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -138,6 +141,7 @@ class ClientConnection {
   onIdleClose: () => void = () => {};
   private readonly framer: LineFramer;
   private readonly log: Logger;
+  private readonly commands: CommandLog;
   private readonly slots: Slot[] = [];
   /** No more bytes are taken from the client: it half-closed, or the member is shutting down. */
   private inputStopped = false;
@@ -158,6 +162,7 @@ class ClientConnection {
   ) {
     this.framer = new LineFramer(options.maxLineBytes ?? CLIENT_DEFAULTS.maxLineBytes);
     this.log = options.log.child ? options.log.child({ conn: id }) : options.log;
+    this.commands = (options.commands ?? loggedCommands(options.log))(id);
     this.log.info({ remote: remoteOf(socket) }, 'client connected');
     socket.setTimeout(options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs);
     socket.on('timeout', () => this.closeIdle());
@@ -289,7 +294,7 @@ class ClientConnection {
   }
 
   private onLine(line: string): void {
-    this.log.info({ line }, 'input');
+    this.commands.input(line);
     let reply: ReturnType<LineHandler['handle']>;
     try {
       reply = this.options.handler.handle(line);
@@ -359,7 +364,7 @@ class ClientConnection {
     if (!this.pumping) this.options.commit?.();
     while (this.slots.length > 0 && this.slots[0]!.reply && !this.socket.destroyed && this.hasWriteRoom()) {
       const reply = this.slots.shift()!.reply!;
-      this.logReply(reply);
+      this.commands.reply(reply);
       this.socket.write(reply);
     }
     this.endIfDone();
@@ -374,11 +379,5 @@ class ClientConnection {
     // Keep reading (and discarding) so the client's unread bytes never turn our close
     // into a reset that could destroy the replies still in flight.
     this.socket.resume();
-  }
-
-  private logReply(reply: Buffer): void {
-    const newline = reply.indexOf(0x0a);
-    const first = reply.subarray(0, newline === -1 ? reply.length : newline).toString('latin1');
-    this.log.info({ reply: first, bytes: reply.length }, 'reply');
   }
 }

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Level, type Logger as Pino } from 'pino';
 import roll from 'pino-roll';
+import { directCommands, loggedCommands, silentCommands, type CommandLogOf } from './commandLog.js';
 import type { ConsoleFormat } from './logLevels.js';
 import { LineBatch } from './lineBatch.js';
 
@@ -41,6 +42,12 @@ export interface MemberLogger {
   lastProblem(): string | null;
   /** Writes out what is buffered; call before exit. */
   flush(): void;
+  /**
+   * How client connections log their commands, as children of `log.child(bindings)`: straight
+   * into the log file when only the file takes info lines (commandLog.ts), through pino when
+   * the console takes them too.
+   */
+  commandLog(bindings: Readonly<Record<string, string | number>>): CommandLogOf;
 }
 
 export async function createMemberLogger(options: MemberLoggerOptions): Promise<MemberLogger> {
@@ -101,5 +108,10 @@ export async function createMemberLogger(options: MemberLoggerOptions): Promise<
     fileLines.flush();
     file.flushSync();
   };
-  return { log, lastProblem: () => lastProblem, flush };
+  const takesInfo = (level: Level | 'silent') => level !== 'silent' && pino.levels.values[level]! <= pino.levels.values.info!;
+  const commandLog = (bindings: Readonly<Record<string, string | number>>): CommandLogOf => {
+    if (takesInfo(options.consoleLevel)) return loggedCommands(log.child(bindings));
+    return takesInfo(options.level) ? directCommands(fileLines, { member: options.name, ...bindings }) : silentCommands;
+  };
+  return { log, lastProblem: () => lastProblem, flush, commandLog };
 }
