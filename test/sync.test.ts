@@ -8,6 +8,7 @@ import { capturingLog, type LogEntry } from '../testkit/loggers.js';
 import { atRecord } from '../testkit/records.js';
 import type { SyncInit, SyncService as SyncServiceType } from '../src/net/p2p/sync.js';
 import { eventually } from '../testkit/eventually.js';
+import { dialsTo } from '../src/net/p2p/links.js';
 
 const { createLibp2p } = await import('libp2p');
 const { tcp } = await import('@libp2p/tcp');
@@ -207,6 +208,31 @@ test('three members linked in a triangle converge, conflicts included', async ()
   await eventually(() => members.every((m) => m.store.get('shared')!.member === 'Charlie'));
   assert.deepEqual(lines(a.store), lines(b.store));
   assert.deepEqual(lines(b.store), lines(c.store));
+});
+
+test('a link coming up: the dialling end opens its round, the other end follows when it ends; each record crosses once', async () => {
+  const a = await member('Alpha');
+  const b = await member('Bravo');
+  fill(a.store, 'a', 3000);
+  fill(b.store, 'b', 2000);
+  await link(a, b);
+  const [fromA, fromB] = await Promise.all([a.sync.linkUp(b.id, dialsTo(a.id, b.id)), b.sync.linkUp(a.id, dialsTo(b.id, a.id))]);
+  const [first, second] = dialsTo(a.id, b.id) ? [fromA, fromB] : [fromB, fromA];
+  assert.equal(first.sent + first.received, 5000);
+  assert.deepEqual(second, { sent: 0, received: 0 });
+  await eventually(() => a.sync.counters.rounds === 2 && b.sync.counters.rounds === 2);
+  assert.equal(a.sync.counters.recordsSent + b.sync.counters.recordsSent, 5000);
+  assert.deepEqual(lines(a.store), lines(b.store));
+});
+
+test('a link coming up: the end that does not dial opens its own round when none reaches it', async () => {
+  const a = await member('Alpha', { linkUpWaitMs: 100 });
+  const b = await member('Bravo');
+  fill(a.store, 'a', 300);
+  fill(b.store, 'b', 200);
+  await link(a, b);
+  assert.deepEqual(await a.sync.linkUp(b.id, false), { sent: 300, received: 200 });
+  assert.deepEqual(lines(a.store), lines(b.store));
 });
 
 test('rounds with one peer coalesce: one runs, later callers share one queued round', async () => {

@@ -221,10 +221,13 @@ async function startReplication({ self, options, privateKey, store, digest, log,
   );
   sync.onRoundDone(observeSync);
   await sync.start();
-  // Both ends open a catch-up round once gossip flows on the link: a record stored at either
-  // end between one end's digest and the link carrying gossip is then still caught at once.
-  // An equal-store round costs one 8 KiB digest each way.
-  node.onLinkUp((_name, peerId) => void sync.syncWith(peerId).catch(() => {}));
+  // Both ends open a catch-up round once gossip flows on the link, one after the other: a
+  // record stored at either end between one end's digest and the link carrying gossip is then
+  // still caught at once. An equal-store round costs one 8 KiB digest each way.
+  node.onLinkUp((_name, peerId) => {
+    const dials = node.links().some((l) => l.peerId === peerId && l.dials);
+    void sync.linkUp(peerId, dials).catch(() => {});
+  });
   // Gossip follows trees over the links up now; a neighbour that just became our child in
   // one may have missed records while its old parent's link was down: the same round covers it.
   node.onNewTreeChild((peerId) => void sync.syncWith(peerId).catch(() => {}));

@@ -74,6 +74,10 @@ export class SyncService {
 
   private stopController?: AbortController;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Rounds each neighbour opened with us that have not ended. */
+  private readonly inbound = new Map<string, Set<Promise<unknown>>>();
+  /** Who waits for the next round a neighbour opens with us (see `linkUp`). */
+  private readonly inboundWaiters = new Map<string, Set<(round: Promise<unknown>) => void>>();
 
   constructor(components: SyncComponents, init: SyncInit = {}) {
     this.libp2p = components.libp2p;
@@ -139,6 +143,44 @@ export class SyncService {
     return this.scheduler.syncWith(peerId);
   }
 
+  /**
+   * The catch-up when the link to `peerId` comes up (gossip to it flows from now on). Both
+   * ends open a round then, so that each end's digest is taken after the link carries its
+   * gossip. Two digest rounds at once would each send every record the other end lacks: a
+   * restarted member received its whole store two or three times over. So the end that dials
+   * the link opens its round at once, and the other waits for that round to reach it and end
+   * (at most `linkUpWaitMs` for it to begin) before opening its own, which then costs two
+   * small digests when the first one did its work. The dialling end never waits.
+   */
+  async linkUp(peerId: string, dials: boolean): Promise<SyncResult> {
+    if (!dials) {
+      const running = this.inbound.get(peerId);
+      await (running && running.size > 0 ? Promise.allSettled(running) : this.theirNextRound(peerId));
+    }
+    return this.syncWith(peerId);
+  }
+
+  /** Settles once the next round `peerId` opens with us has ended, or when none began within linkUpWaitMs. */
+  private theirNextRound(peerId: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.inboundWaiters.get(peerId) ?? new Set();
+      this.inboundWaiters.set(peerId, waiters);
+      const begun = (round: Promise<unknown>): void => {
+        clearTimeout(timer);
+        void round.then(
+          () => resolve(),
+          () => resolve(),
+        );
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(begun);
+        resolve();
+      }, this.tuning.linkUpWaitMs);
+      timer.unref();
+      waiters.add(begun);
+    });
+  }
+
   private async outboundRound(peerId: string, request: RoundRequest): Promise<SyncResult> {
     if (!this.stopController) throw new SyncError('ERR_SYNC_STOPPED', 'sync service stopped'); // a round queued before stop()
     const name = this.neighbours.nameOf(peerId);
@@ -173,7 +215,13 @@ export class SyncService {
       return;
     }
     // Concurrency per peer is bounded by maxInboundStreams; the opener coalesces its own rounds.
-    void this.track(this.serveRound(stream, peerId, name)).catch(ignore);
+    const round = this.track(this.serveRound(stream, peerId, name));
+    const running = this.inbound.get(peerId) ?? new Set();
+    this.inbound.set(peerId, running.add(round));
+    void round.catch(ignore).finally(() => running.delete(round));
+    const waiters = this.inboundWaiters.get(peerId);
+    this.inboundWaiters.delete(peerId);
+    waiters?.forEach((begun) => begun(round));
   }
 
   private async serveRound(stream: Stream, peerId: string, name: string): Promise<SyncResult> {

@@ -31,6 +31,11 @@ export const SYNC_DEFAULTS = {
   pushMaxRecords: 10_000,
   /** A neighbour runs one digest round and one push with us at a time; 4 lets new ones open while the last close. */
   maxInboundStreams: 4,
+  /**
+   * When a link comes up, the end that does not dial it waits this long for the dialling end's
+   * round to reach it, and opens its own after that one (see `SyncService.linkUp`).
+   */
+  linkUpWaitMs: 2_000,
 } as const;
 
 /** Tuning; what is left out comes from SYNC_DEFAULTS. */
@@ -44,6 +49,7 @@ export interface SyncInit {
   readonly pushMaxRecords?: number;
   readonly repairMaxDelayMs?: number;
   readonly maxInboundStreams?: number;
+  readonly linkUpWaitMs?: number;
 }
 
 /** The tuning with defaults filled in, each value checked (the bad option named). */
@@ -58,6 +64,7 @@ export function syncTuning(init: SyncInit): Required<SyncInit> {
     pushMaxRecords: positiveInteger('pushMaxRecords', init.pushMaxRecords ?? SYNC_DEFAULTS.pushMaxRecords),
     repairMaxDelayMs: nonNegativeInteger('repairMaxDelayMs', init.repairMaxDelayMs ?? SYNC_DEFAULTS.repairMaxDelayMs),
     maxInboundStreams: positiveInteger('maxInboundStreams', init.maxInboundStreams ?? SYNC_DEFAULTS.maxInboundStreams),
+    linkUpWaitMs: nonNegativeInteger('linkUpWaitMs', init.linkUpWaitMs ?? SYNC_DEFAULTS.linkUpWaitMs),
   };
   if (t.settleMs > 0xffffffff) throw new RangeError(`settleMs must fit 32 bits, got ${t.settleMs}`);
   // Any valid record must fit one frame, and so must our own digest.
