@@ -60,7 +60,7 @@ before(async () => {
       libp2p: victim,
       store,
       log,
-      neighbours: { nameOf: (peerId) => names.get(peerId), connected: () => [] },
+      neighbours: { nameOf: (peerId) => names.get(peerId), connected: () => [], dials: () => true },
     },
     { timeoutMs: TIMEOUT_MS, intervalMs: 3_600_000 },
   );

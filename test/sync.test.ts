@@ -55,6 +55,7 @@ async function member(name: string, options: SyncInit = {}): Promise<Member> {
       neighbours: {
         nameOf: (peerId) => names.get(peerId),
         connected: () => [...new Set(connected())].filter((p) => names.has(p)),
+        dials: (peerId) => dialsTo(node.peerId.toString(), peerId),
       },
     },
     {
@@ -216,9 +217,9 @@ test('a link coming up: the dialling end opens its round, the other end follows 
   fill(a.store, 'a', 3000);
   fill(b.store, 'b', 2000);
   await link(a, b);
-  const [fromA, fromB] = await Promise.all([a.sync.linkUp(b.id, dialsTo(a.id, b.id)), b.sync.linkUp(a.id, dialsTo(b.id, a.id))]);
+  const [fromA, fromB] = await Promise.all([a.sync.catchUp(b.id), b.sync.catchUp(a.id)]);
   const [first, second] = dialsTo(a.id, b.id) ? [fromA, fromB] : [fromB, fromA];
-  assert.equal(first.sent + first.received, 5000);
+  assert.equal(first!.sent + first!.received, 5000);
   assert.deepEqual(second, { sent: 0, received: 0 });
   await eventually(() => a.sync.counters.rounds === 2 && b.sync.counters.rounds === 2);
   assert.equal(a.sync.counters.recordsSent + b.sync.counters.recordsSent, 5000);
@@ -227,12 +228,28 @@ test('a link coming up: the dialling end opens its round, the other end follows 
 
 test('a link coming up: the end that does not dial opens its own round when none reaches it', async () => {
   const a = await member('Alpha', { linkUpWaitMs: 100 });
-  const b = await member('Bravo');
+  const b = await member('Bravo', { linkUpWaitMs: 100 });
   fill(a.store, 'a', 300);
   fill(b.store, 'b', 200);
   await link(a, b);
-  assert.deepEqual(await a.sync.linkUp(b.id, false), { sent: 300, received: 200 });
+  const [waits, other] = dialsTo(a.id, b.id) ? [b, a] : [a, b];
+  const result = await waits.sync.catchUp(other.id);
+  assert.equal(result!.sent + result!.received, 500);
   assert.deepEqual(lines(a.store), lines(b.store));
+  await eventually(() => other.sync.counters.rounds === 1);
+});
+
+test('a link coming up: no round, and no failure, when the link went down during the wait', async () => {
+  const a = await member('Alpha', { linkUpWaitMs: 100 });
+  const b = await member('Bravo', { linkUpWaitMs: 100 });
+  fill(a.store, 'a', 300);
+  await link(a, b);
+  const [waits, other] = dialsTo(a.id, b.id) ? [b, a] : [a, b];
+  const waited = waits.sync.catchUp(other.id);
+  await waits.node.hangUp(other.node.peerId);
+  assert.equal(await waited, undefined);
+  assert.equal(waits.sync.counters.rounds + waits.sync.counters.failures, 0);
+  assert.equal(b.store.size, 0);
 });
 
 test('rounds with one peer coalesce: one runs, later callers share one queued round', async () => {
@@ -269,7 +286,12 @@ test('syncWith refuses non-neighbours and rejects once stopped', async () => {
 
 test('options are validated with the bad option named', async () => {
   const a = await member('Alpha');
-  const components = { libp2p: a.node, store: a.store, log: capturingLog(), neighbours: { nameOf: () => undefined, connected: () => [] } };
+  const components = {
+    libp2p: a.node,
+    store: a.store,
+    log: capturingLog(),
+    neighbours: { nameOf: () => undefined, connected: () => [], dials: () => true },
+  };
   assert.throws(() => new SyncService(components, { timeoutMs: 0 }), /timeoutMs/);
   assert.throws(() => new SyncService(components, { maxFrameBytes: 1000 }), /maxFrameBytes/);
   assert.throws(() => new SyncService(components, { bucketCount: 1 << 20 }), /bucketCount/);

@@ -215,6 +215,7 @@ async function startReplication({ self, options, privateKey, store, digest, log,
             .links()
             .filter((l) => l.connected)
             .map((l) => l.peerId),
+        dials: (peerId) => node.links().some((l) => l.peerId === peerId && l.dials),
       },
     },
     { intervalMs: options.syncIntervalMs },
@@ -224,13 +225,10 @@ async function startReplication({ self, options, privateKey, store, digest, log,
   // Both ends open a catch-up round once gossip flows on the link, one after the other: a
   // record stored at either end between one end's digest and the link carrying gossip is then
   // still caught at once. An equal-store round costs one 8 KiB digest each way.
-  node.onLinkUp((_name, peerId) => {
-    const dials = node.links().some((l) => l.peerId === peerId && l.dials);
-    void sync.linkUp(peerId, dials).catch(() => {});
-  });
+  node.onLinkUp((_name, peerId) => void sync.catchUp(peerId).catch(() => {}));
   // Gossip follows trees over the links up now; a neighbour that just became our child in
   // one may have missed records while its old parent's link was down: the same round covers it.
-  node.onNewTreeChild((peerId) => void sync.syncWith(peerId).catch(() => {}));
+  node.onNewTreeChild((peerId) => void sync.catchUp(peerId).catch(() => {}));
   return { node, sync };
 }
 

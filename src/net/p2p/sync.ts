@@ -36,6 +36,8 @@ export interface SyncNeighbours {
   nameOf(peerId: string): string | undefined;
   /** Peer ID strings of the linked neighbours currently connected. */
   connected(): string[];
+  /** Whether this member is the end that dials the link to `peerId` (links.ts `dialsTo`). */
+  dials(peerId: string): boolean;
 }
 
 /** What the service works with (js-libp2p's "components"). */
@@ -144,20 +146,22 @@ export class SyncService {
   }
 
   /**
-   * The catch-up when the link to `peerId` comes up (gossip to it flows from now on). Both
-   * ends open a round then, so that each end's digest is taken after the link carries its
-   * gossip. Two digest rounds at once would each send every record the other end lacks: a
-   * restarted member received its whole store two or three times over. So the end that dials
-   * the link opens its round at once, and the other waits for that round to reach it and end
-   * (at most `linkUpWaitMs` for it to begin) before opening its own, which then costs two
-   * small digests when the first one did its work. The dialling end never waits.
+   * A round with a neighbour that may lack records now: its link came up (gossip to it flows
+   * from now on), or it became our child in a gossip tree. Both ends of a link that comes up
+   * open one, so that each end's digest is taken after the link carries its gossip; but two
+   * digest rounds at once each send every record the other end lacks (a restarted member
+   * received its whole store two or three times over). So the end that dials the link opens
+   * its round at once, and the other waits for that round to reach it and end (at most
+   * `linkUpWaitMs` for it to begin) before opening its own, which then costs two small
+   * digests. The dialling end never waits, so two members never wait for each other.
+   * Resolves to undefined, with no round, when the link went down during the wait: its next
+   * link-up brings a round of its own.
    */
-  async linkUp(peerId: string, dials: boolean): Promise<SyncResult> {
-    if (!dials) {
-      const running = this.inbound.get(peerId);
-      await (running && running.size > 0 ? Promise.allSettled(running) : this.theirNextRound(peerId));
-    }
-    return this.syncWith(peerId);
+  async catchUp(peerId: string): Promise<SyncResult | undefined> {
+    if (this.neighbours.dials(peerId)) return this.syncWith(peerId);
+    const running = this.inbound.get(peerId);
+    await (running && running.size > 0 ? Promise.allSettled(running) : this.theirNextRound(peerId));
+    return this.neighbours.connected().includes(peerId) ? this.syncWith(peerId) : undefined;
   }
 
   /** Settles once the next round `peerId` opens with us has ended, or when none began within linkUpWaitMs. */
