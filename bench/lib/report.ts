@@ -364,7 +364,7 @@ function catchUpSection(c: CatchUpResult): string {
     '',
     `Bailey restarted with an empty store and received all ${int(c.records)} records from its neighbours: first link up ${f(c.linkUpMs)} ms after its process started; every record held (digest equal) ` +
       `${f(c.fromLinkUpMs)} ms after that, **${f(c.fromStartMs)} ms** after the start. It received ${int(c.syncRecordsReceived)} records by sync ` +
-      `(${f(c.syncRecordsReceived / c.records)} per record: its rounds with its two neighbours run at once, and each neighbour sends every record it lacks).`,
+      `(${f(c.syncRecordsReceived / c.records)} per record: more than 1 when its two neighbours sent the same records at once).`,
   ].join('\n');
 }
 
