@@ -1,8 +1,9 @@
 /**
  * The two lines a member logs at info for every client command: `input` (the line as received)
  * and `reply` (the first line of the answer). They are most of what a busy member logs, two
- * per IAMAT, and pino building them (one object and one JSON serialization per line) was most
- * of what logging at info cost against warn (issue 12).
+ * per IAMAT, and issue 12 asks logging at info to cost at most 10 % against warn. Through pino
+ * (an object and a JSON serialization per line) they took 2.4 µs per IAMAT, written here 1.5
+ * (micro, the member's own logger and log file).
  *
  * So when they go to the log file alone (the default: file at info, console at warn), they are
  * written straight into the file's line batch, byte for byte as pino writes them: the same

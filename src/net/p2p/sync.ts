@@ -78,7 +78,7 @@ export class SyncService {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Rounds each neighbour opened with us that have not ended. */
   private readonly inbound = new Map<string, Set<Promise<unknown>>>();
-  /** Who waits for the next round a neighbour opens with us (see `linkUp`). */
+  /** Who waits for the next round a neighbour opens with us (see `catchUp`). */
   private readonly inboundWaiters = new Map<string, Set<(round: Promise<unknown>) => void>>();
 
   constructor(components: SyncComponents, init: SyncInit = {}) {

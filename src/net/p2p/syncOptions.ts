@@ -33,7 +33,7 @@ export const SYNC_DEFAULTS = {
   maxInboundStreams: 4,
   /**
    * When a link comes up, the end that does not dial it waits this long for the dialling end's
-   * round to reach it, and opens its own after that one (see `SyncService.linkUp`).
+   * round to reach it, and opens its own after that one (see `SyncService.catchUp`).
    */
   linkUpWaitMs: 2_000,
 } as const;
