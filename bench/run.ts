@@ -55,6 +55,7 @@ const SIZES = {
     clients: 50,
     throughputSeconds: 5,
     ratioSeconds: 5,
+    loggingRounds: 5,
     fixedRate: 1000,
     fixedSeconds: 5,
     edgeRates: [2000, 5000, 10_000, 20_000, 30_000, 40_000],
@@ -77,6 +78,7 @@ const SIZES = {
     clients: 50,
     throughputSeconds: 0.5,
     ratioSeconds: 0.5,
+    loggingRounds: 1,
     fixedRate: 1000,
     fixedSeconds: 0.5,
     edgeRates: [2000],
@@ -126,20 +128,29 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadAvgBefore = loadavg();
 
-  /** Starts a herd, warms it up, runs `body`, and always stops it (its temp dir stays on failure). */
-  /** Members log at info, the default, unless `start` says otherwise. */
+  /**
+   * Starts a herd, warms it up, runs `body`, and always stops it (its temp dir stays on failure).
+   * Members log at info, the default, unless `start` says otherwise. `--quick` shares one herd
+   * among the scenarios that take the default one: a smoke run checks that each scenario runs,
+   * and herd starts were most of its time. A full run starts each herd afresh, so that no
+   * figure measures what an earlier scenario left behind.
+   */
+  let shared: BenchHerd | undefined;
   const withHerd = async <T>(start: Partial<StartOptions> & { warm?: boolean }, body: (herd: BenchHerd) => Promise<T>): Promise<T> => {
-    progress.step(`starting ${start.names?.length ?? 5} member(s)`);
-    const herd = await BenchHerd.start({ logLevel: 'info', ...start });
+    const share = options.quick && isDefaultStart(start);
+    const reuse = share && shared !== undefined;
+    if (!reuse) progress.step(`starting ${start.names?.length ?? 5} member(s)`);
+    const herd = reuse ? shared! : await BenchHerd.start({ logLevel: 'info', ...start });
+    if (share) shared = herd;
     let ok = false;
     try {
-      if (start.warm !== false) await warmUp(herd, size.warmUpSeconds);
+      if (!reuse && start.warm !== false) await warmUp(herd, size.warmUpSeconds);
       const result = await body(herd);
       ok = true;
       return result;
     } finally {
       if (!ok) progress.log(`failed; member logs kept in ${herd.dir}`);
-      await herd.stop(!ok);
+      if (!share || !ok) await herd.stop(!ok);
     }
   };
   const run = async <T>(scenario: Scenario, body: () => Promise<T>): Promise<T | undefined> => {
@@ -166,7 +177,7 @@ async function main(): Promise<void> {
     },
     durationSeconds: 0,
     throughput: await run('throughput', () => withHerd({}, (herd) => throughput(herd, 'Clark', size.clients, size.throughputSeconds))),
-    ratio: await run('ratio', () => closedLoopRatio(size.clients, size.ratioSeconds, withHerd)),
+    ratio: await run('ratio', () => closedLoopRatio(size.clients, size.ratioSeconds, size.loggingRounds, withHerd)),
     propagation: await run('propagation', () =>
       withHerd({}, (herd) =>
         propagation(
@@ -181,11 +192,12 @@ async function main(): Promise<void> {
         ),
       ),
     ),
-    relay: await run('relay', async () => ({
-      steadySeconds: relaySize.steadySeconds,
-      cpu: await relayCost({ ...relaySize, rates: size.relayRates, profile: false }, onStep),
-      profiled: await relayCost({ ...relaySize, rates: size.relayRates.slice(0, 1), profile: true }, onStep),
-    })),
+    relay: await run('relay', async () => {
+      const cpu = await relayCost({ ...relaySize, rates: size.relayRates, profile: options.quick }, onStep);
+      // --quick: the profiled run stands for both (its CPU figures include the profiler's).
+      const profiled = options.quick ? cpu : await relayCost({ ...relaySize, rates: size.relayRates.slice(0, 1), profile: true }, onStep);
+      return { steadySeconds: relaySize.steadySeconds, cpu, profiled };
+    }),
     sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),
     durable: await run('durable', () => durable(size.herdRates[0]!, size.herdSeconds, withHerd)),
     profile: await run('profile', () => profile(size.profileRate, size.profileSeconds, size.warmUpSeconds)),
@@ -200,6 +212,7 @@ async function main(): Promise<void> {
     catchUp: await run('catchup', () => withHerd({}, (herd) => catchUp(herd, size.catchUp))),
     startup: await run('startup', () => startup(size.startupRuns, onStep)),
   };
+  await shared?.stop();
   progress.stop();
 
   const final: BenchResults = {
@@ -226,6 +239,12 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Whether `start` asks for the default herd: five members at info, no extra options, warmed up. */
+function isDefaultStart(start: Partial<StartOptions> & { warm?: boolean }): boolean {
+  const { logLevel = 'info', names, nodeArgs, memberArgs, env, readyTimeoutMs, warm = true } = start;
+  return logLevel === 'info' && warm && [names, nodeArgs, memberArgs, env, readyTimeoutMs].every((option) => option === undefined);
+}
 
 /** The network lab's sections (from LAB_BEGIN to the end; root only) are kept when the rest is rewritten. */
 function withLabSection(markdown: string, file: string): string {

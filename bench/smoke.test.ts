@@ -17,8 +17,8 @@ import type { BenchResults } from './lib/report.js';
 const BENCH = fileURLToPath(new URL('./run.js', import.meta.url));
 const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
 
-// The time limit is a hang guard: on an idle machine the run takes about 2 minutes, with the
-// cores busy with other work it took more than 4.
+// The time limit is a hang guard: the run takes about a minute, and more than 4 with the cores
+// busy with other work.
 test('bench --quick measures every scenario and reports them', { timeout: 900_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'herd-bench-test-'));
   try {

@@ -35,8 +35,8 @@ export interface StartOptions {
   readonly logLevel: 'warn' | 'info';
   /** The members to run (default: all five); links between them are kept. */
   readonly names?: readonly Name[];
-  /** node options before the script, e.g. `--expose-gc` or `--cpu-prof`. */
-  readonly nodeArgs?: readonly string[];
+  /** node options before the script, e.g. `--expose-gc` or `--cpu-prof`: for every member, or by member. */
+  readonly nodeArgs?: readonly string[] | ((name: Name) => readonly string[]);
   /** More `herd start` options for every member, e.g. `--data-dir DIR`. */
   readonly memberArgs?: readonly string[];
   /** Extra environment for every member (e.g. a Google stand-in's URL). */
@@ -194,13 +194,14 @@ export class BenchHerd {
   }
 
   private spawn(name: Name): void {
+    const { nodeArgs } = this.options;
     const env = { ...process.env };
     delete env.GOOGLE_PLACES_API_KEY; // offline places unless asked: no network, no quota, repeatable
     delete env.HERD_PLACES_URL;
     Object.assign(env, this.options.env);
     const child = spawnMember(this.files, name, {
       args: ['--log-level', this.options.logLevel, '--console-format', 'json', ...(this.options.memberArgs ?? [])],
-      nodeArgs: this.options.nodeArgs,
+      nodeArgs: typeof nodeArgs === 'function' ? nodeArgs(name) : nodeArgs,
       env,
     });
     live.add(child);

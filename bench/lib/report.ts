@@ -202,7 +202,7 @@ function relaySection(relay: NonNullable<BenchResults['relay']>): string {
       .sort((a, b) => b[1] - a[1]);
     parts.push(
       '',
-      `Bona's profile at ${int(p.rate)}/s (a second herd under \`--cpu-prof\`, which costs CPU itself; self time by category, share of busy time): ` +
+      `Bona's profile at ${int(p.rate)}/s (a second herd, Bona under \`--cpu-prof\`, which costs CPU itself; self time by category, share of busy time): ` +
         cats.map(([c, v]) => `${c} ${f(v, 1)} %`).join(', ') +
         '.',
     );

@@ -7,8 +7,9 @@
  *
  * Logging costs a few per cent, less than this shared machine's load moves between two runs
  * (one 5 s run after the other gave info / warn from 0.53 to 0.98 with the same code), so the
- * info and warn members run side by side and are measured in turn, LOGGING_ROUNDS times; the
- * figure is the median of each round's ratio, and the rows show the median runs.
+ * info and warn members run side by side and are measured in turn, `loggingRounds` times
+ * (five in a full run); the figure is the median of each round's ratio, and the rows show the
+ * median runs.
  */
 import { iamat } from '../lib/client.js';
 import { kept, type ClosedLoopResult } from '../lib/closedLoop.js';
@@ -35,13 +36,11 @@ export interface MeasuredRun extends ClosedLoopResult {
   readonly memberCpuMicrosPerReply: number;
 }
 
-export const LOGGING_ROUNDS = 5;
-
 const MEMBER: Name = 'Clark';
 
 export type WithHerdOf = <T>(start: Pick<StartOptions, 'names' | 'logLevel'>, body: (herd: BenchHerd) => Promise<T>) => Promise<T>;
 
-export async function closedLoopRatio(clients: number, seconds: number, withHerd: WithHerdOf): Promise<RatioResult> {
+export async function closedLoopRatio(clients: number, seconds: number, loggingRounds: number, withHerd: WithHerdOf): Promise<RatioResult> {
   const run =
     (tag: string) =>
     async (herd: BenchHerd): Promise<MeasuredRun> => {
@@ -54,7 +53,7 @@ export async function closedLoopRatio(clients: number, seconds: number, withHerd
   const rounds = await withHerd({ names: [MEMBER], logLevel: 'info' }, (atInfo) =>
     withHerd({ names: [MEMBER], logLevel: 'warn' }, async (atWarn) => {
       const results: Array<{ info: MeasuredRun; warn: MeasuredRun }> = [];
-      for (let round = 0; round < LOGGING_ROUNDS; round++) {
+      for (let round = 0; round < loggingRounds; round++) {
         results.push({ info: await run(`alone-${round}`)(atInfo), warn: await run(`warn-${round}`)(atWarn) });
       }
       return results;
