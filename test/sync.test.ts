@@ -226,6 +226,28 @@ test('a link coming up: the dialling end opens its round, the other end follows 
   assert.deepEqual(lines(a.store), lines(b.store));
 });
 
+test('a member started empty with two neighbours, both links up at once: each record crosses once', async () => {
+  for (let run = 0; run < 3; run++) {
+    const b = await member(`Bravo${run}`);
+    const c = await member(`Charlie${run}`);
+    fill(b.store, `run${run}`, 3000);
+    fill(c.store, `run${run}`, 3000); // the same records: the two neighbours are in sync
+    await link(b, c);
+    const d = await member(`Delta${run}`);
+    d.store.offer(atRecord(`only-at-delta-${run}`));
+    await Promise.all([link(d, b), link(d, c)]);
+    // As a member does on each link up: both ends of both links at once, whichever end dials.
+    await Promise.all([d.sync.catchUp(b.id), d.sync.catchUp(c.id), b.sync.catchUp(d.id), c.sync.catchUp(d.id)]);
+    await eventually(() => [b, c, d].every((m) => m.store.size === 3001));
+    // Once each: a round with each neighbour at once would bring 6000. A few more cross when its
+    // own record comes back, pushed on by the neighbours that learned it.
+    const received = d.sync.counters.recordsReceived;
+    assert.ok(received >= 3000 && received < 3030, `run ${run}: Delta received ${received} records for the 3000 it lacked`);
+    assert.deepEqual(lines(d.store), lines(b.store));
+    assert.deepEqual(lines(c.store), lines(b.store));
+  }
+});
+
 test('a link coming up: the end that does not dial opens its own round when none reaches it', async () => {
   const a = await member('Alpha', { linkUpWaitMs: 100 });
   const b = await member('Bravo', { linkUpWaitMs: 100 });

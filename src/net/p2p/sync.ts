@@ -15,6 +15,7 @@ import { StoreDigest } from '../../core/digest.js';
 import type { Logger } from '../../core/ports.js';
 import type { LocationStore } from '../../core/store.js';
 import type { LocationRecord } from '../../protocol/record.js';
+import { CatchUpGate } from './catchUpGate.js';
 import { roundFailure, SyncError } from './syncError.js';
 import { syncTuning, type SyncInit } from './syncOptions.js';
 import { SyncScheduler } from './syncScheduler.js';
@@ -94,6 +95,8 @@ export class SyncService {
       bucketCount,
       counters: this.counters,
       onLearned: (records, peer) => this.learned(records, peer),
+      gate: new CatchUpGate(),
+      onPostponed: (peer) => void this.syncWith(peer.peerId).catch(ignore),
     });
     this.scheduler = new SyncScheduler({
       intervalMs: this.tuning.intervalMs,

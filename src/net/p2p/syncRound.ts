@@ -5,7 +5,9 @@
  *   both, concurrently: RECORDS of every bucket whose hashes differ ... END(count)
  * Each side keeps the newer record per client via `store.offer`, so both end with the same
  * records, but for those younger than the settle time, which gossip is still carrying. Equal
- * stores cost one round trip of two small digests. A push round:
+ * stores cost one round trip of two small digests. A member catching up after its start may
+ * answer with the opener's own digest, and open a round of its own later (catchUpGate.ts).
+ * A push round:
  *   opener -> RECORDS ... END(count)      other -> END(0) once they are stored
  * When, with whom and which kind of round runs is the sync service's business (sync.ts).
  */
@@ -23,6 +25,7 @@ import {
   encodeRecordsFrame,
   type SyncFrame,
 } from '../../protocol/sync-codec.js';
+import type { CatchUpGate, Turn } from './catchUpGate.js';
 import { SyncError } from './syncError.js';
 
 export type Role = 'opener' | 'answerer';
@@ -62,6 +65,10 @@ export interface RoundProtocolInit {
   readonly counters: SyncCounters;
   /** Records a round stored because they were newer than ours, and the peer they came from. */
   readonly onLearned: (records: LocationRecord[], peer: RoundPeer) => void;
+  /** When digest rounds may run while this member catches up (catchUpGate.ts); absent: always. */
+  readonly gate?: CatchUpGate;
+  /** A peer's digest round was answered as equal (the gate was taken): open one with it later. */
+  readonly onPostponed?: (peer: RoundPeer) => void;
 }
 
 type Frames = LengthPrefixedStream<Stream>;
@@ -107,22 +114,43 @@ export class RoundProtocol {
 
   /** The opener picks the bucket count and the settle time; the answerer digests with the same count. */
   private async openDigestRound(frames: Frames, settleMs: number, round: RoundContext): Promise<void> {
-    const ours = this.init.digest.summarize(this.init.bucketCount);
-    await frames.write(encodeDigestFrame(ours, settleMs), { signal: round.signal });
-    const theirs = await readFrame(frames, round.signal);
-    if (theirs.type !== 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', `expected a digest, got ${theirs.type}`);
-    if (theirs.digest.bucketCount !== ours.bucketCount) {
-      throw new SyncError('ERR_SYNC_PROTOCOL', `answered with ${theirs.digest.bucketCount} buckets, asked ${ours.bucketCount}`);
+    const turn = await (this.init.gate?.openerTurn(round.signal) ?? FREE_TURN);
+    let completed = false;
+    try {
+      const ours = this.init.digest.summarize(this.init.bucketCount);
+      await frames.write(encodeDigestFrame(ours, settleMs), { signal: round.signal });
+      const theirs = await readFrame(frames, round.signal);
+      if (theirs.type !== 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', `expected a digest, got ${theirs.type}`);
+      if (theirs.digest.bucketCount !== ours.bucketCount) {
+        throw new SyncError('ERR_SYNC_PROTOCOL', `answered with ${theirs.digest.bucketCount} buckets, asked ${ours.bucketCount}`);
+      }
+      await this.swapRecords(frames, 'opener', this.outgoing(differingBuckets(ours, theirs.digest), settleMs), round);
+      completed = true;
+    } finally {
+      turn.end(completed);
     }
-    await this.swapRecords(frames, 'opener', this.outgoing(differingBuckets(ours, theirs.digest), settleMs), round);
   }
 
   private async answer(frames: Frames, round: RoundContext): Promise<void> {
     const first = await this.nextFrame(frames, round);
     if (first.type === 'digest') {
-      const ours = this.init.digest.summarize(first.digest.bucketCount);
-      await frames.write(encodeDigestFrame(ours), { signal: round.signal });
-      await this.swapRecords(frames, 'answerer', this.outgoing(differingBuckets(ours, first.digest), first.settleMs), round);
+      const turn = this.init.gate ? this.init.gate.answererTurn() : FREE_TURN;
+      if (turn === null) {
+        // Their own digest back: equal stores, nothing crosses; our own round follows.
+        await frames.write(encodeDigestFrame(first.digest), { signal: round.signal });
+        await this.swapRecords(frames, 'answerer', [], round);
+        this.init.onPostponed?.(round);
+        return;
+      }
+      let completed = false;
+      try {
+        const ours = this.init.digest.summarize(first.digest.bucketCount);
+        await frames.write(encodeDigestFrame(ours), { signal: round.signal });
+        await this.swapRecords(frames, 'answerer', this.outgoing(differingBuckets(ours, first.digest), first.settleMs), round);
+        completed = true;
+      } finally {
+        turn.end(completed);
+      }
       return;
     }
     // A push: the opener's records; END(0) once they are stored, so its push ends then.
@@ -199,6 +227,8 @@ export class RoundProtocol {
     this.init.onLearned(learned, round);
   }
 }
+
+const FREE_TURN: Turn = { end: () => {} };
 
 async function sendEnd(frames: Frames, round: RoundContext): Promise<void> {
   await frames.write(encodeEndFrame(round.sent), { signal: round.signal });
