@@ -1,7 +1,7 @@
 /**
- * A client command's two log lines, written straight into the log file (commandLog.ts), are
- * byte for byte what pino writes for them; a member logger picks that way only when the console
- * does not take info lines too (issue 12).
+ * A client command's two log lines, handed to the log writer as raw fields and formatted there
+ * (logEntries.ts), are byte for byte what pino writes for them; a member logger picks that way
+ * only when the console does not take info lines too (issue 12).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { directCommands, loggedCommands } from '../src/net/commandLog.js';
+import { loggedCommands, type CommandLog } from '../src/net/commandLog.js';
+import { bindingsHead, EntryBatch, formatEntries } from '../src/net/logEntries.js';
 import { createMemberLogger } from '../src/net/logger.js';
 
 /** Client lines a member may be sent: quotes, backslashes, control bytes, latin1 above 127, long ones. */
@@ -31,19 +32,22 @@ function capture(): { lines: string[]; write(chunk: string): boolean } {
 }
 
 describe('command log lines', () => {
-  test('written directly, they equal the lines pino writes for the same bindings', () => {
+  test('packed as entries and formatted by the writer, they equal the lines pino writes for the same bindings', () => {
     const viaPino = capture();
-    const direct = capture();
     const log = pino({ level: 'info', base: { member: 'Clark' } }, viaPino).child({ component: 'clients' });
     const throughPino = loggedCommands(log)(7);
-    const straight = directCommands(direct, { member: 'Clark', component: 'clients' })(7);
+    const batch = new EntryBatch(64); // small: it must grow, keeping what it holds
+    const packed: CommandLog = { input: (line) => batch.input(3, 7, line), reply: (reply) => batch.reply(3, 7, reply) };
     for (const line of LINES) {
-      for (const commands of [throughPino, straight]) {
+      for (const commands of [throughPino, packed]) {
         commands.input(line);
         commands.reply(Buffer.from(`? ${line}\nsecond line\n`, 'latin1'));
         commands.reply(Buffer.from(`AT Clark +0.000000001 ${line}`, 'latin1')); // no newline at all
       }
     }
+    const { buffer, length } = batch.take();
+    const direct = capture();
+    direct.write(formatEntries(Buffer.from(buffer, 0, length), new Map([[3, bindingsHead({ member: 'Clark', component: 'clients' })]])));
     assert.equal(direct.lines.length, 3 * LINES.length);
     assert.deepEqual(direct.lines.map(sameTime), viaPino.lines.map(sameTime));
     const reply = JSON.parse(direct.lines[1]!) as Record<string, unknown>;

@@ -15,7 +15,15 @@ function logFiles(dir: string): Array<{ n: number; bytes: number; text: string }
   return readdirSync(dir)
     .map((f) => /^Solo\.(\d+)\.log$/.exec(f))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ n: Number(m[1]), bytes: statSync(join(dir, m[0])).size, text: readFileSync(join(dir, m[0]), 'latin1') }))
+    .flatMap((m) => {
+      try {
+        return [{ n: Number(m[1]), bytes: statSync(join(dir, m[0])).size, text: readFileSync(join(dir, m[0]), 'latin1') }];
+      } catch (err) {
+        // The log writer's thread removes old files while this one lists them.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+    })
     .sort((a, b) => a.n - b.n);
 }
 

@@ -134,6 +134,8 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     log: log.child({ component: 'admin' }),
   });
 
+  // The log writer thread started with the logger, while the rest started; no client before it.
+  await logger.ready;
   const [clientAddress, adminPort] = await Promise.all([clients.listen(), admin.listen()]);
   const compaction = recordLog && startCompaction(recordLog, store);
   log.info({ clientPort: clientAddress.port, adminPort, records: store.size, version: VERSION }, 'member started');

@@ -1,18 +1,11 @@
 /**
  * The two lines a member logs at info for every client command: `input` (the line as received)
  * and `reply` (the first line of the answer). They are most of what a busy member logs, two
- * per IAMAT, and issue 12 asks logging at info to cost at most 10 % against warn. Through pino
- * (an object and a JSON serialization per line) they took 2.4 µs per IAMAT, written here 1.5
- * (micro, the member's own logger and log file).
- *
- * So when they go to the log file alone (the default: file at info, console at warn), they are
- * written straight into the file's line batch, byte for byte as pino writes them: the same
- * keys in the same order, strings escaped as JSON, the time in epoch ms (test/command-log
- * checks this against pino itself). Every other line, and these when the console wants them
- * too, go through pino.
+ * per IAMAT. When they go to the log file alone (the default: file at info, console at warn),
+ * the log writer takes their raw fields and formats them on its own thread (logWriter.ts);
+ * when the console wants them too, they go through pino like every other line.
  */
 import type { Logger } from '../core/ports.js';
-import type { LineSink } from './lineBatch.js';
 
 /** What one client connection logs per command. */
 export interface CommandLog {
@@ -31,25 +24,6 @@ export function loggedCommands(log: Logger): CommandLogOf {
     return {
       input: (line) => connLog.info({ line }, 'input'),
       reply: (reply) => connLog.info({ reply: firstLine(reply), bytes: reply.length }, 'reply'),
-    };
-  };
-}
-
-/**
- * Straight into `sink`, as pino writes a child logger's info lines. `bindings` are all the
- * logger's bindings in order (its base first: `{ member }`, then each child's), as pino
- * serializes them once per logger; `conn` follows them, as in a child of that logger.
- */
-export function directCommands(sink: LineSink, bindings: Readonly<Record<string, string | number>>): CommandLogOf {
-  const bound = Object.entries(bindings)
-    .map(([key, value]) => `,${JSON.stringify(key)}:${JSON.stringify(value)}`)
-    .join('');
-  return (conn) => {
-    const head = `${bound},"conn":${conn}`;
-    return {
-      input: (line) => sink.write(`{"level":30,"time":${Date.now()}${head},"line":${JSON.stringify(line)},"msg":"input"}\n`),
-      reply: (reply) =>
-        sink.write(`{"level":30,"time":${Date.now()}${head},"reply":${JSON.stringify(firstLine(reply))},"bytes":${reply.length},"msg":"reply"}\n`),
     };
   };
 }

@@ -1,16 +1,16 @@
 /**
  * A member's logger: JSON lines into `<logDir>/<name>.<N>.log`, rotated by size (pino-roll:
- * the highest N is the current file; the oldest beyond the kept count are removed), and a
+ * the highest N is the current file; the oldest beyond the kept count are removed) and
+ * written by a thread of its own (logWriter.ts), and a
  * copy on the terminal (pretty when stdout is a TTY, JSON lines otherwise, for the supervisor
  * to prefix). Nothing here ever writes to a client socket.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Level, type Logger as Pino } from 'pino';
-import roll from 'pino-roll';
-import { directCommands, loggedCommands, silentCommands, type CommandLogOf } from './commandLog.js';
+import { loggedCommands, silentCommands, type CommandLogOf } from './commandLog.js';
 import type { ConsoleFormat } from './logLevels.js';
-import { LineBatch } from './lineBatch.js';
+import { LogWriter } from './logWriter.js';
 
 export interface MemberLoggerOptions {
   readonly name: string;
@@ -38,6 +38,8 @@ export { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from './logLevels.js'
 
 export interface MemberLogger {
   readonly log: Pino;
+  /** Resolves once the log file is open; rejects, naming it, when it cannot be. */
+  readonly ready: Promise<void>;
   /** The last warning or error logged, for `herd mesh` ("12:03:04 link down"), or null. */
   lastProblem(): string | null;
   /** Writes out what is buffered; call before exit. */
@@ -52,22 +54,22 @@ export interface MemberLogger {
 
 export async function createMemberLogger(options: MemberLoggerOptions): Promise<MemberLogger> {
   mkdirSync(options.logDir, { recursive: true });
-  // Synchronous writes of 32 KiB batches (LineBatch): memory stays bounded however fast clients
-  // talk (an asynchronous destination buffered hundreds of MiB under a flood), and a slow disk
-  // slows the member, which then reads its clients more slowly. A lone line waits at most a
-  // second. pino-roll counts the bytes of each write and reopens the next file past the cap.
-  const file = await roll({
-    file: join(options.logDir, options.name),
-    extension: '.log',
-    size: `${options.maxFileBytes ?? LOG_FILE_DEFAULTS.maxFileBytes}b`,
-    // Files left by earlier runs count too, so the total stays bounded across restarts. In this
-    // mode pino-roll 4.0.0 counts the current file as well.
-    limit: { count: (options.keptFiles ?? LOG_FILE_DEFAULTS.keptFiles) + 1, removeOtherLogFiles: true },
-    sync: true,
+  // Written by a thread of its own in batches of 32 KiB (logWriter.ts): memory stays bounded
+  // however fast clients talk, and a slow disk still slows the member. pino-roll counts the
+  // bytes of each write and reopens the next file past the cap.
+  const file = new LogWriter({
+    roll: {
+      file: join(options.logDir, options.name),
+      extension: '.log',
+      size: `${options.maxFileBytes ?? LOG_FILE_DEFAULTS.maxFileBytes}b`,
+      // Files left by earlier runs count too, so the total stays bounded across restarts. In
+      // this mode pino-roll 4.0.0 counts the current file as well.
+      limit: { count: (options.keptFiles ?? LOG_FILE_DEFAULTS.keptFiles) + 1, removeOtherLogFiles: true },
+    },
+    // A small file cap (tests) gets batches of its own size, so that files still rotate.
+    batchBytes: Math.min(LOG_BATCH_BYTES, options.maxFileBytes ?? LOG_FILE_DEFAULTS.maxFileBytes),
   });
-  // A small file cap (tests) gets batches of its own size, so that files still rotate.
-  const fileLines = new LineBatch(file, Math.min(LOG_BATCH_BYTES, options.maxFileBytes ?? LOG_FILE_DEFAULTS.maxFileBytes));
-  const streams: pino.StreamEntry[] = [{ level: options.level, stream: fileLines }];
+  const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
   if (options.consoleLevel !== 'silent') {
     const format = options.consoleFormat ?? 'auto';
     const isPretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY);
@@ -104,14 +106,11 @@ export async function createMemberLogger(options: MemberLoggerOptions): Promise<
     },
     pino.multistream(streams),
   );
-  const flush = (): void => {
-    fileLines.flush();
-    file.flushSync();
-  };
+  const flush = (): void => file.flush();
   const takesInfo = (level: Level | 'silent') => level !== 'silent' && pino.levels.values[level]! <= pino.levels.values.info!;
   const commandLog = (bindings: Readonly<Record<string, string | number>>): CommandLogOf => {
     if (takesInfo(options.consoleLevel)) return loggedCommands(log.child(bindings));
-    return takesInfo(options.level) ? directCommands(fileLines, { member: options.name, ...bindings }) : silentCommands;
+    return takesInfo(options.level) ? file.commands({ member: options.name, ...bindings }) : silentCommands;
   };
-  return { log, lastProblem: () => lastProblem, flush, commandLog };
+  return { log, ready: file.ready, lastProblem: () => lastProblem, flush, commandLog };
 }
