@@ -30,7 +30,8 @@ test('lines and client commands reach the file in the order they were logged; fl
     commands.input(`IAMAT c${i} +1+1 1.5`);
     commands.reply(Buffer.from(`AT Solo +0.1 c${i} +1+1 1.5\n`, 'latin1'));
   }
-  writer.flush();
+  writer.close();
+  writer.write('{"after":"close"}\n'); // dropped, and no error
   const lines = fileLines(dir);
   assert.equal(lines.length, 15_000);
   for (let i = 0; i < 5000; i++) {

@@ -269,5 +269,5 @@ async function stopInOrder({ logger, clients, node, sync, admin, provider, compa
   clearInterval(compaction);
   recordLog?.close();
   log.info({}, 'member stopped');
-  logger.flush();
+  logger.close();
 }

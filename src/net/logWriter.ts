@@ -48,6 +48,7 @@ export class LogWriter {
   private pendingBytes = 0;
   private heads = 0;
   private lost: Error | undefined;
+  private closed = false;
 
   /**
    * Resolves once the writer thread has opened the log file; rejects when it cannot. Lines
@@ -63,7 +64,7 @@ export class LogWriter {
     const workerData: LogWorkerData = { roll: options.roll, written };
     const worker = new Worker(WORKER, { workerData });
     this.worker = worker;
-    worker.unref(); // it never holds the process open; `flush` before exit
+    worker.unref(); // it never holds the process open: `flush` or `close` before exit
     this.ready = new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.on('error', (err) => {
@@ -109,6 +110,13 @@ export class LogWriter {
     while (!this.lost && this.pending.length > 0 && performance.now() < deadline) this.waitForWriter(100);
   }
 
+  /** Writes out what waits and ends the thread; lines logged after it are dropped. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+    void this.worker.terminate();
+  }
+
   private added(): void {
     if (this.batch.bytes >= this.options.batchBytes) this.handOver();
     else this.timer ??= setTimeout(() => this.handOver(), this.options.maxWaitMs ?? LOG_WRITER_DEFAULTS.maxWaitMs).unref();
@@ -118,7 +126,7 @@ export class LogWriter {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.batch.bytes === 0) return;
-    if (this.lost) {
+    if (this.lost || this.closed) {
       this.batch.take();
       return;
     }
@@ -133,13 +141,13 @@ export class LogWriter {
   }
 
   private post(message: LogWorkerMessage, transfer: ArrayBuffer[] = []): void {
-    if (!this.lost) this.worker.postMessage(message, transfer);
+    if (!this.lost && !this.closed) this.worker.postMessage(message, transfer);
   }
 
   /** Waits until the writer wrote another batch, at most `ms`. */
   private waitForWriter(ms: number): void {
-    const written = this.handedOver - this.pending.length;
-    if (Atomics.load(this.written, 0) === written) Atomics.wait(this.written, 0, written, ms);
+    const writtenSoFar = this.handedOver - this.pending.length;
+    if (Atomics.load(this.written, 0) === writtenSoFar) Atomics.wait(this.written, 0, writtenSoFar, ms);
     this.collect();
   }
 
@@ -151,7 +159,7 @@ export class LogWriter {
   }
 
   private lose(err: Error): void {
-    if (this.lost) return;
+    if (this.lost || this.closed) return;
     this.lost = err;
     process.stderr.write(`herd: the log writer stopped (${err.message}); log file lines are dropped from now on\n`);
   }

@@ -44,6 +44,8 @@ export interface MemberLogger {
   lastProblem(): string | null;
   /** Writes out what is buffered; call before exit. */
   flush(): void;
+  /** Writes out what is buffered and stops the log file's thread; later lines go to the console only. */
+  close(): void;
   /**
    * How client connections log their commands, as children of `log.child(bindings)`: straight
    * into the log file when only the file takes info lines (commandLog.ts), through pino when
@@ -112,5 +114,5 @@ export async function createMemberLogger(options: MemberLoggerOptions): Promise<
     if (takesInfo(options.consoleLevel)) return loggedCommands(log.child(bindings));
     return takesInfo(options.level) ? file.commands({ member: options.name, ...bindings }) : silentCommands;
   };
-  return { log, ready: file.ready, lastProblem: () => lastProblem, flush, commandLog };
+  return { log, ready: file.ready, lastProblem: () => lastProblem, flush, close: () => file.close(), commandLog };
 }
