@@ -71,6 +71,8 @@ export class SyncService {
   private readonly neighbours: SyncNeighbours;
   private readonly tuning: ReturnType<typeof syncTuning>;
   private readonly rounds: RoundProtocol;
+  /** One full digest round at a time until one completed (catchUpGate.ts). */
+  private readonly gate = new CatchUpGate();
   private readonly scheduler: SyncScheduler;
   private readonly learnedListeners = new Set<(records: LocationRecord[], fromName: string) => void>();
   private readonly roundDoneListeners = new Set<(seconds: number) => void>();
@@ -95,7 +97,7 @@ export class SyncService {
       bucketCount,
       counters: this.counters,
       onLearned: (records, peer) => this.learned(records, peer),
-      gate: new CatchUpGate(),
+      gate: this.gate,
       onPostponed: (peer) => void this.syncWith(peer.peerId).catch(ignore),
     });
     this.scheduler = new SyncScheduler({
@@ -197,13 +199,20 @@ export class SyncService {
       this.log.warn({ peer: peerId, err }, 'sync refused: not a linked neighbour');
       throw err;
     }
+    // Its turn first (catchUpGate.ts), outside the round's deadline: the round before may be long.
+    const turn = 'push' in request ? undefined : await this.gate.openerTurn(this.stopController.signal).catch(() => undefined);
+    if (!this.stopController) throw new SyncError('ERR_SYNC_STOPPED', 'sync service stopped');
     const { signal, done } = this.roundSignal();
+    let completed = false;
     try {
       const stream = await this.libp2p.dialProtocol(peerIdFromString(peerId), SYNC_PROTOCOL, { signal });
-      return await this.run(stream, 'opener', { peerId, name }, signal, request);
+      const result = await this.run(stream, 'opener', { peerId, name }, signal, request);
+      completed = true;
+      return result;
     } catch (cause) {
       throw this.failed(cause, signal, peerId, name);
     } finally {
+      turn?.end(completed);
       done();
     }
   }

@@ -25,7 +25,7 @@ import {
   encodeRecordsFrame,
   type SyncFrame,
 } from '../../protocol/sync-codec.js';
-import type { CatchUpGate, Turn } from './catchUpGate.js';
+import type { CatchUpGate } from './catchUpGate.js';
 import { SyncError } from './syncError.js';
 
 export type Role = 'opener' | 'answerer';
@@ -65,7 +65,7 @@ export interface RoundProtocolInit {
   readonly counters: SyncCounters;
   /** Records a round stored because they were newer than ours, and the peer they came from. */
   readonly onLearned: (records: LocationRecord[], peer: RoundPeer) => void;
-  /** When digest rounds may run while this member catches up (catchUpGate.ts); absent: always. */
+  /** Whether a digest round a peer opens is answered now while this member catches up (catchUpGate.ts; its opener's side is the sync service's). */
   readonly gate?: CatchUpGate;
   /** A peer's digest round was answered as equal (the gate was taken): open one with it later. */
   readonly onPostponed?: (peer: RoundPeer) => void;
@@ -114,27 +114,20 @@ export class RoundProtocol {
 
   /** The opener picks the bucket count and the settle time; the answerer digests with the same count. */
   private async openDigestRound(frames: Frames, settleMs: number, round: RoundContext): Promise<void> {
-    const turn = await (this.init.gate?.openerTurn(round.signal) ?? FREE_TURN);
-    let completed = false;
-    try {
-      const ours = this.init.digest.summarize(this.init.bucketCount);
-      await frames.write(encodeDigestFrame(ours, settleMs), { signal: round.signal });
-      const theirs = await readFrame(frames, round.signal);
-      if (theirs.type !== 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', `expected a digest, got ${theirs.type}`);
-      if (theirs.digest.bucketCount !== ours.bucketCount) {
-        throw new SyncError('ERR_SYNC_PROTOCOL', `answered with ${theirs.digest.bucketCount} buckets, asked ${ours.bucketCount}`);
-      }
-      await this.swapRecords(frames, 'opener', this.outgoing(differingBuckets(ours, theirs.digest), settleMs), round);
-      completed = true;
-    } finally {
-      turn.end(completed);
+    const ours = this.init.digest.summarize(this.init.bucketCount);
+    await frames.write(encodeDigestFrame(ours, settleMs), { signal: round.signal });
+    const theirs = await readFrame(frames, round.signal);
+    if (theirs.type !== 'digest') throw new SyncError('ERR_SYNC_PROTOCOL', `expected a digest, got ${theirs.type}`);
+    if (theirs.digest.bucketCount !== ours.bucketCount) {
+      throw new SyncError('ERR_SYNC_PROTOCOL', `answered with ${theirs.digest.bucketCount} buckets, asked ${ours.bucketCount}`);
     }
+    await this.swapRecords(frames, 'opener', this.outgoing(differingBuckets(ours, theirs.digest), settleMs), round);
   }
 
   private async answer(frames: Frames, round: RoundContext): Promise<void> {
     const first = await this.nextFrame(frames, round);
     if (first.type === 'digest') {
-      const turn = this.init.gate ? this.init.gate.answererTurn() : FREE_TURN;
+      const turn = this.init.gate ? this.init.gate.answererTurn() : { end: () => {} };
       if (turn === null) {
         // Their own digest back: equal stores, nothing crosses; our own round follows.
         await frames.write(encodeDigestFrame(first.digest), { signal: round.signal });
@@ -227,8 +220,6 @@ export class RoundProtocol {
     this.init.onLearned(learned, round);
   }
 }
-
-const FREE_TURN: Turn = { end: () => {} };
 
 async function sendEnd(frames: Frames, round: RoundContext): Promise<void> {
   await frames.write(encodeEndFrame(round.sent), { signal: round.signal });
