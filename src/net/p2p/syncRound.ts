@@ -65,7 +65,7 @@ export interface RoundProtocolInit {
   readonly counters: SyncCounters;
   /** Records a round stored because they were newer than ours, and the peer they came from. */
   readonly onLearned: (records: LocationRecord[], peer: RoundPeer) => void;
-  /** Whether a digest round a peer opens is answered now while this member catches up (catchUpGate.ts; its opener's side is the sync service's). */
+  /** Whether a peer's digest round is answered now or postponed (catchUpGate.ts; sync.ts takes our rounds' turns). */
   readonly gate?: CatchUpGate;
   /** A peer's digest round was answered as equal (the gate was taken): open one with it later. */
   readonly onPostponed?: (peer: RoundPeer) => void;
