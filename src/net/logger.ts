@@ -1,9 +1,9 @@
 /**
- * A member's logger: JSON lines into `<logDir>/<name>.<N>.log`, rotated by size (pino-roll:
- * the highest N is the current file; the oldest beyond the kept count are removed) and
- * written by a thread of its own (logWriter.ts), and a
- * copy on the terminal (pretty when stdout is a TTY, JSON lines otherwise, for the supervisor
- * to prefix). Nothing here ever writes to a client socket.
+ * A member's logger: JSON lines into `<logDir>/<name>.<N>.log`, written by a thread of its own
+ * (logWriter.ts) and rotated by size (pino-roll: the highest N is the current file; the oldest
+ * beyond the kept count are removed), and a copy on the terminal (pretty when stdout is a TTY,
+ * JSON lines otherwise, for the supervisor to prefix). Nothing here ever writes to a client
+ * socket.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,9 +47,9 @@ export interface MemberLogger {
   /** Writes out what is buffered and stops the log file's thread; later lines go to the console only. */
   close(): void;
   /**
-   * How client connections log their commands, as children of `log.child(bindings)`: straight
-   * into the log file when only the file takes info lines (commandLog.ts), through pino when
-   * the console takes them too.
+   * How client connections log their commands, as children of `log.child(bindings)`: as raw
+   * fields to the log thread when only the file takes info lines (logWriter.ts), through pino
+   * when the console takes them too.
    */
   commandLog(bindings: Readonly<Record<string, string | number>>): CommandLogOf;
 }
