@@ -100,16 +100,23 @@ describe('operating a five-member herd', () => {
 
   test('herd_propagation_delay_seconds counts one delay per gossip message, not per record', async () => {
     const port = portOf(herd.herd, 'Clark', 'adminPort');
+    const status = async () => (await (await request(`http://127.0.0.1:${port}/status`)).body.json()) as MemberStatus;
+    // /metrics between two /status that agree on the messages, so that a message arriving
+    // between the two requests cannot make the counts disagree.
     const scrape = async () => {
-      const text = await (await request(`http://127.0.0.1:${port}/metrics`)).body.text();
-      const status = (await (await request(`http://127.0.0.1:${port}/status`)).body.json()) as MemberStatus;
-      const sample = (series: string) => Number(new RegExp(`^${series}\\{member="Clark"\\} (\\S+)$`, 'm').exec(text)?.[1]);
-      return {
-        count: sample('herd_propagation_delay_seconds_count'),
-        sum: sample('herd_propagation_delay_seconds_sum'),
-        messages: status.counters.gossipMessagesAccepted,
-        records: status.store.clients,
-      };
+      for (;;) {
+        const first = await status();
+        const text = await (await request(`http://127.0.0.1:${port}/metrics`)).body.text();
+        const second = await status();
+        if (first.counters.gossipMessagesAccepted !== second.counters.gossipMessagesAccepted) continue;
+        const sample = (series: string) => Number(new RegExp(`^${series}\\{member="Clark"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+        return {
+          count: sample('herd_propagation_delay_seconds_count'),
+          sum: sample('herd_propagation_delay_seconds_sum'),
+          messages: second.counters.gossipMessagesAccepted,
+          records: second.store.clients,
+        };
+      }
     };
     const before = await scrape();
     // Three fresh clients in one write to Bona, Clark's neighbour: one message or a few.
