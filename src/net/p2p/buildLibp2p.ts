@@ -87,10 +87,12 @@ export async function buildLibp2p(init: BuildInit): Promise<Libp2p<HerdServices>
       reconnectRetries: 0, // the link manager redials; libp2p's KEEP_ALIVE retries give up in ms
     },
     // The monitor aborts a connection whose ping is stuck behind a gossip burst; the link
-    // manager pings instead, with a generous timeout and several strikes.
+    // manager pings instead (linkPing.ts), with a generous timeout.
     connectionMonitor: { enabled: false },
     services: {
       identify: identify(),
+      // Links are probed with yamux PING frames (linkPing.ts); the ping protocol still answers
+      // members of earlier versions, which probe with it, during a rolling upgrade.
       ping: ping(),
       pubsub: gossipsub(gossipOptions(init.neighbours, init.tuning)),
     },

@@ -132,7 +132,6 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
     );
     this.linkManager = new LinkManager({
       libp2p,
-      ping: libp2p.services.ping,
       neighbours,
       log,
       tuning: t.links,

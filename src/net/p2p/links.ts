@@ -5,10 +5,10 @@
  * KEEP_ALIVE reconnection gives up after a few quick retries, so it is not used.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface';
-import type { Ping } from '@libp2p/ping';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from '../../core/ports.js';
 import { LINK_STABLE_MS, livenessIntervalFor, REDIAL_FACTOR, REDIAL_JITTER } from './constants.js';
+import { pingConnection } from './linkPing.js';
 
 export interface Neighbour {
   readonly name: string;
@@ -26,7 +26,7 @@ export interface LinkInfo {
   /** When the link last went up or down (ms since the epoch); null if it never came up. */
   readonly since: number | null;
   readonly direction: 'inbound' | 'outbound' | null;
-  /** Last ping round trip, stream negotiation included; null before the first answer. */
+  /** Last ping round trip (a yamux PING frame each way); null before the first answer. */
   readonly rttMs: number | null;
   /** Whether this member is the side that dials this link. */
   readonly dials: boolean;
@@ -75,7 +75,6 @@ export interface LinkTuning {
 
 export interface LinksInit {
   readonly libp2p: Libp2p;
-  readonly ping: Ping;
   readonly neighbours: readonly Neighbour[];
   readonly log: Logger;
   readonly tuning?: LinkTuning;
@@ -229,8 +228,8 @@ export class LinkManager {
   /**
    * Pings every live link whose last ping is back, and closes those silent past the timeout.
    * A ping stuck behind a burst of gossip on a slow link may take seconds: the link counts as
-   * alive as long as an answer comes within the timeout. (libp2p allows one outbound ping
-   * stream per connection, so pings do not overlap.)
+   * alive as long as an answer comes within the timeout. A ping has no timeout of its own: an
+   * unanswered one ends when the link is closed.
    */
   private probeAll(): void {
     const now = Date.now();
@@ -243,9 +242,10 @@ export class LinkManager {
 
   /** Pings one live link: RTT for `links()`, and proof that the neighbour still answers. */
   private probe(s: LinkState): void {
+    const connection = this.init.libp2p.getConnections(s.n.peerId).find((c) => c.status === 'open');
+    if (!connection) return; // closing: peer:disconnect follows
     s.pinging = true;
-    this.init.ping
-      .ping(s.n.peerId, { signal: AbortSignal.timeout(this.t.linkTimeoutMs) })
+    pingConnection(connection)
       .then(
         (ms) => {
           s.rttMs = ms;
