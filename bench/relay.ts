@@ -29,7 +29,7 @@ const steps = await relayCost(
 );
 for (const s of steps) {
   console.log(
-    `${s.rate}/s: ${s.messages} msgs, ${s.records} records at the relay; ${s.microsPerMessage.toFixed(0)} us/msg, ${s.microsPerRecord.toFixed(1)} us/record; relay ${s.relayCores.toFixed(2)} cores, members ${s.membersCores.toFixed(2)} cores`,
+    `${s.rate}/s: ${s.messages} msgs, ${s.records} records at the relay; ${s.microsPerMessage.toFixed(0)} us/msg, ${s.microsPerRecord.toFixed(1)} us/record; relay ${s.relayCores.toFixed(2)} cores, members ${s.membersCores.toFixed(2)} cores (idle ${s.idleMembersCores.toFixed(2)})`,
   );
   if (s.profile) console.log(formatBreakdown({ ...s.profile, totalMs: 0, percent: s.profile.busyPercent }, 12));
 }

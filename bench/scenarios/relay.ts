@@ -33,6 +33,8 @@ export interface RelayStep {
   readonly microsPerRecord: number;
   readonly relayCores: number;
   readonly membersCores: number;
+  /** The five members' cores in the idle window just before the step (no client traffic). */
+  readonly idleMembersCores: number;
   readonly profile: Pick<ProfileBreakdown, 'busyMs' | 'busyPercent' | 'top'> | undefined;
 }
 
@@ -71,7 +73,8 @@ export async function relayCost(options: RelayOptions, onStep: (text: string) =>
         const idleStart = await snapshot(herd);
         await sleep(Math.min(2_000, seconds * 1000));
         const idleEnd = await snapshot(herd);
-        const idle = costBetween(idleStart, idleEnd).coresByMember[RELAY];
+        const idleCost = costBetween(idleStart, idleEnd);
+        const idle = idleCost.coresByMember[RELAY];
         const fromUs = hrtimeMicros();
         const start = await snapshot(herd);
         const load = await paced({ ports: [herd.clientPort(ORIGIN)], prefix: `bench-relay-${rate}`, rate, seconds });
@@ -93,6 +96,7 @@ export async function relayCost(options: RelayOptions, onStep: (text: string) =>
           microsPerRecord: (busySeconds / Math.max(1, records)) * 1e6,
           relayCores: cost.coresByMember[RELAY],
           membersCores: cost.membersCores,
+          idleMembersCores: idleCost.membersCores,
         });
       }
     } finally {
