@@ -120,8 +120,8 @@ export function createMetrics(snapshot: () => CounterSnapshot, labels: { member:
   const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers: [registry] });
   // Pacing holds a record up to 50 ms (pacing.ts), so under load delays crowd 20-100 ms: steps
   // of 10-25 ms there keep a p50 or p99 from being interpolated across a 50 ms bucket (at
-  // 1,000/s, a two-hop p99 of 69 ms read as 99). 150 and 200 ms: a p99 near the 250 ms a sustained herd must stay
-  // under is not read off one 100-250 ms bucket.
+  // 1,000/s, a two-hop p99 of 69 ms read as 99). 150 and 200 ms: a p99 near the 250 ms a
+  // sustained herd must stay under is not read off one 100-250 ms bucket.
   const propagation = histogram(
     'herd_propagation_delay_seconds',
     'Per gossip message: from the origin member receiving the first IAMAT in it to this member storing it',

@@ -1,10 +1,10 @@
 /**
  * Link liveness probes as yamux PING frames. A libp2p ping (@libp2p/ping) opens a stream per
  * ping: multistream-select, a peer-store write and fresh loggers and abort timers at both ends.
- * At a ping every 2 s on each link, that was about 70 % of an idle member's CPU (17-24 against
- * 5-9 ms/s per member with the pings off, `idle.mjs` in issue 12's notes). A yamux ping is one
- * 12-byte frame each way on the connection's own muxer, answered by the muxer itself, so it
- * also proves the far end's libp2p still reads and writes that connection.
+ * At a ping every 2 s on each link, that was most of an idle member's CPU (constants.ts,
+ * `livenessIntervalFor`). A yamux ping is one 12-byte frame each way on the connection's own
+ * muxer, answered by the muxer itself, so it also proves the far end's libp2p still reads and
+ * writes that connection.
  *
  * `muxer` is not part of libp2p's public Connection interface (2.x keeps it on the connection
  * object, see backlog.ts); a connection without a yamux muxer rejects, and the test suite
