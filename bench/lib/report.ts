@@ -194,7 +194,20 @@ function relaySection(relay: NonNullable<BenchResults['relay']>): string {
     '',
     `IAMATs of fresh clients at Clark, open loop, after ${relay.steadySeconds} s at the lowest rate (so that V8 has optimized the relay's code, as in a member that has been running); Bona's CPU (from /proc, beyond its idle CPU just before) per gossip message and per record it accepted:`,
     '',
-    table(['offered/s', 'messages', 'records', 'records/message', 'µs/message', 'µs/record', 'Bona cores', 'five members cores', 'five members idle cores'], rows),
+    table(
+      [
+        'offered/s',
+        'messages',
+        'records',
+        'records/message',
+        'µs/message',
+        'µs/record',
+        'Bona cores',
+        'five members cores',
+        'five members idle cores',
+      ],
+      rows,
+    ),
   ];
   for (const p of relay.profiled) {
     if (!p.profile) continue;
