@@ -74,22 +74,54 @@ const COMPACTION_CHECK_MS = 60_000;
 const CLIENTS = { component: 'clients' } as const;
 
 export async function runMember(options: RunMemberOptions): Promise<RunningMember> {
+  const startup = new Startup();
+  try {
+    return await startMember(options, startup);
+  } catch (err) {
+    await startup.undo();
+    throw err;
+  }
+}
+
+/**
+ * What a member's start has opened so far, so that a start that fails part way (a port taken, a
+ * bad key file) closes it again, newest first: in a process that goes on (a test runner, an
+ * embedding program), a half-started member would otherwise keep its ports, threads and timers.
+ */
+class Startup {
+  private readonly closers: Array<() => unknown> = [];
+
+  opened<T>(part: T, close: (part: T) => unknown): T {
+    this.closers.push(() => close(part));
+    return part;
+  }
+
+  async undo(): Promise<void> {
+    for (const close of this.closers.reverse()) {
+      await Promise.resolve()
+        .then(close)
+        .catch(() => {}); // the error that stopped the start is the one to report
+    }
+  }
+}
+
+async function startMember(options: RunMemberOptions, startup: Startup): Promise<RunningMember> {
   const startedAt = Date.now();
   const self = findMember(options.herd, options.name);
-  const logger = await openLogger(self.name, options);
+  const logger = startup.opened(await openLogger(self.name, options), (l) => l.close());
   const { log } = logger;
   const clock = systemClock();
   const store = new LocationStore();
   const digest = new StoreDigest(store);
-  const recordLog = options.dataDir ? openRecordLog(options.dataDir, store, log) : undefined;
+  const recordLog = options.dataDir ? startup.opened(openRecordLog(options.dataDir, store, log), (r) => r.close()) : undefined;
   const privateKey = readKeyFile(self.keyPath, log);
-  const provider = placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' }));
+  const provider = startup.opened(placesFromEnvironment(options.env ?? process.env, log.child({ component: 'places' })), (p) => p.close());
   const placesReady = readiness(provider);
   // Made once the parts its counters are read from exist; until then nothing is observed.
   // eslint-disable-next-line prefer-const -- the observers below read it before it is assigned, so it cannot be a const
   let metrics: MemberMetrics | undefined;
   const places = measured(provider, (seconds) => metrics?.observeWhatsat(seconds));
-  const { node, sync } = await startReplication({
+  const { node, sync } = await startReplication(startup, {
     self,
     options,
     privateKey,
@@ -100,18 +132,21 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
   });
   observePropagation(node, clock, (seconds) => metrics?.observePropagation(seconds));
   const member = new Member({ name: self.name, store, places, clock, sink: node, log });
-  const clients = new ClientServer({
-    host: self.host,
-    port: self.clientPort,
-    handler: member,
-    log: log.child(CLIENTS),
-    commands: logger.commandLog(CLIENTS),
-    flow: node,
-    commit: recordLog?.flush,
-    maxLineBytes: options.maxLineBytes,
-    idleTimeoutMs: options.idleTimeoutMs,
-    maxConnections: options.maxConnections,
-  });
+  const clients = startup.opened(
+    new ClientServer({
+      host: self.host,
+      port: self.clientPort,
+      handler: member,
+      log: log.child(CLIENTS),
+      commands: logger.commandLog(CLIENTS),
+      flow: node,
+      commit: recordLog?.flush,
+      maxLineBytes: options.maxLineBytes,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
+    }),
+    (c) => c.close(),
+  );
   const parts: MemberParts = {
     self,
     startedAt,
@@ -125,14 +160,17 @@ export async function runMember(options: RunMemberOptions): Promise<RunningMembe
     lastProblem: () => logger.lastProblem(),
   };
   metrics = createMetrics(() => counterSnapshot(parts), { member: self.name });
-  const admin = new AdminServer({
-    host: self.adminHost,
-    port: self.adminPort,
-    status: () => memberStatus(parts),
-    readiness: () => memberReadiness(parts),
-    registry: metrics.registry,
-    log: log.child({ component: 'admin' }),
-  });
+  const admin = startup.opened(
+    new AdminServer({
+      host: self.adminHost,
+      port: self.adminPort,
+      status: () => memberStatus(parts),
+      readiness: () => memberReadiness(parts),
+      registry: metrics.registry,
+      log: log.child({ component: 'admin' }),
+    }),
+    (a) => a.close(),
+  );
 
   // The log writer thread started with the logger, while the rest started; no client before it.
   await logger.ready;
@@ -194,33 +232,42 @@ interface Replication {
 }
 
 /** The libp2p node that gossips records, and the sync service that catches up after a gap. */
-async function startReplication({ self, options, privateKey, store, digest, log, observeSync }: ReplicationParts): Promise<Replication> {
-  const node = await startHerdNode({
-    topology: herdTopology(options.herd, self.name, { listenPort: options.p2pListenPort }),
-    privateKey,
-    store,
-    log,
-    allowFrom: options.p2pAllowFrom,
-    tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
-  });
-  const sync = new SyncService(
-    {
-      libp2p: node.libp2p,
+async function startReplication(
+  startup: Startup,
+  { self, options, privateKey, store, digest, log, observeSync }: ReplicationParts,
+): Promise<Replication> {
+  const node = startup.opened(
+    await startHerdNode({
+      topology: herdTopology(options.herd, self.name, { listenPort: options.p2pListenPort }),
+      privateKey,
       store,
       log,
-      digest,
-      gossipQuietMs: () => node.gossipQuietMs(),
-      neighbours: {
-        nameOf: (peerId) => node.names.neighbour(peerId),
-        connected: () =>
-          node
-            .links()
-            .filter((l) => l.connected)
-            .map((l) => l.peerId),
-        dials: (peerId) => node.links().some((l) => l.peerId === peerId && l.dials),
+      allowFrom: options.p2pAllowFrom,
+      tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
+    }),
+    (n) => n.stop(),
+  );
+  const sync = startup.opened(
+    new SyncService(
+      {
+        libp2p: node.libp2p,
+        store,
+        log,
+        digest,
+        gossipQuietMs: () => node.gossipQuietMs(),
+        neighbours: {
+          nameOf: (peerId) => node.names.neighbour(peerId),
+          connected: () =>
+            node
+              .links()
+              .filter((l) => l.connected)
+              .map((l) => l.peerId),
+          dials: (peerId) => node.links().some((l) => l.peerId === peerId && l.dials),
+        },
       },
-    },
-    { intervalMs: options.syncIntervalMs },
+      { intervalMs: options.syncIntervalMs },
+    ),
+    (s) => s.stop(),
   );
   sync.onRoundDone(observeSync);
   await sync.start();

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { freePort, makeHerd, portOf } from '../../testkit/herd.js';
+import { makeHerd, portOf } from '../../testkit/herd.js';
+import { freePort } from '../../testkit/ports.js';
 import { eventually } from '../../testkit/eventually.js';
 import { MemberProcesses } from '../../testkit/processes.js';
 import { Relay } from '../../testkit/relay.js';
