@@ -25,7 +25,7 @@ export interface SpawnOptions {
  * warnings and worse on the console; stdout and stderr are piped.
  */
 export function spawnMember(herd: Pick<TestHerd, 'dir' | 'file'>, name: string, options: SpawnOptions = {}): ChildProcess {
-  return spawn(
+  const child = spawn(
     process.execPath,
     [
       ...(options.nodeArgs ?? []),
@@ -42,7 +42,20 @@ export function spawnMember(herd: Pick<TestHerd, 'dir' | 'file'>, name: string, 
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env },
   );
+  alive.add(child);
+  child.once('exit', () => alive.delete(child));
+  return child;
 }
+
+/**
+ * Members still running when this process exits (a test failed before stopping them, and the
+ * runner's --test-force-exit ended the file): killed, so that they neither keep the ports that
+ * this process claimed nor take CPU from the tests after it.
+ */
+const alive = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of alive) child.kill('SIGKILL');
+});
 
 export class MemberProcesses {
   private readonly running = new Map<string, ChildProcess>();
