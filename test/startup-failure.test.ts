@@ -16,23 +16,31 @@ function listen(port: number): Promise<Server> {
 
 const close = (server: Server) => new Promise((resolve) => server.close(resolve));
 
-test('a taken client port fails the start, naming the port, and leaves its other ports free', async () => {
-  const { herd, dir } = await makeHerd(['Solo'], []);
-  const clientPort = portOf(herd, 'Solo', 'clientPort');
-  const options = { herd, name: 'Solo', logDir: dir, consoleLevel: 'silent', env: {} } as const;
-  const blocker = await listen(clientPort);
-  try {
-    await assert.rejects(runMember(options), (err: Error) => err.message.includes(`127.0.0.1:${clientPort}`) && /EADDRINUSE/.test(err.message));
-  } finally {
-    await close(blocker);
-  }
-  // The libp2p node and the admin endpoint, started before the client port failed, let go of theirs.
-  for (const kind of ['p2pPort', 'adminPort'] as const) await close(await listen(portOf(herd, 'Solo', kind)));
-  const member = await runMember(options);
-  try {
-    const reply = (await exchange(member.clientPort, 'IAMAT again +1+1 1700000000\n')).toString('latin1');
-    assert.match(reply, /^AT Solo [+-]\d+\.\d{9} again \+1\+1 1700000000\n$/);
-  } finally {
-    await member.stop();
-  }
-});
+const PORTS = { clientPort: 'clients', adminPort: 'the admin endpoint' } as const;
+
+for (const [taken, what] of Object.entries(PORTS) as Array<[keyof typeof PORTS, string]>) {
+  test(`a taken ${taken} fails the start on one line naming it, and leaves the other ports free`, async () => {
+    const { herd, dir } = await makeHerd(['Solo'], []);
+    const port = portOf(herd, 'Solo', taken);
+    const options = { herd, name: 'Solo', logDir: dir, consoleLevel: 'silent', env: {} } as const;
+    const blocker = await listen(port);
+    try {
+      await assert.rejects(runMember(options), {
+        message: `member Solo: cannot listen for ${what} on 127.0.0.1:${port} (listen EADDRINUSE: address already in use 127.0.0.1:${port})`,
+      });
+    } finally {
+      await close(blocker);
+    }
+    // The libp2p node and the other server, started before this port failed, let go of theirs.
+    for (const kind of ['clientPort', 'p2pPort', 'adminPort'] as const) {
+      if (kind !== taken) await close(await listen(portOf(herd, 'Solo', kind)));
+    }
+    const member = await runMember(options);
+    try {
+      const reply = (await exchange(member.clientPort, 'IAMAT again +1+1 1700000000\n')).toString('latin1');
+      assert.match(reply, /^AT Solo [+-]\d+\.\d{9} again \+1\+1 1700000000\n$/);
+    } finally {
+      await member.stop();
+    }
+  });
+}

@@ -174,7 +174,10 @@ async function startMember(options: RunMemberOptions, startup: Startup): Promise
 
   // The log writer thread started with the logger, while the rest started; no client before it.
   await logger.ready;
-  const [clientAddress, adminPort] = await Promise.all([clients.listen(), admin.listen()]);
+  const [clientAddress, adminPort] = await Promise.all([
+    listening(clients.listen(), `member ${self.name}: cannot listen for clients on ${self.host}:${self.clientPort}`),
+    listening(admin.listen(), `member ${self.name}: cannot listen for the admin endpoint on ${self.adminHost}:${self.adminPort}`),
+  ]);
   const compaction = recordLog && startCompaction(recordLog, store);
   log.info({ clientPort: clientAddress.port, adminPort, records: store.size, version: VERSION }, 'member started');
   return {
@@ -186,6 +189,15 @@ async function startMember(options: RunMemberOptions, startup: Startup): Promise
     status: () => memberStatus(parts),
     stop: () => stopInOrder({ logger, clients, node, sync, admin, provider, compaction, recordLog }),
   };
+}
+
+/** A listen that fails says which of the member's ports it was, as the p2p side's error does. */
+async function listening<T>(listen: Promise<T>, what: string): Promise<T> {
+  try {
+    return await listen;
+  } catch (err) {
+    throw new Error(`${what} (${(err as Error).message})`, { cause: err });
+  }
 }
 
 function openLogger(name: string, options: RunMemberOptions): Promise<MemberLogger> {
