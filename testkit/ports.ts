@@ -3,7 +3,7 @@
  * running side by side (`node --test --test-concurrency=2`) never hand out the same port.
  *
  * A port that is free when chosen is free again once chosen, until its member binds it, and free
- * again while a member restarts. Within one process a set of handed-out ports covers that gap;
+ * again while a member restarts. Within one process the set of claimed ports covers that gap;
  * across processes, claim files do: DIR/PORT.PID, where DIR is in the system temp dir. A process
  * creates its own file first and then looks for others' files: of two processes claiming the same
  * port at once, at most one sees no other claim, so at most one gets it (both may back off).
@@ -57,13 +57,13 @@ function claim(port: number): boolean {
   writeFileSync(claimFile(port), '');
   claimed.add(port);
   let contested = false;
-  const alive = new Map<number, boolean>();
+  const alive = new Map<number, boolean>(); // a few processes hold many claims each
   for (const name of readdirSync(CLAIMS_DIR)) {
     const [p, pid] = name.split('.').map(Number) as [number, number];
     if (pid === process.pid) continue;
     if (!alive.has(pid)) alive.set(pid, isAlive(pid));
-    if (!alive.get(pid))
-      rmSync(join(CLAIMS_DIR, name), { force: true }); // left by a killed process
+    const stale = !alive.get(pid); // left by a process killed before its exit handler ran
+    if (stale) rmSync(join(CLAIMS_DIR, name), { force: true });
     else if (p === port) contested = true;
   }
   if (!contested) return true;
