@@ -20,13 +20,11 @@ export { DEMO_NAMES as NAMES, DEMO_LINKS as LINKS, type DemoName as Name } from 
 import { DEMO_LINKS as LINKS, DEMO_NAMES as NAMES, type DemoName as Name } from '../../testkit/demoHerd.js';
 
 /**
- * Every process any BenchHerd started and has not reaped, and every temp dir not yet
- * removed: killed and removed on exit, whatever way the bench ends (error, Ctrl-C).
+ * Every temp dir a BenchHerd made and has not removed: removed on exit, whatever way the bench
+ * ends (error, Ctrl-C). Its member processes are killed then by spawnMember's own exit hook.
  */
-const live = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
 process.on('exit', () => {
-  live.forEach((c) => c.kill('SIGKILL'));
   liveDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
@@ -204,8 +202,6 @@ export class BenchHerd {
       nodeArgs: typeof nodeArgs === 'function' ? nodeArgs(name) : nodeArgs,
       env,
     });
-    live.add(child);
-    child.once('exit', () => live.delete(child));
     this.children.set(name, child);
     // Keep only the tail: under a flood a member may warn a lot, and we only show it on failure.
     const keep = (chunk: Buffer) => this.output.set(name, (this.outputOf(name) + chunk.toString()).slice(-8_000));
@@ -245,10 +241,7 @@ export class BenchHerd {
 /** Sends `signal` and waits for the exit; a SIGTERM not obeyed within 15 s becomes a SIGKILL. */
 function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      live.delete(child);
-      return resolve();
-    }
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const force = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', () => {
       clearTimeout(force);
