@@ -14,7 +14,9 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { findMember, parseHerd, type HerdConfig, type HerdFileJson } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
 import { capturingLog, type LogEntry } from '../testkit/loggers.js';
@@ -81,6 +83,11 @@ async function plainNode(privateKey: PrivateKey, listen: string) {
   return { node, pubsub, received };
 }
 
+/** gossipsub's internal send: what a member of another make could put on the wire. */
+interface RawRpc {
+  sendRpc(peerId: string, rpc: { subscriptions: []; messages: Array<Record<string, Uint8Array | string>> }): boolean;
+}
+
 const p2pAddr = (herd: HerdConfig, name: string) => {
   const m = findMember(herd, name);
   return multiaddr(`/ip4/${m.host}/tcp/${m.p2pPort}/p2p/${m.peerId}`);
@@ -91,6 +98,18 @@ describe('a herd of libp2p members', () => {
   const m: Record<string, Running> = {};
   const linked = (a: string, b: string) => m[a]!.node.links().some((l) => l.name === b && l.connected);
   const subscribed = (a: string, b: string) => m[a]!.node.gossipView().subscribers.includes(findMember(t.herd, b).peerId);
+  /** Each member's signature counts now. */
+  const signatures = () =>
+    Object.fromEntries(
+      ['A', 'B', 'C'].map((n) => [n, { verified: m[n]!.node.counters.gossipSignaturesVerified, link: m[n]!.node.counters.gossipSignaturesTrusted }]),
+    );
+  /** The members whose signature counts moved since `before`, and by how much. */
+  const since = (before: ReturnType<typeof signatures>) =>
+    Object.fromEntries(
+      Object.entries(signatures())
+        .map(([n, now]) => [n, { verified: now.verified - before[n]!.verified, link: now.link - before[n]!.link }] as const)
+        .filter(([, d]) => d.verified !== 0 || d.link !== 0),
+    ) as Record<string, { verified: number; link: number }>;
 
   before(async () => {
     t = await makeHerd(
@@ -164,12 +183,15 @@ describe('a herd of libp2p members', () => {
 
   test('a record reported at A is stored at C, through B', async () => {
     await waitFor('subscriptions known', () => subscribed('A', 'B') && subscribed('B', 'C'));
+    const before = signatures();
     const r = record('A', `kiwi-${++clientSeq}`, 1000);
     report(m.A!, r);
     await waitFor('the record at C', () => m.C!.store.get(r.client)?.atLine === r.atLine);
     assert.equal(m.B!.store.get(r.client)?.atLine, r.atLine);
     assert.ok(m.B!.node.counters.gossipMessagesAccepted >= 1);
     assert.ok(m.A!.node.counters.gossipMessagesPublished >= 1);
+    // B got the message from its signer over their link, so trusted it; C got it from B, so checked it.
+    assert.deepEqual(since(before), { B: { verified: 0, link: 1 }, C: { verified: 1, link: 0 } });
   });
 
   test('a stale record is not stored, counted ignored, and not forwarded', async () => {
@@ -220,13 +242,22 @@ describe('a herd of libp2p members', () => {
     }
   });
 
-  test('a member signing records of another origin is rejected, not stored, not forwarded', async () => {
+  /** Runs `body` with a rogue holding D's key, linked to B and knowing that B subscribes. */
+  async function withRogueD(body: (rogue: Awaited<ReturnType<typeof plainNode>>) => Promise<void>): Promise<void> {
     const d = findMember(t.herd, 'D');
     const rogue = await plainNode(readKeyFile(d.keyPath), `/ip4/${d.host}/tcp/${d.p2pPort}`);
     try {
       if (!dialsTo(findMember(t.herd, 'B').peerId, d.peerId)) await rogue.node.dial(p2pAddr(t.herd, 'B'));
       await waitFor('B linked to D (the rogue)', () => linked('B', 'D'));
       await waitFor('the rogue knows B subscribes', () => rogue.pubsub.getSubscribers(TOPIC).length === 1);
+      await body(rogue);
+    } finally {
+      await rogue.node.stop();
+    }
+  }
+
+  test('a member signing records of another origin is rejected, not stored, not forwarded', async () => {
+    await withRogueD(async (rogue) => {
       // Sanity: a record in D's own name is accepted, so the rejection below is about origin.
       const own = record('D', `own-${++clientSeq}`, 10);
       await rogue.pubsub.publish(TOPIC, encodeRecords([own]));
@@ -260,9 +291,41 @@ describe('a herd of libp2p members', () => {
         sizes,
       );
       assert.equal(m.B!.log.filter((e) => e.msg === 'rejected gossip message').length, 1 + hostile.length);
-    } finally {
-      await rogue.node.stop();
-    }
+    });
+  });
+
+  test("a neighbour's own message is trusted on its link; one it passes on in another's name is checked", async () => {
+    await withRogueD(async (rogue) => {
+      // Messages with a signature of 64 zero bytes, sent raw to B as gossipsub would send them.
+      const sendUnsigned = (signer: string, r: LocationRecord) =>
+        (rogue.pubsub as unknown as RawRpc).sendRpc(findMember(t.herd, 'B').peerId, {
+          subscriptions: [],
+          messages: [
+            {
+              from: peerIdFromString(findMember(t.herd, signer).peerId).toMultihash().bytes,
+              data: encodeRecords([r]),
+              seqno: randomBytes(8),
+              topic: TOPIC,
+              signature: new Uint8Array(64),
+            },
+          ],
+        });
+      const own = record('D', `own-unchecked-${++clientSeq}`, 10);
+      let before = signatures();
+      assert.ok(sendUnsigned('D', own));
+      await waitFor('B storing it', () => m.B!.store.get(own.client) !== undefined);
+      // B passes it on with its signature; A and C, who got it from B, check it and drop it.
+      await waitFor('A and C checking it', () => since(before).A?.verified === 1 && since(before).C?.verified === 1);
+      assert.deepEqual(since(before), { A: { verified: 1, link: 0 }, B: { verified: 0, link: 1 }, C: { verified: 1, link: 0 } });
+
+      before = signatures();
+      const forged = record('A', `forged-${++clientSeq}`, 10);
+      assert.ok(sendUnsigned('A', forged));
+      await waitFor('B checking it', () => since(before).B?.verified === 1);
+      await sleep(200);
+      for (const name of ['A', 'B', 'C']) assert.equal(m[name]!.store.get(forged.client), undefined);
+      assert.deepEqual(since(before), { B: { verified: 1, link: 0 } });
+    });
   });
 
   test('the wrong key for the peer ID refuses to start, naming member, key file and both IDs', async () => {

@@ -25,6 +25,8 @@ export interface CounterSnapshot {
   readonly gossipMessagesIgnored: number;
   readonly gossipMessagesRejected: number;
   readonly gossipRecordsAccepted: number;
+  readonly gossipSignaturesVerified: number;
+  readonly gossipSignaturesTrusted: number;
   readonly syncRounds: number;
   readonly syncFailures: number;
   readonly syncRecordsReceived: number;
@@ -71,6 +73,12 @@ const COUNTERS: Array<[string, string, string | undefined, Record<string, Counte
     'Location records carried by gossip, by outcome',
     'outcome',
     { published: 'gossipRecordsPublished', accepted: 'gossipRecordsAccepted' },
+  ],
+  [
+    'herd_gossip_signatures_total',
+    'Signatures of received gossip messages: verified, or trusted as sent by their signer over its own link',
+    'check',
+    { verified: 'gossipSignaturesVerified', link: 'gossipSignaturesTrusted' },
   ],
   ['herd_sync_rounds_total', 'Anti-entropy rounds, by result', 'result', { ok: 'syncRounds', failed: 'syncFailures' }],
   ['herd_sync_records_total', 'Records exchanged by anti-entropy', 'direction', { received: 'syncRecordsReceived', sent: 'syncRecordsSent' }],

@@ -1,8 +1,9 @@
 /**
  * The running libp2p side of a member: wires the parts that do the work (publish.ts, receive.ts,
- * gossipTrees.ts, links.ts, gossipReady.ts, backlog.ts) around one libp2p node, and is what the
- * rest of the member sees: a record sink, flow control for the client adapter, link and gossip
- * events, and the views /status shows. Started by `startHerdNode` (node.ts).
+ * signerOnLink.ts, gossipTrees.ts, links.ts, gossipReady.ts, backlog.ts) around one libp2p
+ * node, and is what the rest of the member sees: a record sink, flow control for the client
+ * adapter, link and gossip events, and the views /status shows. Started by `startHerdNode`
+ * (node.ts).
  */
 import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import type { Libp2p, PrivateKey } from '@libp2p/interface';
@@ -19,6 +20,7 @@ import { LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './l
 import { GossipPublisher } from './publish.js';
 import { GossipReceiver } from './receive.js';
 import { SafeEmitter } from './safeEmitter.js';
+import { trustSignerOnItsLink } from './signerOnLink.js';
 import { PeerNames, type HerdTopology } from './topology.js';
 import { newGossipCounters, type GossipCounters } from './validate.js';
 
@@ -84,6 +86,7 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
     this.pubsub = libp2p.services.pubsub as unknown as GossipSub;
     const t = init.tuning ?? {};
     const { topic, counters, pubsub, names } = this;
+    trustSignerOnItsLink(pubsub, topic, counters);
     this.trees = new GossipTrees({
       pubsub,
       topic,

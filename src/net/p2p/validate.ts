@@ -6,6 +6,7 @@
  */
 import { decodeRecords, type LocationRecord } from '../../protocol/record.js';
 import type { LocationStore } from '../../core/store.js';
+import type { SignatureCounts } from './ed25519Verify.js';
 
 export type Verdict =
   /** Some records were newer than the store and are now stored: forward the message. */
@@ -34,7 +35,7 @@ export function storeBatch(signer: string | undefined, data: Uint8Array, store: 
 }
 
 /** What the validator has seen; names match the member's metrics snapshot. */
-export interface GossipCounters {
+export interface GossipCounters extends SignatureCounts {
   gossipMessagesPublished: number;
   gossipRecordsPublished: number;
   gossipPublishFailures: number;
@@ -55,5 +56,7 @@ export function newGossipCounters(): GossipCounters {
     gossipMessagesRejected: 0,
     gossipRecordsAccepted: 0,
     gossipRecordsIgnored: 0,
+    gossipSignaturesVerified: 0,
+    gossipSignaturesTrusted: 0,
   };
 }
