@@ -4,7 +4,7 @@
  * order in which records reach it.
  *
  * Memory is what bounds how many clients a member can hold, so per client the store keeps only
- * its AT line, a detached copy (see `detached`), and the client's hash: the client id is read
+ * its AT line, a string of its own (see `detached`), and the client's hash: the client id is read
  * from the line. A record object is rebuilt from the line when one is asked for (WHATSAT,
  * sync), which is rare next to offers; an offer compares against the time text at the end of
  * the stored line.
@@ -36,14 +36,19 @@ export class LocationStore {
     this.listeners.push(listener);
   }
 
-  /** Keeps `record` if it beats the stored one; returns whether it was kept. */
-  offer(record: LocationRecord): boolean {
+  /**
+   * Keeps `record` if it beats the stored one; returns whether it was kept. The store keeps a
+   * copy of its AT line (see `detached`) unless `ownLine` says the line is already a string of
+   * its own: the lines of a received batch are (batchLines), and most records a member stores
+   * come from one.
+   */
+  offer(record: LocationRecord, ownLine = false): boolean {
     const hash = clientHash(record.client);
     const shard = this.shards[hash & (SHARDS - 1)]!;
     const slot = shard.slotOf(record.client, hash);
     const current = slot >= 0 ? shard.lineAt(slot) : undefined;
     if (current !== undefined && !beats(record, atLineTimeText(current), current)) return false;
-    const line = detached(record.atLine);
+    const line = ownLine ? record.atLine : detached(record.atLine);
     if (current !== undefined) {
       shard.replace(slot, line);
     } else {

@@ -28,8 +28,11 @@ export function isPosixTime(text: string): boolean {
   return POSIX_TIME.test(text) && wholeSecondsFit(text);
 }
 
-/** The whole seconds, leading zeros aside, have at most MAX_TIME_SECONDS_DIGITS digits. */
-function wholeSecondsFit(text: string): boolean {
+/**
+ * The whole seconds, leading zeros aside, have at most MAX_TIME_SECONDS_DIGITS digits (for a
+ * text that matches POSIX_TIME: parseAtLine checks its shape in the line's one pattern).
+ */
+export function wholeSecondsFit(text: string): boolean {
   const dot = dotOrEnd(text);
   return dot - leadingZeros(text, dot) <= MAX_TIME_SECONDS_DIGITS;
 }
