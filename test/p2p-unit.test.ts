@@ -10,6 +10,7 @@ import { atRecord } from '../testkit/records.js';
 import { CongestionGauge } from '../src/net/p2p/backlog.js';
 import { generateKey, keyFileIsExposed, peerIdOf, readKeyFile, withCachedSigner, writeKeyFile } from '../src/net/p2p/keys.js';
 import { dialsTo, redialDelay } from '../src/net/p2p/links.js';
+import { PeerNames } from '../src/net/p2p/topology.js';
 import { Outbox } from '../src/net/p2p/outbox.js';
 import { PublishPacing } from '../src/net/p2p/pacing.js';
 import { updateYamuxWindowAtHalf } from '../src/net/p2p/yamuxWindow.js';
@@ -151,6 +152,23 @@ describe('Ed25519 verification with kept keys', () => {
     assert.equal(b.publicKey.verify(data, sig), false);
     assert.equal(cachedVerifyKeys(), kept + 2, 'both keys were kept, so the kept path answered');
     assert.throws(() => a.publicKey.verify(data, sig.subarray(0, 10)), /64 bytes/);
+  });
+});
+
+describe('PeerNames.signer', () => {
+  test('names the herd members other than this one by their peer IDs; nobody else', async () => {
+    const [self, other, outsider] = await Promise.all([generateKey(), generateKey(), generateKey()]).then((keys) => keys.map(peerIdOf));
+    const names = new PeerNames({
+      self: { name: 'Self', peerId: self! },
+      members: [
+        { name: 'Self', peerId: self! },
+        { name: 'Other', peerId: other! },
+      ],
+      neighbours: [],
+    });
+    assert.equal(names.signer(peerIdFromString(other!)), 'Other');
+    assert.equal(names.signer(peerIdFromString(self!)), undefined, 'our own key on a message from elsewhere: a copied key file');
+    assert.equal(names.signer(peerIdFromString(outsider!)), undefined);
   });
 });
 

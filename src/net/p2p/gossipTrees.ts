@@ -90,8 +90,7 @@ export class GossipTrees {
   }
 
   private take(msg: Message): TopicValidatorResult {
-    const from = msg.type === 'signed' ? msg.from.toString() : undefined;
-    const member = from === undefined || from === this.init.topology.self.peerId ? undefined : this.init.names.member(from);
+    const member = msg.type === 'signed' ? this.init.names.signer(msg.from) : undefined;
     if (member === undefined) return TopicValidatorResult.Reject;
     const verdict = this.book.take(member, msg.data);
     if (verdict === 'invalid') return TopicValidatorResult.Reject;

@@ -96,7 +96,6 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
       onNewChild: (peerId) => this.safeEmit('tree:child', peerId),
     });
     this.receiver = new GossipReceiver({
-      selfPeerId: this.peerId,
       names,
       store: init.store,
       counters,

@@ -12,7 +12,6 @@ import type { PeerNames } from './topology.js';
 import { storeBatch, type GossipCounters } from './validate.js';
 
 export interface ReceiverInit {
-  readonly selfPeerId: string;
   readonly names: PeerNames;
   readonly store: LocationStore;
   readonly counters: GossipCounters;
@@ -25,16 +24,14 @@ export class GossipReceiver {
   constructor(private readonly init: ReceiverInit) {}
 
   readonly validate = (source: PeerId, msg: Message): TopicValidatorResult => {
-    const from = msg.type === 'signed' ? msg.from.toString() : undefined;
-    // Our own key on someone else's message means a copied key file: never trust it.
-    const signer = from === undefined || from === this.init.selfPeerId ? undefined : this.init.names.member(from);
+    const signer = msg.type === 'signed' ? this.init.names.signer(msg.from) : undefined;
     const verdict = storeBatch(signer, msg.data, this.init.store);
     const c = this.init.counters;
     switch (verdict.kind) {
       case 'reject': {
         c.gossipMessagesRejected++;
         this.init.log.warn(
-          { via: this.init.names.label(source.toString()), signer: from ?? null, reason: verdict.reason },
+          { via: this.init.names.label(source.toString()), signer: msg.type === 'signed' ? msg.from.toString() : null, reason: verdict.reason },
           'rejected gossip message',
         );
         return TopicValidatorResult.Reject;
