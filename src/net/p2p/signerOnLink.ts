@@ -27,7 +27,7 @@ export function trustSignerOnItsLink(pubsub: GossipSub, topic: string, counts: S
   const validate = gs.validateReceivedMessage;
   gs.validateReceivedMessage = function (this: Validation, source, rpcMsg) {
     const vouched = rpcMsg.from != null && sameBytes(rpcMsg.from, source.toMultihash().bytes) ? rpcMsg.signature : undefined;
-    return verifyingFor(rpcMsg.topic === topic ? counts : undefined, vouched ?? undefined, () => validate.call(this, source, rpcMsg));
+    return verifyingFor(rpcMsg.topic === topic ? counts : undefined, vouched, () => validate.call(this, source, rpcMsg));
   };
 }
 
