@@ -56,7 +56,10 @@ test('bench --quick measures every scenario and reports them', { timeout: 900_00
     assert.ok(r.ratio!.herd.replies > 0 && r.ratio!.alone.replies > 0 && r.ratio!.aloneAtWarn.replies > 0);
     assert.equal(r.ratio!.herd.errors + r.ratio!.alone.errors + r.ratio!.aloneAtWarn.errors, 0);
     assert.ok(r.relay!.cpu.every((s) => s.messages > 0 && s.records > 0));
-    assert.ok(r.relay!.profiled[0]!.profile!.busyMs > 0);
+    // The relay's profile was read and its step's window found samples (idle ones count: a
+    // --quick step keeps the relay busy for 15-30 ms, and with the cores busy with other work
+    // the profiler's sampling thread may not catch any of it).
+    assert.ok(r.relay!.profiled[0]!.profile!.top.length > 0);
     assert.ok(r.propagation!.lone.messages > 0);
     assert.ok(r.propagation!.fixed.converged, 'every member held the propagation phase');
     assert.deepEqual(Object.keys(r.propagation!.fixed.byHops), ['1', '2']);
