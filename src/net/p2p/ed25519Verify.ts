@@ -39,10 +39,9 @@ let vouchedFor: Uint8Array | undefined;
  * Runs `check`, counting in `counts` (if given) the verifications it makes synchronously. A
  * verification of `vouched` itself (that very array, not an equal one) answers true without a
  * check: the caller vouches for that signature. Anything `check` verifies after an await is
- * checked as usual and not counted.
+ * checked as usual and not counted. Needs `cacheEd25519VerifyKeys` to have run.
  */
 export function verifyingFor<T>(counts: SignatureCounts | undefined, vouched: Uint8Array | undefined, check: () => T): T {
-  cacheEd25519VerifyKeys();
   counting = counts;
   vouchedFor = vouched;
   try {

@@ -14,7 +14,7 @@
  */
 import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import type { PeerId } from '@libp2p/interface';
-import { verifyingFor, type SignatureCounts } from './ed25519Verify.js';
+import { cacheEd25519VerifyKeys, verifyingFor, type SignatureCounts } from './ed25519Verify.js';
 
 interface Validation {
   validateReceivedMessage(source: PeerId, rpcMsg: { topic: string; from?: Uint8Array; signature?: Uint8Array }): Promise<unknown>;
@@ -22,6 +22,7 @@ interface Validation {
 
 /** Trusts signers on their own links on every topic; counts the checks of `topic`'s messages. */
 export function trustSignerOnItsLink(pubsub: GossipSub, topic: string, counts: SignatureCounts): void {
+  cacheEd25519VerifyKeys(); // the verify that honours `verifyingFor`
   const gs = pubsub as unknown as Validation;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- taken off gossipsub on purpose: the hook below calls it with gossipsub as `this`
   const validate = gs.validateReceivedMessage;
