@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clientHash } from '../src/core/clientHash.js';
-import { LocationStore } from '../src/core/store.js';
+import { LocationStore, type LineBytes } from '../src/core/store.js';
 import { atLineClient, type LocationRecord } from '../src/protocol/record.js';
 import { recordFromLine } from '../testkit/records.js';
 
@@ -99,8 +99,13 @@ test('clients whose hashes are equal are still told apart by their ids', () => {
   assert.ok(store.holds(b.atLine));
 });
 
-test('lines of changing length, replaced many times, come back byte for byte', () => {
+test('lines of changing length, replaced many times (in place, moved, arenas rebuilt), come back byte for byte', async () => {
+  const { StoreDigest } = await import('../src/core/digest.js');
   const store = new LocationStore();
+  const kept = new StoreDigest(store);
+  const text = ({ bytes, start, end }: LineBytes) => bytes.toString('latin1', start, end);
+  const heard: Array<[stored: string, replaced: string | undefined]> = [];
+  store.onStored((_record, _hash, stored, replaced) => heard.push([text(stored), replaced && text(replaced)]));
   // Every byte a client id may hold (no white space), and an id of the protocol's full line cap.
   const odd = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c))
     .filter((c) => !' \t\r\n\f\v'.includes(c))
@@ -112,10 +117,12 @@ test('lines of changing length, replaced many times, come back byte for byte', (
       if ((i + round) % 3 === 0) continue; // not every client every round
       const line = `AT Clark +0.100000000 ${id} +${round % 90}.5${'5'.repeat((i * round) % 17)}+1 ${round}`;
       assert.ok(store.offer(recordFromLine(line)));
+      assert.deepEqual(heard.pop(), [line, expected.get(id)], 'listeners see the new line and the one it replaced');
       expected.set(id, line);
     }
   }
   assert.equal(store.size, ids.length);
   for (const [id, line] of expected) assert.equal(store.get(id)?.atLine, line);
   assert.deepEqual([...store.lines()].sort(), [...expected.values()].sort());
+  assert.deepEqual(kept.summarize(), new StoreDigest(store).summarize(), 'the digest kept up to date equals one made now');
 });

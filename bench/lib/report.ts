@@ -110,7 +110,7 @@ function targets(r: BenchResults): string {
   if (r.memory) {
     const last = r.memory.at(-1)!;
     rows.push([
-      'Heap per stored client at 1M clients',
+      'Heap and buffers per stored client at 1M clients',
       '< 300 B',
       `${int(last.heapBytesPerClient)} B at ${int(last.clients)}`,
       yes(million ? million.heapBytesPerClient < 300 : undefined),
@@ -340,10 +340,10 @@ function memorySection(memory: MemoryAt[] | undefined, burst: BurstResult | unde
   if (memory) {
     parts.push(
       '',
-      'One member alone, filled over the client protocol; heap and RSS after a full collection, growth since the empty member:',
+      'One member alone, filled over the client protocol; heap (with array buffers, where the store keeps its lines) and RSS after a full collection, growth since the empty member:',
       '',
       table(
-        ['clients', 'heap B/client', 'RSS B/client', 'heap MiB', 'RSS MiB'],
+        ['clients', 'heap+buffers B/client', 'RSS B/client', 'heap+buffers MiB', 'RSS MiB'],
         memory.map((m) => [int(m.clients), int(m.heapBytesPerClient), int(m.rssBytesPerClient), int(m.heapUsedMiB), int(m.rssMiB)]),
       ),
     );

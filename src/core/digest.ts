@@ -10,22 +10,22 @@
  */
 import type { BucketHashes } from '../protocol/sync-codec.js';
 import { receivedSeconds } from '../protocol/record.js';
-import type { LocationStore } from './store.js';
+import type { LineBytes, LocationStore } from './store.js';
 
 export type Digest = BucketHashes;
 
 /** The bucket count a store digest keeps up to date (8 KiB digests; see SYNC_DEFAULTS). */
 export const DIGEST_BUCKETS = 1024;
 
-/** 64-bit FNV-1a of the string's code units (latin1 strings: its bytes), as two 32-bit halves. */
-export function fnv1a64(text: string): { hi: number; lo: number } {
+/** 64-bit FNV-1a of `bytes[start, end)`, as two 32-bit halves. */
+export function fnv1a64(bytes: Uint8Array, start = 0, end = bytes.length): { hi: number; lo: number } {
   // Offset basis 0xcbf29ce484222325 in 16-bit limbs, lowest first.
   let h0 = 0x2325,
     h1 = 0x8422,
     h2 = 0x9ce4,
     h3 = 0xcbf2;
-  for (let i = 0; i < text.length; i++) {
-    h0 ^= text.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    h0 ^= bytes[i]!;
     // Multiply by the prime 0x100000001b3 = 2^40 + 0x1b3, carrying between limbs.
     const t0 = h0 * 0x1b3;
     let t1 = h1 * 0x1b3;
@@ -74,17 +74,17 @@ export class StoreDigest {
     private readonly store: LocationStore,
     readonly bucketCount = DIGEST_BUCKETS,
   ) {
-    this.hashes = summarizeEntries(store.hashedLines(), bucketCount).hashes;
-    store.onStored((record, replacedLine, hash) => {
+    this.hashes = summarizeStore(store, bucketCount).hashes;
+    store.onStored((_record, hash, stored, replaced) => {
       const at = 2 * (hash % bucketCount);
-      this.toggle(at, record.atLine);
-      if (replacedLine !== undefined) this.toggle(at, replacedLine);
+      toggle(this.hashes, at, stored);
+      if (replaced !== undefined) toggle(this.hashes, at, replaced);
     });
   }
 
   summarize(bucketCount: number = this.bucketCount): Digest {
     if (bucketCount === this.bucketCount) return { bucketCount, hashes: this.hashes.slice() };
-    return summarizeEntries(this.store.hashedLines(), bucketCount);
+    return summarizeStore(this.store, bucketCount);
   }
 
   /**
@@ -94,10 +94,11 @@ export class StoreDigest {
    */
   select(differing: Uint8Array, settledBefore = Number.POSITIVE_INFINITY): string[] {
     const chosen: string[] = [];
-    for (const [hash, atLine] of this.store.hashedLines()) {
-      if (differing[hash % differing.length] !== 1) continue;
+    this.store.forEachLine((hash, { bytes, start, end }) => {
+      if (differing[hash % differing.length] !== 1) return;
+      const atLine = bytes.toString('latin1', start, end);
       if (settledBefore === Number.POSITIVE_INFINITY || receivedSeconds(atLine) <= settledBefore) chosen.push(atLine);
-    }
+    });
     return chosen;
   }
 
@@ -114,22 +115,18 @@ export class StoreDigest {
     }
     return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
   }
-
-  private toggle(at: number, atLine: string): void {
-    const { hi, lo } = fnv1a64(atLine);
-    this.hashes[at] = this.hashes[at]! ^ hi;
-    this.hashes[at + 1] = this.hashes[at + 1]! ^ lo;
-  }
 }
 
-/** Bucket hashes computed in one pass over AT lines, each with its client's clientHash. */
-export function summarizeEntries(entries: Iterable<readonly [hash: number, atLine: string]>, bucketCount: number): Digest {
+/** Bucket hashes of a whole store, computed in one pass. */
+function summarizeStore(store: LocationStore, bucketCount: number): Digest {
   const hashes = new Uint32Array(2 * bucketCount);
-  for (const [clientHash, atLine] of entries) {
-    const { hi, lo } = fnv1a64(atLine);
-    const at = 2 * (clientHash % bucketCount);
-    hashes[at] = hashes[at]! ^ hi;
-    hashes[at + 1] = hashes[at + 1]! ^ lo;
-  }
+  store.forEachLine((clientHash, line) => toggle(hashes, 2 * (clientHash % bucketCount), line));
   return { bucketCount, hashes };
+}
+
+/** XORs a line's hash into the bucket whose [hi, lo] start at `at`. */
+function toggle(hashes: Uint32Array, at: number, { bytes, start, end }: LineBytes): void {
+  const { hi, lo } = fnv1a64(bytes, start, end);
+  hashes[at] = hashes[at]! ^ hi;
+  hashes[at + 1] = hashes[at + 1]! ^ lo;
 }

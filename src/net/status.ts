@@ -24,13 +24,14 @@ export interface MemberStatus {
   readonly counters: CounterSnapshot;
   /** Bytes queued on the way out to neighbours, by where they wait. */
   readonly backlog: Backlog;
-  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  /** `arrayBuffersBytes`: memory outside the heap in buffers, the store's lines among them. */
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number; readonly arrayBuffersBytes: number };
   readonly lastError: string | null;
 }
 
 export type MemoryStatus = MemberStatus['memory'];
 
 export function memoryNow(): MemoryStatus {
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rssBytes: rss, heapUsedBytes: heapUsed };
+  const { rss, heapUsed, arrayBuffers } = process.memoryUsage();
+  return { rssBytes: rss, heapUsedBytes: heapUsed, arrayBuffersBytes: arrayBuffers };
 }

@@ -100,22 +100,6 @@ export function receivedSeconds(atLine: string): number {
   return Number(atLineTimeText(atLine)) + Number(atLine.slice(second + 1, atLine.indexOf(' ', second + 1)));
 }
 
-/**
- * A copy of a latin1 string (all wire text is latin1) in memory of its own. A substring V8
- * hands out (split, slice) may be a view that keeps its whole parent alive: a gossip batch, a
- * record log, a socket line; and a string built by concatenation (formatAtLine) is a tree of
- * its parts. The store holds its strings for as long as a client lives, so it holds copies.
- * Writing through one scratch buffer was the cheapest true copy measured (~150-300 ns for an
- * AT line; see bench/store-memory.ts).
- */
-export function detached(text: string): string {
-  const bytes = text.length <= scratch.length ? scratch : Buffer.allocUnsafe(text.length);
-  const length = bytes.write(text, 0, 'latin1');
-  return bytes.toString('latin1', 0, length);
-}
-
-const scratch = Buffer.allocUnsafe(MAX_RECORD_LINE_BYTES);
-
 export function encodeRecords(records: readonly LocationRecord[]): Uint8Array {
   return encodeLines(records.map((r) => r.atLine));
 }
@@ -126,22 +110,11 @@ export function encodeLines(atLines: readonly string[]): Uint8Array {
 }
 
 /**
- * The AT lines of a batch, unparsed (the inverse of `encodeLines`). Each line is a string of
- * its own, copied out of the bytes, never a view of a larger string, so the store may keep it
- * as it is (see `detached`): one copy per line, where splitting the batch's text and then
- * detaching the lines the store keeps took three.
+ * The AT lines of a batch, unparsed (the inverse of `encodeLines`). The lines are views of the
+ * batch's text: the store copies the bytes of what it keeps, so nothing holds a batch for long.
  */
 export function batchLines(bytes: Uint8Array): string[] {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const text = buffer.toString('latin1'); // only to find the newlines: indexOf on a string is the fastest way
-  const lines: string[] = [];
-  for (let start = 0; ;) {
-    const newline = text.indexOf('\n', start);
-    const end = newline === -1 ? text.length : newline;
-    lines.push(buffer.toString('latin1', start, end));
-    if (newline === -1) return lines;
-    start = newline + 1;
-  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split('\n');
 }
 
 /** Decodes a batch; a single malformed record makes the whole batch invalid. */

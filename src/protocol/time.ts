@@ -60,7 +60,30 @@ export function compareTimeTexts(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * compareTimeTexts(a, b) where b is given as its latin1 bytes, `bytes[start, end)`: the store
+ * compares a record's time against the time inside a stored line without making it a string.
+ */
+export function compareTimeTextToBytes(a: string, bytes: Uint8Array, start: number, end: number): number {
+  const aDot = dotOrEnd(a);
+  let bDot = start;
+  while (bDot < end && bytes[bDot] !== DOT) bDot++;
+  let i = leadingZeros(a, aDot);
+  let j = start;
+  while (j < bDot && bytes[j] === ZERO) j++;
+  if (aDot - i !== bDot - j) return aDot - i - (bDot - j);
+  for (; i < aDot; i++, j++) {
+    if (a.charCodeAt(i) !== bytes[j]) return a.charCodeAt(i) - bytes[j]!;
+  }
+  for (i = aDot + 1, j = bDot + 1; i < a.length || j < end; i++, j++) {
+    const d = (i < a.length ? a.charCodeAt(i) : ZERO) - (j < end ? bytes[j]! : ZERO);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 const ZERO = 0x30;
+const DOT = 0x2e;
 
 function dotOrEnd(text: string): number {
   const dot = text.indexOf('.');

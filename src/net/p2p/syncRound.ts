@@ -214,7 +214,7 @@ export class RoundProtocol {
   }
 
   private accept(records: LocationRecord[], round: RoundContext): void {
-    const learned = records.filter((record) => this.init.store.offer(record, true)); // decoded lines are their own
+    const learned = records.filter((record) => this.init.store.offer(record));
     if (learned.length === 0) return;
     this.init.counters.recordsLearned += learned.length;
     this.init.onLearned(learned, round);

@@ -30,7 +30,7 @@ export function storeBatch(signer: string | undefined, data: Uint8Array, store: 
   for (const r of records) {
     if (r.member !== signer) return { kind: 'reject', reason: `record of ${r.client} claims origin ${r.member}, signed by ${signer}` };
   }
-  const stored = records.filter((r) => store.offer(r, true)); // decodeRecords' lines are their own
+  const stored = records.filter((r) => store.offer(r));
   return stored.length === 0 ? { kind: 'ignore', records: records.length } : { kind: 'accept', records: records.length, stored };
 }
 
