@@ -157,7 +157,8 @@ function addClientCommand(program: Command, run: Run): void {
 async function startOne(name: string, opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
   const dataDir = opts.dataDir === undefined ? undefined : join(opts.dataDir, name);
-  const { runMember } = await import('./runMember.js');
+  const [{ runMember }, { tuneCollector }] = await Promise.all([import('./runMember.js'), import('./collectorTuning.js')]);
+  tuneCollector();
   const running = await runMember({ herd, name, ...opts, dataDir });
   await nextSignal();
   // A terminal's Ctrl-C reaches the members both directly and through `herd start` without a

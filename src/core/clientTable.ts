@@ -126,7 +126,7 @@ export class ClientTable {
     const room = roomFor(line.length);
     if (room <= oldRoom) {
       if (replacedCopy.length < end - start) replacedCopy = Buffer.allocUnsafeSlow(end - start);
-      this.arena.copy(replacedCopy, 0, start, end);
+      for (let i = start; i < end; i++) replacedCopy[i - start] = this.arena[i]!;
       old.bytes = replacedCopy;
       old.start = 0;
       old.end = end - start;
