@@ -20,9 +20,9 @@
  * however many lines it holds; the strings a member reads lines from now die young.
  *
  * An entry takes its size rounded up to ARENA_ALIGN bytes; a newer line of the same client that
- * fits there is written in place (most do: a client's lines differ in a few digits), a longer
- * one goes at the arena's end and leaves its old room unused. When the arena is full it is
- * copied, live lines only, into a new one twice the size of what they need.
+ * fits there is written in place (a client's lines tend to differ in a few digits), a longer
+ * one goes at the arena's end and leaves its old room unused. A full arena is copied into a
+ * larger one (makeRoom).
  */
 
 /** Slots of a new table; the table doubles when it would be fuller than its most (below). */
@@ -41,7 +41,7 @@ const MOST_FULL = 0.625;
 export const SHARD_BITS = 8;
 const SPACE = 0x20;
 const FREE = 0;
-/** Lines start at multiples of this, so a line a few bytes longer than the last still fits. */
+/** Entries start at multiples of this, so a line a few bytes longer than the last often fits. */
 const ARENA_ALIGN = 8;
 const INITIAL_ARENA_BYTES = 1024;
 /**
@@ -50,9 +50,11 @@ const INITIAL_ARENA_BYTES = 1024;
  */
 const LONG = 0x80;
 /**
- * A full arena's copy is this much larger than its lines need, and it is copied without its
+ * A full arena's copy is this much larger than its entries need, and it is copied without its
  * holes once they are more than MOST_UNUSED of it. Memory is what bounds a member's clients,
- * and copying bytes whole costs little: 1.25 keeps the room unused below a quarter.
+ * and copying bytes whole costs little: 1.25 keeps the room unused below a quarter. (2 would
+ * allocate less while a store grows, which V8 counts against its heap: see collectorTuning.ts;
+ * but took 170 bytes per client at a million, against 119; bench/store-memory.ts.)
  */
 const ARENA_GROWTH = 1.25;
 const MOST_UNUSED = 0.25;
@@ -273,7 +275,7 @@ export class ClientTable {
 /** The bytes of a line replaced in place, kept for the store's listeners. */
 let replacedCopy = Buffer.allocUnsafeSlow(256);
 /** Where a probed line is (isLineOf). */
-const probed: LineBytes = { bytes: replacedCopy, start: 0, end: 0 };
+const probed: LineBytes = { bytes: Buffer.alloc(0), start: 0, end: 0 };
 
 /** A slot's tag: the hash's bits above the shard's, plus one; never FREE. */
 function tagOf(hash: number): number {
