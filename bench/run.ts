@@ -69,6 +69,7 @@ const SIZES = {
     profileSeconds: 4,
     whatsatRequests: 1000,
     memorySizes: [100_000, 1_000_000],
+    memorySettleMs: 6_000,
     burst: 100_000,
     catchUp: 100_000,
     warmUpSeconds: 1.5,
@@ -92,6 +93,7 @@ const SIZES = {
     profileSeconds: 0.5,
     whatsatRequests: 50,
     memorySizes: [1000, 5000],
+    memorySettleMs: 0,
     burst: 2000,
     catchUp: 2000,
     warmUpSeconds: 0.3,
@@ -205,7 +207,7 @@ async function main(): Promise<void> {
     // At warn: logging a line per IAMAT would fill the disk at 1M clients and is not what this measures.
     memory: await run('memory', () =>
       withHerd({ names: ['Clark'], nodeArgs: ['--expose-gc'], warm: false, logLevel: 'warn' }, (herd) =>
-        memoryPerClient(herd, size.memorySizes, onStep),
+        memoryPerClient(herd, size.memorySizes, size.memorySettleMs, onStep),
       ),
     ),
     burst: await run('burst', () => withHerd({}, (herd) => burst(herd, size.burst))),

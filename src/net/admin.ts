@@ -6,10 +6,14 @@
  * Listens on loopback unless the herd file says otherwise; it is for operators and scripts.
  */
 import { createServer, type Server } from 'node:http';
+import { setTimeout } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/ports.js';
 import { memoryNow, type MemberStatus } from './status.js';
 import type { Registry } from 'prom-client';
+
+/** Time given to V8's sweep of dead array buffers between POST /gc's two collections. */
+const ARRAY_BUFFER_SWEEP_MS = 100;
 
 /** What `/readyz` answers: ready, or what the member still waits for. */
 export interface Readiness {
@@ -59,6 +63,10 @@ export class AdminServer {
     const path = new URL(url, 'http://admin').pathname;
     const gc = (globalThis as { gc?: () => void }).gc;
     if (method === 'POST' && path === '/gc' && gc) {
+      gc();
+      // V8 frees the dead array buffers' memory in a sweep after the collection, off the
+      // thread: without this wait, /gc counted tens of MB of them as still in use.
+      await setTimeout(ARRAY_BUFFER_SWEEP_MS);
       gc();
       return { status: 200, type: 'application/json', body: `${JSON.stringify(memoryNow())}\n` };
     }
