@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import type { Level } from 'pino';
 import { ConfigError, loadHerdFile } from '../config/herdFile.js';
 import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logLevels.js';
+import { tuneCollector } from './collectorTuning.js';
 import { cidrList, lineCap, logSize, oneOf, portNumber, positiveInteger } from './options.js';
 import { VERSION } from './version.js';
 
@@ -157,7 +158,7 @@ function addClientCommand(program: Command, run: Run): void {
 async function startOne(name: string, opts: StartOptions): Promise<number> {
   const herd = loadHerdFile(opts.config);
   const dataDir = opts.dataDir === undefined ? undefined : join(opts.dataDir, name);
-  const [{ runMember }, { tuneCollector }] = await Promise.all([import('./runMember.js'), import('./collectorTuning.js')]);
+  const { runMember } = await import('./runMember.js');
   tuneCollector();
   const running = await runMember({ herd, name, ...opts, dataDir });
   await nextSignal();

@@ -39,7 +39,8 @@ const LEAST_FULL = 0.375;
 const MOST_FULL = 0.625;
 /** The low bits of a client's hash choose its shard (store.ts); a slot comes from the rest. */
 export const SHARD_BITS = 8;
-const SPACE = 0x20;
+/** The byte between an AT line's fields. */
+export const SPACE = 0x20;
 const FREE = 0;
 /** Entries start at multiples of this, so a line a few bytes longer than the last often fits. */
 const ARENA_ALIGN = 8;

@@ -16,7 +16,7 @@
 import { atLineClient, recordOf, type LocationRecord } from '../protocol/record.js';
 import { compareTimeTexts, compareTimeTextToBytes } from '../protocol/time.js';
 import { clientHash } from './clientHash.js';
-import { ClientTable, SHARD_BITS, type LineBytes } from './clientTable.js';
+import { ClientTable, SHARD_BITS, SPACE, type LineBytes } from './clientTable.js';
 
 export type { LineBytes } from './clientTable.js';
 
@@ -28,8 +28,6 @@ const SHARDS = 1 << SHARD_BITS;
  * only during the call.
  */
 export type StoredListener = (record: LocationRecord, hash: number, stored: LineBytes, replaced: LineBytes | undefined) => void;
-
-const SPACE = 0x20;
 
 export class LocationStore {
   private readonly shards = Array.from({ length: SHARDS }, (_, shard) => new ClientTable(shard));
