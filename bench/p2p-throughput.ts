@@ -11,7 +11,7 @@ import { findMember, type HerdConfig } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
 import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
-import { type LocationRecord } from '../src/protocol/record.js';
+import { atLineClient, batchLines, type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode, type HerdNode, type HerdNodeTuning } from '../src/net/p2p/node.js';
@@ -71,8 +71,8 @@ function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
 /** Resolves when `client` is stored at `m`, with the ms since `start`. */
 function arrival(m: Member, client: string, start: bigint): Promise<number> {
   return new Promise((resolve) => {
-    const off = m.node.onRecords((records) => {
-      if (records.some((r) => r.client === client)) {
+    const off = m.node.onMessageStored(({ data }) => {
+      if (batchLines(data).some((line) => atLineClient(line) === client)) {
         off();
         resolve(Number(process.hrtime.bigint() - start) / 1e6);
       }

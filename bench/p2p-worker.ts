@@ -8,7 +8,7 @@ import { findMember, loadHerdFile } from '../src/config/herdFile.js';
 import { herdTopology } from '../src/config/herdTopology.js';
 import { silentLog } from '../testkit/loggers.js';
 import { LocationStore } from '../src/core/store.js';
-import { type LocationRecord } from '../src/protocol/record.js';
+import { atLineClient, batchLines, type LocationRecord } from '../src/protocol/record.js';
 import { atRecord } from '../testkit/records.js';
 import { readKeyFile } from '../src/net/p2p/keys.js';
 import { startHerdNode } from '../src/net/p2p/node.js';
@@ -42,9 +42,10 @@ function publish(r: LocationRecord): void {
 
 let expected = 0;
 let accepted = 0;
-node.onRecords((records) => {
-  accepted += records.length;
-  if (records.length === 1) port.postMessage({ event: 'stored', client: records[0]!.client, t: now() });
+node.onMessageStored(({ stored, data }) => {
+  accepted += stored;
+  const lines = stored === 1 ? batchLines(data) : [];
+  if (lines.length === 1) port.postMessage({ event: 'stored', client: atLineClient(lines[0]!), t: now() });
   if (expected > 0 && accepted >= expected) {
     expected = 0;
     port.postMessage({ event: 'all', t: now(), messages: node.counters.gossipMessagesAccepted });

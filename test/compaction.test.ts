@@ -21,7 +21,7 @@ function open(dir: string): { store: LocationStore; recordLog: RecordLog } {
   const { recordLog, records } = RecordLog.open({ dir, log: silentLog });
   const store = new LocationStore();
   for (const r of records) store.offer(r);
-  store.onStored((r) => recordLog.append(r));
+  store.onStored((_hash, line) => recordLog.append(line));
   return { store, recordLog };
 }
 

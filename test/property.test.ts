@@ -10,17 +10,19 @@ import { runMember, type RunningMember } from '../src/cli/runMember.js';
 import { parseCommand } from '../src/protocol/command.js';
 import { LineFramer, type FrameEvent } from '../src/protocol/framer.js';
 import { isLocation, parseLocation } from '../src/protocol/location.js';
-import { decodeRecords, encodeRecords, makeRecord, parseAtLine, recordOf, type LocationRecord } from '../src/protocol/record.js';
-import { invalidReply } from '../src/protocol/reply.js';
 import {
-  compareTimeTexts,
-  compareTimeTextToBytes,
-  formatSignedSeconds,
-  isPosixTime,
-  parseSignedSeconds,
-  parsePosixTime,
-} from '../src/protocol/time.js';
-import { LocationStore } from '../src/core/store.js';
+  decodeRecords,
+  encodeRecords,
+  makeRecord,
+  MAX_RECORD_LINE_BYTES,
+  parseAtLine,
+  recordOf,
+  type LocationRecord,
+} from '../src/protocol/record.js';
+import { invalidReply } from '../src/protocol/reply.js';
+import { compareTimeTexts, compareTimeBytes, formatSignedSeconds, isPosixTime, parseSignedSeconds, parsePosixTime } from '../src/protocol/time.js';
+import { LocationStore, type LineBytes } from '../src/core/store.js';
+import { atLineMemberIs, isAtLine } from '../src/protocol/atLine.js';
 import {
   badBoundText,
   refLocation,
@@ -34,6 +36,8 @@ import {
   joinFields,
   location,
   mutation,
+  refAtLine,
+  refTimeNanos,
   optionalWhiteSpace,
   posixTime,
   radiusText,
@@ -145,6 +149,56 @@ describe('pure protocol properties', () => {
     );
   });
 
+  test('AT lines: the check on bytes and the parse agree with the reference, on lines and near misses', () => {
+    const edgeLine = fc
+      .tuple(
+        fc.oneof(memberName, fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{62,64}$/)),
+        fc.tuple(fc.constantFrom('+', '-'), digits(1, 20), digits(8, 10)).map(([sign, s, f]) => `${sign}${s}.${f}`),
+        // Ids with a byte that is white space to the protocol, or one that looks like it and is not.
+        fc.oneof(
+          clientId(),
+          fc.tuple(clientId(), fc.constantFrom('\t', '\r', '\f', '\v', '\x00', '\x85', '\xa0')).map(([c, w]) => `${c}${w}${c}`),
+        ),
+        fc.oneof(location, edgeLocation),
+        fc.oneof(
+          posixTime,
+          fc.tuple(digits(17, 19), digits(0, 10)).map(([s, f]) => (f ? `${s}.${f}` : s)),
+        ),
+      )
+      .map((fields) => `AT ${fields.join(' ')}`);
+    const line = fc.oneof(
+      record.map((r) => r.atLine),
+      edgeLine,
+      fc
+        .tuple(
+          fc.oneof(
+            record.map((r) => r.atLine),
+            edgeLine,
+          ),
+          fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        )
+        .map(([l, ms]) => ms.reduce((s, m) => m(s), l)),
+      fc.string({ maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(line, (l) => {
+        const expected = refAtLine(l, MAX_RECORD_LINE_BYTES);
+        assert.equal(parseAtLine(l) !== undefined, expected, l);
+        // As gossip checks it: the line's bytes inside a message, between other lines.
+        const message = Buffer.from(`AT x\n${l}\nAT y`, 'latin1');
+        assert.equal(isAtLine(message, 5, 5 + l.length), refAtLine(message.toString('latin1', 5, 5 + l.length), MAX_RECORD_LINE_BYTES), l);
+        if (expected) assert.equal(atLineMemberIs(message, 5, l.split(' ')[1]!), true);
+      }),
+      { numRuns: 5000 },
+    );
+    const longest = `AT Clark +0.000000000 ${'c'.repeat(MAX_RECORD_LINE_BYTES - 29)} +1+1 1`;
+    assert.equal(longest.length, MAX_RECORD_LINE_BYTES);
+    for (const l of [longest, longest.replace(' c', ' cc')]) {
+      assert.equal(refAtLine(l, MAX_RECORD_LINE_BYTES), l === longest);
+      assert.equal(isAtLine(Buffer.from(l, 'latin1'), 0, l.length), l === longest);
+    }
+  });
+
   test('numbers are read by value: every spelling of an in-range value is accepted, as that value', () => {
     fc.assert(
       fc.property(clientId(), radiusText, boundText, (c, r, b) => {
@@ -180,7 +234,10 @@ describe('pure protocol properties', () => {
     // The check a peer's record gets agrees with the parse, on times and on near misses alike.
     const timeLike = fc.oneof(posixTime, tooLate, fc.stringMatching(/^[0-9.]{0,25}$/), fc.string({ maxLength: 12 }));
     fc.assert(
-      fc.property(timeLike, (t) => assert.equal(isPosixTime(t), parsePosixTime(t) !== undefined, t)),
+      fc.property(timeLike, (t) => {
+        assert.equal(isPosixTime(t), refTimeNanos(t) !== undefined, t);
+        assert.equal(parsePosixTime(t), refTimeNanos(t), t);
+      }),
       { numRuns: 2000 },
     );
     fc.assert(
@@ -291,9 +348,12 @@ describe('pure protocol properties', () => {
         const [x, y] = [parsePosixTime(a)!, parsePosixTime(b)!];
         const expected = x < y ? -1 : x > y ? 1 : 0;
         assert.equal(Math.sign(compareTimeTexts(a, b)), expected, `${a} vs ${b}`);
-        // The store's form: b as bytes inside a longer line (only its range counts).
-        const line = Buffer.from(`AT Clark +0.1 c +1+1 ${b}`, 'latin1');
-        assert.equal(Math.sign(compareTimeTextToBytes(a, line, line.length - b.length, line.length)), expected, `${a} vs bytes ${b}`);
+        // The store's form: both as bytes inside longer lines (only their ranges count).
+        const lineA = Buffer.from(`AT Clark +0.1 c +1+1 ${a}\nAT`, 'latin1');
+        const lineB = Buffer.from(`AT Bona +0.1 d +1+1 ${b}`, 'latin1');
+        const aEnd = lineA.length - 3;
+        const order = compareTimeBytes(lineA, aEnd - a.length, aEnd, lineB, lineB.length - b.length, lineB.length);
+        assert.equal(Math.sign(order), expected, `${a} vs ${b} as bytes`);
       }),
       { numRuns: 1000 },
     );
@@ -321,8 +381,9 @@ describe('pure protocol properties', () => {
     const beats = (x: LocationRecord, y: LocationRecord) => nanos(x) > nanos(y) || (nanos(x) === nanos(y) && x.atLine > y.atLine);
     const play = (order: readonly LocationRecord[]): string[] => {
       const store = new LocationStore();
-      const heard: Array<[LocationRecord, string | undefined]> = [];
-      store.onStored((r, _hash, _stored, replaced) => heard.push([r, replaced?.bytes.toString('latin1', replaced.start, replaced.end)]));
+      const heard: Array<[stored: string, replaced: string | undefined]> = [];
+      const text = ({ bytes, start, end }: LineBytes) => bytes.toString('latin1', start, end);
+      store.onStored((_hash, stored, replaced) => heard.push([text(stored), replaced && text(replaced)]));
       for (const r of order) {
         // A copy, so identity cannot stand in for equality.
         const offered = { ...r };
@@ -331,7 +392,7 @@ describe('pure protocol properties', () => {
         const heardBefore = heard.length;
         assert.equal(store.offer(offered), expectChange, `offer ${offered.atLine} over ${before?.atLine}`);
         assert.deepEqual(store.get(r.client), expectChange ? offered : before);
-        assert.deepEqual(heard.slice(heardBefore), expectChange ? [[offered, before?.atLine]] : []);
+        assert.deepEqual(heard.slice(heardBefore), expectChange ? [[offered.atLine, before?.atLine]] : []);
         assert.equal(store.isNewer(offered), false, 'a kept or beaten record is never newer');
       }
       return [...store.lines()].sort();

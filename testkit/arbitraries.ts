@@ -87,6 +87,24 @@ export function refTimeNanos(text: string): bigint | undefined {
   return BigInt(whole) * 1_000_000_000n + BigInt((fraction ?? '').padEnd(9, '0'));
 }
 
+/**
+ * An AT line a member accepts from a peer: `AT member difference client location time`, single
+ * spaces, latin1, at most `maxLength` characters (the protocol's MAX_RECORD_LINE_BYTES).
+ */
+export function refAtLine(line: string, maxLength: number): boolean {
+  const f = line.split(' ');
+  if (line.length > maxLength || /[\u0100-\uffff]/.test(line) || f.length !== 6 || f[0] !== 'AT') return false;
+  const [, member, difference, client, location, time] = f as [string, string, string, string, string, string];
+  return (
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(member) &&
+    /^[+-][0-9]{1,19}\.[0-9]{9}$/.test(difference) &&
+    client !== '' &&
+    ![...client].some(isWhiteSpace) &&
+    refLocation(location) &&
+    refTimeNanos(time) !== undefined
+  );
+}
+
 /** A decimal number 0 < r <= 50, compared exactly, any digit count. */
 export function refRadius(text: string): number | undefined {
   const match = /^([0-9]*)(?:\.([0-9]*))?$/.exec(text);

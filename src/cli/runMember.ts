@@ -23,7 +23,7 @@ import { RecordLog } from '../net/recordLog.js';
 import type { MemberStatus } from '../net/status.js';
 import { placesFromEnvironment, readiness, type PlacesProvider } from '../places/index.js';
 import { measured } from '../places/measured.js';
-import { receivedSeconds } from '../protocol/record.js';
+import { firstLine, receivedSeconds } from '../protocol/record.js';
 import { counterSnapshot, memberReadiness, memberStatus, type MemberParts } from './memberStatus.js';
 import { VERSION } from './version.js';
 
@@ -216,7 +216,7 @@ function openRecordLog(dir: string, store: LocationStore, log: Logger): RecordLo
   const { recordLog, records } = RecordLog.open({ dir, log });
   for (const record of records) store.offer(record);
   // Registered after the replay, so replayed records are not appended again.
-  store.onStored((record) => recordLog.append(record));
+  store.onStored((_hash, line) => recordLog.append(line));
   log.info({ dir, records: store.size }, 'store rebuilt from record log');
   return recordLog;
 }
@@ -297,10 +297,10 @@ async function startReplication(
  * Times each gossip message from its origin member receiving the first record in it to this
  * member storing it: one observation per message, as the rest of a message's cost is. Records
  * leave in the order they were queued, so the first waited longest (unless its client reported
- * again meanwhile: the newer report takes the queued one's place).
+ * again meanwhile: the newer report takes the queued one's place), stored here or not.
  */
 function observePropagation(node: HerdNode, clock: Clock, observe: (seconds: number) => void): void {
-  node.onRecords((records) => observe(Number(clock.nowNanos()) / 1e9 - receivedSeconds(records[0]!.atLine)));
+  node.onMessageStored(({ data }) => observe(Number(clock.nowNanos()) / 1e9 - receivedSeconds(firstLine(data))));
 }
 
 interface StoppableParts {

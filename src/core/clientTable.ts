@@ -90,16 +90,17 @@ export class ClientTable {
   }
 
   /**
-   * The slot holding `client`'s line, or, when the table has none, the bitwise complement (a
-   * negative number) of the free slot where it goes. `hash` is clientHash(client).
+   * The slot holding the line of the client whose id is `bytes[start, end)`, or, when the table
+   * has none, the bitwise complement (a negative number) of the free slot where it goes. `hash`
+   * is the client's clientHash.
    */
-  slotOf(client: string, hash: number): number {
+  slotOf(bytes: Uint8Array, start: number, end: number, hash: number): number {
     const tag = tagOf(hash);
     const mask = this.tags.length - 1;
     for (let slot = tag & mask; ; slot = (slot + 1) & mask) {
       const found = this.tags[slot];
       if (found === FREE) return ~slot;
-      if (found === tag && this.isLineOf(slot, client)) return slot;
+      if (found === tag && this.isLineOf(slot, bytes, start, end)) return slot;
     }
   }
 
@@ -120,34 +121,35 @@ export class ClientTable {
   }
 
   /**
-   * Replaces the line at a slot that slotOf found with a newer line of the same client, and
-   * writes into `old` where the replaced line's bytes are now (valid until the next change).
+   * Replaces the line at a slot that slotOf found with a newer line of the same client,
+   * `line[from, to)`, and writes into `old` where the replaced line's bytes are now (valid until
+   * the next change).
    */
-  replace(slot: number, line: string, old: LineBytes): void {
+  replace(slot: number, line: Uint8Array, from: number, to: number, old: LineBytes): void {
     const { start, end } = this.locate(slot, old);
     const oldRoom = roomFor(end - start);
-    const room = roomFor(line.length);
+    const room = roomFor(to - from);
     if (room <= oldRoom) {
       if (replacedCopy.length < end - start) replacedCopy = Buffer.allocUnsafeSlow(end - start);
       for (let i = start; i < end; i++) replacedCopy[i - start] = this.arena[i]!;
       old.bytes = replacedCopy;
       old.start = 0;
       old.end = end - start;
-      this.write(this.entries[slot]!, line);
+      this.write(this.entries[slot]!, line, from, to);
       this.unused += oldRoom - room;
       return;
     }
     this.makeRoom(room); // may move every line: read the old one's place after it
     this.locate(slot, old);
     this.unused += oldRoom;
-    this.append(slot, line, room);
+    this.append(slot, line, from, to, room);
   }
 
   /**
    * Adds the first line of a client, at the free slot that slotOf returned (complemented);
    * returns the slot it took (another, if the table grew).
    */
-  add(freeSlot: number, hash: number, line: string): number {
+  add(freeSlot: number, hash: number, line: Uint8Array, from: number, to: number): number {
     const tag = tagOf(hash);
     if (this.count + 1 > this.mostFull * this.tags.length) {
       this.grow();
@@ -155,9 +157,9 @@ export class ClientTable {
     }
     this.tags[freeSlot] = tag;
     this.count++;
-    const room = roomFor(line.length);
+    const room = roomFor(to - from);
     this.makeRoom(room);
-    this.append(freeSlot, line, room);
+    this.append(freeSlot, line, from, to, room);
     return freeSlot;
   }
 
@@ -215,25 +217,27 @@ export class ClientTable {
   }
 
   /** Writes `line` at the arena's end, where makeRoom made `room` for it, as the slot's entry. */
-  private append(slot: number, line: string, room: number): void {
+  private append(slot: number, line: Uint8Array, from: number, to: number, room: number): void {
     this.entries[slot] = this.used;
-    this.write(this.used, line);
+    this.write(this.used, line, from, to);
     this.used += room;
   }
 
-  /** Writes the entry of `line` (its length, then its bytes) at `entry`. */
-  private write(entry: number, line: string): void {
+  /** Writes the entry of `line[from, to)` (its length, then its bytes) at `entry`. */
+  private write(entry: number, line: Uint8Array, from: number, to: number): void {
     const { arena } = this;
-    const length = line.length;
+    const length = to - from;
+    let at = entry + 1;
     if (length < LONG) {
       arena[entry] = length;
-      arena.write(line, entry + 1, 'latin1');
     } else {
       arena[entry] = LONG | (length & ~LONG);
       arena[entry + 1] = (length >>> 7) & 0xff;
       arena[entry + 2] = length >>> 15;
-      arena.write(line, entry + 3, 'latin1');
+      at = entry + 3;
     }
+    // A loop: lines are short, and a subarray to copy from would be an object per line.
+    for (let i = from; i < to; i++) arena[at++] = line[i]!;
   }
 
   private grow(): void {
@@ -257,17 +261,13 @@ export class ClientTable {
     return slot;
   }
 
-  /** Whether the slot's line (`AT member difference client ...`) is `client`'s, compared in place. */
-  private isLineOf(slot: number, client: string): boolean {
+  /** Whether the slot's line is that of the client `client[from, to)`, compared in place. */
+  private isLineOf(slot: number, client: Uint8Array, from: number, to: number): boolean {
     const { bytes, start, end } = this.locate(slot, probed);
-    let at = start + 3; // after `AT `
-    while (bytes[at] !== SPACE) at++;
-    at++;
-    while (bytes[at] !== SPACE) at++;
-    at++;
-    if (end - at <= client.length) return false;
-    for (let i = 0; i < client.length; i++, at++) {
-      if (bytes[at] !== client.charCodeAt(i)) return false;
+    let at = clientStart(bytes, start);
+    if (end - at <= to - from) return false;
+    for (let i = from; i < to; i++, at++) {
+      if (bytes[at] !== client[i]) return false;
     }
     return bytes[at] === SPACE;
   }
@@ -277,6 +277,15 @@ export class ClientTable {
 let replacedCopy = Buffer.allocUnsafeSlow(256);
 /** Where a probed line is (isLineOf). */
 const probed: LineBytes = { bytes: Buffer.alloc(0), start: 0, end: 0 };
+
+/** Where the client id starts in the AT line at `start` (`AT member difference client ...`). */
+export function clientStart(line: Uint8Array, start: number): number {
+  let at = start + 3; // after `AT `
+  while (line[at] !== SPACE) at++;
+  at++;
+  while (line[at] !== SPACE) at++;
+  return at + 1;
+}
 
 /** A slot's tag: the hash's bits above the shard's, plus one; never FREE. */
 function tagOf(hash: number): number {

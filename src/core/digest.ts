@@ -75,7 +75,7 @@ export class StoreDigest {
     readonly bucketCount = DIGEST_BUCKETS,
   ) {
     this.hashes = summarizeStore(store, bucketCount).hashes;
-    store.onStored((_record, hash, stored, replaced) => {
+    store.onStored((hash, stored, replaced) => {
       const at = 2 * (hash % bucketCount);
       toggle(this.hashes, at, stored);
       if (replaced !== undefined) toggle(this.hashes, at, replaced);

@@ -13,21 +13,22 @@
  * copying itself whole, on the thread (as a Map did: one Map of a million clients stopped the
  * member for about 340 ms when it doubled); a shard holds a 256th of the store.
  */
+import { bytesOfLatin1, latin1Bytes } from '../protocol/latin1.js';
 import { atLineClient, recordOf, type LocationRecord } from '../protocol/record.js';
-import { compareTimeTexts, compareTimeTextToBytes } from '../protocol/time.js';
-import { clientHash } from './clientHash.js';
-import { ClientTable, SHARD_BITS, SPACE, type LineBytes } from './clientTable.js';
+import { compareTimeBytes, compareTimeTexts } from '../protocol/time.js';
+import { clientHashOfBytes } from './clientHash.js';
+import { ClientTable, clientStart, SHARD_BITS, SPACE, type LineBytes } from './clientTable.js';
 
 export type { LineBytes } from './clientTable.js';
 
 const SHARDS = 1 << SHARD_BITS;
 
 /**
- * `hash` is the record's clientHash, so that listeners need not compute it again; `stored` and
+ * `hash` is the client's clientHash, so that listeners need not compute it again; `stored` and
  * `replaced` (if the client had a line) are where the new and the old line's bytes are, valid
  * only during the call.
  */
-export type StoredListener = (record: LocationRecord, hash: number, stored: LineBytes, replaced: LineBytes | undefined) => void;
+export type StoredListener = (hash: number, stored: LineBytes, replaced: LineBytes | undefined) => void;
 
 export class LocationStore {
   private readonly shards = Array.from({ length: SHARDS }, (_, shard) => new ClientTable(shard));
@@ -37,41 +38,54 @@ export class LocationStore {
   private readonly current: LineBytes = { bytes: Buffer.alloc(0), start: 0, end: 0 };
   private readonly stored: LineBytes = { bytes: Buffer.alloc(0), start: 0, end: 0 };
 
-  /** Called synchronously for every record kept, before `offer` returns (durability, digests). */
+  /** Called synchronously for every record kept, before the offer returns (durability, digests). */
   onStored(listener: StoredListener): void {
     this.listeners.push(listener);
   }
 
   /** Keeps a copy of `record`'s line if it beats the stored one; returns whether it was kept. */
   offer(record: LocationRecord): boolean {
-    const hash = clientHash(record.client);
+    return this.offerLine(bytesOfLatin1(record.atLine), 0, record.atLine.length);
+  }
+
+  /**
+   * offer for the AT line `line[start, end)`, which must be well formed (isAtLine): a gossip
+   * message's records are offered where they arrived, and only the bytes of those kept are
+   * copied.
+   */
+  offerLine(line: Uint8Array, start: number, end: number): boolean {
+    const client = clientStart(line, start);
+    const clientEnd = line.indexOf(SPACE, client);
+    const hash = clientHashOfBytes(line, client, clientEnd);
     const shard = this.shards[hash & (SHARDS - 1)]!;
-    const slot = shard.slotOf(record.client, hash);
+    const slot = shard.slotOf(line, client, clientEnd, hash);
     let replaced: LineBytes | undefined;
     if (slot >= 0) {
-      if (!beats(record, shard.locate(slot, this.current))) return false;
-      shard.replace(slot, record.atLine, this.current);
+      if (!beats(line, start, end, shard.locate(slot, this.current))) return false;
+      shard.replace(slot, line, start, end, this.current);
       replaced = this.current;
       shard.locate(slot, this.stored);
     } else {
-      shard.locate(shard.add(~slot, hash, record.atLine), this.stored);
+      shard.locate(shard.add(~slot, hash, line, start, end), this.stored);
       this.clients++;
     }
-    for (const listener of this.listeners) listener(record, hash, this.stored, replaced);
+    for (const listener of this.listeners) listener(hash, this.stored, replaced);
     return true;
   }
 
   /** Whether `record` would be kept, without keeping it. */
   isNewer(record: LocationRecord): boolean {
     const current = this.find(record.client);
-    return current === undefined || beats(record, current);
+    return current === undefined || beats(bytesOfLatin1(record.atLine), 0, record.atLine.length, current);
   }
 
   /** Whether `atLine` is exactly the line stored for its client (no parsing: a cheap check). */
   holds(atLine: string): boolean {
     const client = atLineClient(atLine);
     const current = client === undefined ? undefined : this.find(client);
-    return current !== undefined && compareLineToBytes(atLine, current) === 0;
+    if (current === undefined) return false;
+    const line = latin1Bytes(atLine);
+    return line !== undefined && compareBytes(line, 0, atLine.length, current) === 0;
   }
 
   /** The client's record, rebuilt from its stored AT line. */
@@ -102,9 +116,11 @@ export class LocationStore {
 
   /** Where `client`'s line is, if it has one (in `current`, valid until the store changes). */
   private find(client: string): LineBytes | undefined {
-    const hash = clientHash(client);
+    const bytes = latin1Bytes(client);
+    if (bytes === undefined) return undefined;
+    const hash = clientHashOfBytes(bytes, 0, client.length);
     const shard = this.shards[hash & (SHARDS - 1)]!;
-    const slot = shard.slotOf(client, hash);
+    const slot = shard.slotOf(bytes, 0, client.length, hash);
     return slot >= 0 ? shard.locate(slot, this.current) : undefined;
   }
 }
@@ -115,21 +131,20 @@ export function supersedes(candidate: LocationRecord, current: LocationRecord): 
   return order !== 0 ? order > 0 : candidate.atLine > current.atLine;
 }
 
-/** supersedes, against a stored line's bytes. */
-function beats(candidate: LocationRecord, current: LineBytes): boolean {
-  const { bytes, end } = current;
-  let time = end;
-  while (bytes[time - 1] !== SPACE) time--;
-  const order = compareTimeTextToBytes(candidate.timeText, bytes, time, end);
-  return order !== 0 ? order > 0 : compareLineToBytes(candidate.atLine, current) > 0;
+/** supersedes, for the line `line[start, end)` against a stored line's bytes. */
+function beats(line: Uint8Array, start: number, end: number, current: LineBytes): boolean {
+  const order = compareTimeBytes(line, timeStart(line, end), end, current.bytes, timeStart(current.bytes, current.end), current.end);
+  return order !== 0 ? order > 0 : compareBytes(line, start, end, current) > 0;
 }
 
-/** Orders a line against a stored line's bytes as `<` orders latin1 strings. */
-function compareLineToBytes(line: string, { bytes, start, end }: LineBytes): number {
-  const length = Math.min(line.length, end - start);
-  for (let i = 0; i < length; i++) {
-    const d = line.charCodeAt(i) - bytes[start + i]!;
-    if (d !== 0) return d;
-  }
-  return line.length - (end - start);
+/** Where the time (the last field) starts in an AT line that ends at `end`. */
+function timeStart(line: Uint8Array, end: number): number {
+  let at = end;
+  while (line[at - 1] !== SPACE) at--;
+  return at;
+}
+
+/** Orders the line `line[start, end)` against a stored line's bytes as `<` orders latin1 strings. */
+function compareBytes(line: Uint8Array, start: number, end: number, stored: LineBytes): number {
+  return Buffer.compare(line.subarray(start, end), stored.bytes.subarray(stored.start, stored.end));
 }

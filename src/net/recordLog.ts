@@ -17,7 +17,13 @@
 import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/ports.js';
+import type { LineBytes } from '../core/store.js';
 import { parseAtLine, type LocationRecord } from '../protocol/record.js';
+
+const NEWLINE = 0x0a;
+/** The queue's buffer: room for a gossip message's lines at first; larger is kept up to PENDING_KEPT_BYTES. */
+const PENDING_INITIAL_BYTES = 64 * 1024;
+const PENDING_KEPT_BYTES = 1024 * 1024;
 
 export const RECORD_LOG_DEFAULTS = {
   /** Bounds what a power cut can lose while keeping fsyncs to a few hundred a second at most. */
@@ -37,7 +43,10 @@ export interface RecordLogOptions {
 export class RecordLog {
   private fd: number;
   private lines = 0;
-  private pending: string[] = [];
+  /** Lines waiting for `flush`, each with its newline: `pendingLines` of them in `pendingBytes` bytes. */
+  private pending = Buffer.allocUnsafeSlow(PENDING_INITIAL_BYTES);
+  private pendingBytes = 0;
+  private pendingLines = 0;
   /** The last write failed (a full disk): said once, until a write succeeds again. */
   private failing = false;
   private fsyncTimer: NodeJS.Timeout | undefined;
@@ -65,10 +74,21 @@ export class RecordLog {
     return { recordLog: new RecordLog(options, fd, lines), records };
   }
 
-  /** Queues a stored record's line for the next `flush`, which comes when this job ends at the latest. */
-  append(record: LocationRecord): void {
-    if (this.pending.length === 0) queueMicrotask(this.flush);
-    this.pending.push(record.atLine);
+  /**
+   * Queues a copy of a stored record's line for the next `flush`, which comes when this job ends
+   * at the latest. Bytes, as the store hands them to its listeners: no string per record.
+   */
+  append({ bytes, start, end }: LineBytes): void {
+    if (this.pendingLines === 0) queueMicrotask(this.flush);
+    const needed = this.pendingBytes + end - start + 1;
+    if (needed > this.pending.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(needed, 2 * this.pending.length));
+      this.pending.copy(larger, 0, 0, this.pendingBytes);
+      this.pending = larger;
+    }
+    this.pendingBytes += bytes.copy(this.pending, this.pendingBytes, start, end);
+    this.pending[this.pendingBytes++] = NEWLINE;
+    this.pendingLines++;
   }
 
   /**
@@ -76,27 +96,27 @@ export class RecordLog {
    * goes on answering from its store, and its neighbours hold the records too.
    */
   readonly flush = (): void => {
-    if (this.pending.length === 0) return;
-    const lines = this.pending;
-    this.pending = [];
+    if (this.pendingLines === 0) return;
+    const { pending, pendingBytes, pendingLines: lines } = this;
+    this.dropPending();
     try {
-      writeSync(this.fd, Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
+      writeSync(this.fd, pending, 0, pendingBytes);
     } catch (err) {
       if (!this.failing)
-        this.options.log.error({ err, records: lines.length }, 'record log: write failed; records are not kept on disk until a write succeeds');
+        this.options.log.error({ err, records: lines }, 'record log: write failed; records are not kept on disk until a write succeeds');
       this.failing = true;
       return;
     }
     if (this.failing) this.options.log.warn({}, 'record log: writing again');
     this.failing = false;
-    this.lines += lines.length;
+    this.lines += lines;
     this.fsyncTimer ??= setTimeout(() => this.sync(), this.options.fsyncIntervalMs ?? RECORD_LOG_DEFAULTS.fsyncIntervalMs);
   };
 
   /** Rewrites the log as the store's current AT lines when it has grown mostly stale. */
   compactIfNeeded(current: () => Iterable<string>, size: number): boolean {
-    if (this.lines + this.pending.length < Math.max(RECORD_LOG_DEFAULTS.compactMinLines, size * RECORD_LOG_DEFAULTS.compactRatio)) return false;
-    this.pending = []; // their records (or newer ones) are in the store, so in the rewrite below
+    if (this.lines + this.pendingLines < Math.max(RECORD_LOG_DEFAULTS.compactMinLines, size * RECORD_LOG_DEFAULTS.compactRatio)) return false;
+    this.dropPending(); // their records (or newer ones) are in the store, so in the rewrite below
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     let lines = 0;
@@ -126,6 +146,13 @@ export class RecordLog {
     clearTimeout(this.fsyncTimer);
     fsyncSync(this.fd);
     closeSync(this.fd);
+  }
+
+  /** Empties the queue; a buffer grown by a large sync batch is let go. */
+  private dropPending(): void {
+    this.pendingBytes = 0;
+    this.pendingLines = 0;
+    if (this.pending.length > PENDING_KEPT_BYTES) this.pending = Buffer.allocUnsafeSlow(PENDING_INITIAL_BYTES);
   }
 
   private sync(): void {

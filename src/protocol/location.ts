@@ -1,5 +1,6 @@
 /** ISO 6709 decimal-degree locations as the protocol writes them: `+34.068930-118.445127`. */
 import { compareWithInteger, parseDecimal, toNumber, type Decimal } from './decimal.js';
+import { isDigit, latin1Bytes } from './latin1.js';
 
 export interface Coordinates {
   readonly lat: number;
@@ -23,38 +24,39 @@ export function parseLocation(text: string): Coordinates | undefined {
 
 /**
  * Whether `text` is a location parseLocation accepts, without building its numbers: a member
- * checks the location of every record a peer sends, and never reads it as numbers.
+ * checks the location of every record, and never reads it as numbers.
  */
 export function isLocation(text: string): boolean {
-  const longitudeAt = degreesEnd(text, 0, 90);
-  return longitudeAt !== -1 && degreesEnd(text, longitudeAt, 180) === text.length;
+  const bytes = latin1Bytes(text);
+  return bytes !== undefined && isLocationBytes(bytes, 0, text.length);
+}
+
+/** isLocation of the latin1 text `bytes[start, end)`: a gossip record's, checked where it arrived. */
+export function isLocationBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  const longitudeAt = degreesEnd(bytes, start, end, 90);
+  return longitudeAt !== -1 && degreesEnd(bytes, longitudeAt, end, 180) === end;
 }
 
 const PLUS = 0x2b;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
-const NINE = 0x39;
 
 /** Where the part `[+-]DIGITS[.DIGITS]` starting at `from` ends, or -1 if it is not one or its value is above `limit`. */
-function degreesEnd(text: string, from: number, limit: number): number {
-  const sign = text.charCodeAt(from);
-  if (sign !== PLUS && sign !== MINUS) return -1;
+function degreesEnd(bytes: Uint8Array, from: number, end: number, limit: number): number {
+  const sign = bytes[from];
+  if (from >= end || (sign !== PLUS && sign !== MINUS)) return -1;
   let i = from + 1;
   let whole = 0;
-  for (; isDigit(text.charCodeAt(i)); i++) whole = Math.min(whole * 10 + text.charCodeAt(i) - ZERO, limit + 1);
+  for (; i < end && isDigit(bytes[i]!); i++) whole = Math.min(whole * 10 + bytes[i]! - ZERO, limit + 1);
   if (i === from + 1) return -1;
   let fractionIsZero = true;
-  if (text.charCodeAt(i) === DOT) {
+  if (i < end && bytes[i] === DOT) {
     const fractionStart = ++i;
-    for (; isDigit(text.charCodeAt(i)); i++) fractionIsZero &&= text.charCodeAt(i) === ZERO;
+    for (; i < end && isDigit(bytes[i]!); i++) fractionIsZero &&= bytes[i] === ZERO;
     if (i === fractionStart) return -1;
   }
   return whole < limit || (whole === limit && fractionIsZero) ? i : -1;
-}
-
-function isDigit(code: number): boolean {
-  return code >= ZERO && code <= NINE;
 }
 
 function signed(sign: string, degrees: Decimal): number {

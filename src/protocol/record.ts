@@ -5,9 +5,9 @@
  * AT lines separated by newlines, in `latin1` so every byte survives the trip. Client ids
  * never contain white space, so the encoding is unambiguous and needs no escaping.
  */
-import { isLocation } from './location.js';
+import { isAtLine, MAX_RECORD_LINE_BYTES } from './atLine.js';
+import { latin1Bytes } from './latin1.js';
 import { formatAtLine, type AtFields } from './reply.js';
-import { wholeSecondsFit } from './time.js';
 
 /** Times compare as texts (compareTimeTexts): a peer's record is never turned into a bigint. */
 export interface LocationRecord extends AtFields {
@@ -15,31 +15,18 @@ export interface LocationRecord extends AtFields {
   readonly atLine: string;
 }
 
-/** Room for a client id as long as the default line cap plus the member's own fields. */
-export const MAX_RECORD_LINE_BYTES = 64 * 1024 + 256;
-
-/**
- * An AT line's shape, each field checked but the location's and the time's ranges: the member
- * name, a difference with exactly 9 decimals, a client id without white space, a location
- * without spaces (isLocation reads it), and a time as time.ts's POSIX_TIME. One pattern for
- * the line costs a member a quarter less per record than one per field (every record a peer
- * sends is parsed).
- */
-const AT_LINE = /^AT [A-Za-z0-9][A-Za-z0-9_.-]{0,63} [+-]\d{1,19}\.\d{9} [^ \t\r\n\f\v]+ [^ ]+ \d+(?:\.\d{1,9})?$/;
+export { MAX_RECORD_LINE_BYTES } from './atLine.js';
 
 export function makeRecord(at: AtFields): LocationRecord {
   const { member, difference, client, location, timeText } = at;
   return { member, difference, client, location, timeText, atLine: formatAtLine(at) };
 }
 
-/**
- * Parses one AT line into a record, or undefined if any field is malformed. Every record a
- * peer sends comes through here, so the fields are checked in place: no numbers are built.
- */
+/** Parses one AT line into a record, or undefined if any field is malformed (see isAtLine). */
 export function parseAtLine(line: string): LocationRecord | undefined {
-  if (line.length > MAX_RECORD_LINE_BYTES || !AT_LINE.test(line)) return undefined;
-  const r = cutAtLine(line)!;
-  return isLocation(r.location) && wholeSecondsFit(r.timeText) ? r : undefined;
+  if (line.length > MAX_RECORD_LINE_BYTES) return undefined;
+  const bytes = latin1Bytes(line);
+  return bytes !== undefined && isAtLine(bytes, 0, line.length) ? cutAtLine(line) : undefined;
 }
 
 /**
@@ -115,6 +102,12 @@ export function encodeLines(atLines: readonly string[]): Uint8Array {
  */
 export function batchLines(bytes: Uint8Array): string[] {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split('\n');
+}
+
+/** A batch's first AT line. */
+export function firstLine(bytes: Uint8Array): string {
+  const newline = bytes.indexOf(0x0a);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, newline === -1 ? bytes.byteLength : newline).toString('latin1');
 }
 
 /** Decodes a batch; a single malformed record makes the whole batch invalid. */

@@ -3,38 +3,46 @@
  * nanoseconds (bigint) so that `1621464827.959498503` never loses its last digits to a
  * binary float.
  */
+import { isDigit, latin1Bytes } from './latin1.js';
 
 export const NANOS_PER_SECOND = 1_000_000_000n;
 
-// Up to 9 fraction digits is nanosecond precision, as the protocol allows. Leading zeros are
-// read by value; the seconds must be below 10^18 (year ~3e10): a member's time minus such a
-// time fits the 19 digits every member accepts in an AT line's difference field.
-const POSIX_TIME = /^(\d+)(?:\.(\d{1,9}))?$/;
+// `SECONDS[.FRACTION]`: up to 9 fraction digits is nanosecond precision, as the protocol
+// allows. Leading zeros are read by value; the seconds must be below 10^18 (year ~3e10): a
+// member's time minus such a time fits the 19 digits every member accepts in an AT line's
+// difference field.
 export const MAX_TIME_SECONDS_DIGITS = 18;
+const MAX_FRACTION_DIGITS = 9;
 
 /** Parses `SECONDS[.FRACTION]` into nanoseconds, or returns undefined when it is not one. */
 export function parsePosixTime(text: string): bigint | undefined {
-  const match = POSIX_TIME.exec(text);
-  if (!match || !wholeSecondsFit(text)) return undefined;
-  const fraction = BigInt((match[2] ?? '').padEnd(9, '0'));
-  return BigInt(match[1]!) * NANOS_PER_SECOND + fraction;
+  if (!isPosixTime(text)) return undefined;
+  const dot = dotOrEnd(text);
+  const fraction = BigInt(text.slice(dot + 1).padEnd(MAX_FRACTION_DIGITS, '0'));
+  return BigInt(text.slice(0, dot)) * NANOS_PER_SECOND + fraction;
 }
 
 /**
  * Whether `text` is a time parsePosixTime accepts, without building its bigint: a member checks
- * the time of every record a peer sends, and only compares it (compareTimeTexts) afterwards.
+ * the time of every record, and only compares it (compareTimeTexts) afterwards.
  */
 export function isPosixTime(text: string): boolean {
-  return POSIX_TIME.test(text) && wholeSecondsFit(text);
+  const bytes = latin1Bytes(text);
+  return bytes !== undefined && isPosixTimeBytes(bytes, 0, text.length);
 }
 
-/**
- * The whole seconds, leading zeros aside, have at most MAX_TIME_SECONDS_DIGITS digits (for a
- * text that matches POSIX_TIME: parseAtLine checks its shape in the line's one pattern).
- */
-export function wholeSecondsFit(text: string): boolean {
-  const dot = dotOrEnd(text);
-  return dot - leadingZeros(text, dot) <= MAX_TIME_SECONDS_DIGITS;
+/** isPosixTime of the latin1 text `bytes[start, end)`. */
+export function isPosixTimeBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && bytes[i] === ZERO) i++;
+  const significant = i;
+  while (i < end && isDigit(bytes[i]!)) i++;
+  if (i === start || i - significant > MAX_TIME_SECONDS_DIGITS) return false;
+  if (i === end) return true;
+  if (bytes[i] !== DOT) return false;
+  const fraction = ++i;
+  while (i < end && isDigit(bytes[i]!)) i++;
+  return i === end && i > fraction && i - fraction <= MAX_FRACTION_DIGITS;
 }
 
 /**
@@ -61,25 +69,31 @@ export function compareTimeTexts(a: string, b: string): number {
 }
 
 /**
- * compareTimeTexts(a, b) where b is given as its latin1 bytes, `bytes[start, end)`: the store
- * compares a record's time against the time inside a stored line without making it a string.
+ * compareTimeTexts of two times given as latin1 bytes, `a[aStart, aEnd)` and `b[bStart, bEnd)`:
+ * the store compares a gossip record's time with the time inside a stored line, both bytes.
  */
-export function compareTimeTextToBytes(a: string, bytes: Uint8Array, start: number, end: number): number {
-  const aDot = dotOrEnd(a);
-  let bDot = start;
-  while (bDot < end && bytes[bDot] !== DOT) bDot++;
-  let i = leadingZeros(a, aDot);
-  let j = start;
-  while (j < bDot && bytes[j] === ZERO) j++;
+export function compareTimeBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
+  const aDot = byteDotOrEnd(a, aStart, aEnd);
+  const bDot = byteDotOrEnd(b, bStart, bEnd);
+  let i = aStart;
+  let j = bStart;
+  while (i < aDot && a[i] === ZERO) i++;
+  while (j < bDot && b[j] === ZERO) j++;
   if (aDot - i !== bDot - j) return aDot - i - (bDot - j);
   for (; i < aDot; i++, j++) {
-    if (a.charCodeAt(i) !== bytes[j]) return a.charCodeAt(i) - bytes[j]!;
+    if (a[i] !== b[j]) return a[i]! - b[j]!;
   }
-  for (i = aDot + 1, j = bDot + 1; i < a.length || j < end; i++, j++) {
-    const d = (i < a.length ? a.charCodeAt(i) : ZERO) - (j < end ? bytes[j]! : ZERO);
+  for (i = aDot + 1, j = bDot + 1; i < aEnd || j < bEnd; i++, j++) {
+    const d = (i < aEnd ? a[i]! : ZERO) - (j < bEnd ? b[j]! : ZERO);
     if (d !== 0) return d;
   }
   return 0;
+}
+
+function byteDotOrEnd(bytes: Uint8Array, start: number, end: number): number {
+  let at = start;
+  while (at < end && bytes[at] !== DOT) at++;
+  return at;
 }
 
 const ZERO = 0x30;

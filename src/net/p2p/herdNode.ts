@@ -18,7 +18,7 @@ import { GossipTrees } from './gossipTrees.js';
 import { gossipViewOf, type GossipView } from './gossipView.js';
 import { LinkManager, type LinkInfo, type LinkTuning, type Neighbour } from './links.js';
 import { GossipPublisher } from './publish.js';
-import { GossipReceiver } from './receive.js';
+import { GossipReceiver, type StoredMessage } from './receive.js';
 import { SafeEmitter } from './safeEmitter.js';
 import { trustSignerOnItsLink } from './signerOnLink.js';
 import { PeerNames, type HerdTopology } from './topology.js';
@@ -49,7 +49,7 @@ export interface HerdNodeEvents {
   /** A neighbour became this member's child in some origin's gossip tree: sync with it. */
   'tree:child': [peerId: string];
   /** Records stored from a gossip message, and the member that signed it. */
-  records: [records: LocationRecord[], origin: string];
+  'message:stored': [message: StoredMessage];
   congested: [backlogBytes: number];
   drain: [backlogBytes: number];
 }
@@ -100,9 +100,9 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
       store: init.store,
       counters,
       log,
-      onStored: (records, origin) => {
+      onStored: (message) => {
         this.lastGossipAt = performance.now();
-        this.safeEmit('records', records, origin);
+        this.safeEmit('message:stored', message);
       },
     });
     this.publisher = new GossipPublisher({
@@ -195,9 +195,9 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
     return this.subscribe('tree:child', cb);
   }
 
-  /** Calls `cb` with the records each accepted gossip message stored, and their origin. */
-  onRecords(cb: (records: LocationRecord[], origin: string) => void): () => void {
-    return this.subscribe('records', cb);
+  /** Calls `cb` for each accepted gossip message: its origin, how many records it stored, its payload. */
+  onMessageStored(cb: (message: StoredMessage) => void): () => void {
+    return this.subscribe('message:stored', cb);
   }
 
   /** FlowControl: true while the outbound backlog is above the high-water mark: stop reading clients. */

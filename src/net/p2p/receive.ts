@@ -7,7 +7,6 @@
 import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface';
 import type { Logger } from '../../core/ports.js';
 import type { LocationStore } from '../../core/store.js';
-import type { LocationRecord } from '../../protocol/record.js';
 import type { PeerNames } from './topology.js';
 import { storeBatch, type GossipCounters } from './validate.js';
 
@@ -16,8 +15,17 @@ export interface ReceiverInit {
   readonly store: LocationStore;
   readonly counters: GossipCounters;
   readonly log: Logger;
-  /** Records an accepted message stored, and the member that signed it. */
-  readonly onStored: (records: LocationRecord[], origin: string) => void;
+  readonly onStored: (message: StoredMessage) => void;
+}
+
+/** A gossip message that stored records. */
+export interface StoredMessage {
+  /** The member that signed it, and so received its records from clients. */
+  readonly origin: string;
+  /** How many of its records were newer than the store, and are now stored. */
+  readonly stored: number;
+  /** Its payload, AT lines (record.ts's codec); valid only during the call. */
+  readonly data: Uint8Array;
 }
 
 export class GossipReceiver {
@@ -42,9 +50,9 @@ export class GossipReceiver {
         return TopicValidatorResult.Ignore;
       case 'accept':
         c.gossipMessagesAccepted++;
-        c.gossipRecordsAccepted += verdict.stored.length;
-        c.gossipRecordsIgnored += verdict.records - verdict.stored.length;
-        this.init.onStored(verdict.stored, signer!);
+        c.gossipRecordsAccepted += verdict.stored;
+        c.gossipRecordsIgnored += verdict.records - verdict.stored;
+        this.init.onStored({ origin: signer!, stored: verdict.stored, data: msg.data });
         return TopicValidatorResult.Accept;
     }
   };

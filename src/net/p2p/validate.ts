@@ -1,37 +1,59 @@
 /**
  * What a member does with a gossip message's payload, given who signed it: the whole batch is
  * checked first (one bad record rejects it), then each record is offered to the store once;
- * the store's own newer-than check is the only one. The topic validator (receive.ts) is a thin
- * shell around `storeBatch`.
+ * the store's own newer-than check is the only one. All of it on the message's bytes: a record
+ * becomes no string or object, and the store copies the lines it keeps. The topic validator
+ * (receive.ts) is a thin shell around `storeBatch`.
  */
-import { decodeRecords, type LocationRecord } from '../../protocol/record.js';
+import { atLineMemberIs, isAtLine } from '../../protocol/atLine.js';
+import { parseAtLine } from '../../protocol/record.js';
 import type { LocationStore } from '../../core/store.js';
 import type { SignatureCounts } from './ed25519Verify.js';
 
 export type Verdict =
   /** Some records were newer than the store and are now stored: forward the message. */
-  | { readonly kind: 'accept'; readonly records: number; readonly stored: LocationRecord[] }
+  | { readonly kind: 'accept'; readonly records: number; readonly stored: number }
   /** Nothing new (stale or already known): drop without forwarding, no penalty. */
   | { readonly kind: 'ignore'; readonly records: number }
   /** Malformed or not from a herd member speaking for itself: drop and penalise; nothing stored. */
   | { readonly kind: 'reject'; readonly reason: string };
 
+const NEWLINE = 0x0a;
+
 /**
  * `signer` is the herd member name of the message's signing peer, undefined when the signer
- * is not in the herd (or the message is unsigned). A member may only gossip records it
- * received itself, so every record must name the signer as its origin. The store's order
- * between two records of one client is total, so a batch carrying a client twice leaves the
- * same record stored whatever the order.
+ * is not in the herd (or the message is unsigned). `data` is a batch of AT lines (record.ts's
+ * codec). A member may only gossip records it received itself, so every record must name the
+ * signer as its origin. The store's order between two records of one client is total, so a
+ * batch carrying a client twice leaves the same record stored whatever the order.
  */
-export function storeBatch(signer: string | undefined, data: Uint8Array, store: Pick<LocationStore, 'offer'>): Verdict {
+export function storeBatch(signer: string | undefined, data: Uint8Array, store: Pick<LocationStore, 'offerLine'>): Verdict {
   if (signer === undefined) return { kind: 'reject', reason: 'signer is not a herd member' };
-  const records = decodeRecords(data);
-  if (!records) return { kind: 'reject', reason: 'undecodable payload' };
-  for (const r of records) {
-    if (r.member !== signer) return { kind: 'reject', reason: `record of ${r.client} claims origin ${r.member}, signed by ${signer}` };
+  if (data.length === 0) return { kind: 'reject', reason: 'undecodable payload' };
+  let records = 0;
+  let otherOrigin = -1;
+  for (let start = 0; start <= data.length; records++) {
+    const end = lineEnd(data, start);
+    if (!isAtLine(data, start, end)) return { kind: 'reject', reason: 'undecodable payload' };
+    if (otherOrigin === -1 && !atLineMemberIs(data, start, signer)) otherOrigin = start;
+    start = end + 1;
   }
-  const stored = records.filter((r) => store.offer(r));
-  return stored.length === 0 ? { kind: 'ignore', records: records.length } : { kind: 'accept', records: records.length, stored };
+  if (otherOrigin !== -1) {
+    const { client, member } = parseAtLine(Buffer.from(data.subarray(otherOrigin, lineEnd(data, otherOrigin))).toString('latin1'))!;
+    return { kind: 'reject', reason: `record of ${client} claims origin ${member}, signed by ${signer}` };
+  }
+  let stored = 0;
+  for (let start = 0; start <= data.length;) {
+    const end = lineEnd(data, start);
+    if (store.offerLine(data, start, end)) stored++;
+    start = end + 1;
+  }
+  return stored === 0 ? { kind: 'ignore', records } : { kind: 'accept', records, stored };
+}
+
+function lineEnd(data: Uint8Array, start: number): number {
+  const newline = data.indexOf(NEWLINE, start);
+  return newline === -1 ? data.length : newline;
 }
 
 /** What the validator has seen; names match the member's metrics snapshot. */
