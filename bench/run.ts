@@ -25,7 +25,7 @@ import { durable } from './scenarios/durable.js';
 import { startup } from './scenarios/startup.js';
 import { memoryPerClient } from './scenarios/memory.js';
 import { profile } from './scenarios/profile.js';
-import { propagation } from './scenarios/propagation.js';
+import { LATENCY_FIRST_LOAD, propagation, warmThenAtRate } from './scenarios/propagation.js';
 import { closedLoopRatio } from './scenarios/ratio.js';
 import { relayCost } from './scenarios/relay.js';
 import { sustained } from './scenarios/sustained.js';
@@ -180,8 +180,8 @@ async function main(): Promise<void> {
     durationSeconds: 0,
     throughput: await run('throughput', () => withHerd({}, (herd) => throughput(herd, 'Clark', size.clients, size.throughputSeconds))),
     ratio: await run('ratio', () => closedLoopRatio(size.clients, size.ratioSeconds, size.loggingRounds, withHerd)),
-    propagation: await run('propagation', () =>
-      withHerd({}, (herd) =>
+    propagation: await run('propagation', async () => {
+      const result = await withHerd({}, (herd) =>
         propagation(
           herd,
           {
@@ -192,8 +192,14 @@ async function main(): Promise<void> {
           },
           onStep,
         ),
-      ),
-    ),
+      );
+      const targetLoad = LATENCY_FIRST_LOAD;
+      const step = await withHerd({ memberArgs: ['--pacing-target-load', String(targetLoad)] }, (herd) => {
+        onStep(`propagation at ${size.fixedRate}/s, --pacing-target-load ${targetLoad}`);
+        return warmThenAtRate(herd, size.fixedRate, size.fixedSeconds);
+      });
+      return { ...result, latencyFirst: { targetLoad, step } };
+    }),
     relay: await run('relay', async () => {
       const cpu = await relayCost({ ...relaySize, rates: size.relayRates, profile: options.quick }, onStep);
       // --quick: the profiled run stands for both (its CPU figures include the profiler's).

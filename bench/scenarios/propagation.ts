@@ -25,6 +25,8 @@ export interface RateResult {
   readonly byHops: Record<string, DelaySummary>;
   /** Converged and p99 at the farthest hop under the limit. */
   readonly sustained: boolean;
+  /** The five members' cores while the load ran (1.0 is one core busy). */
+  readonly membersCores: number;
 }
 
 /** What one gossip message costs when messages go out one at a time (50/s from the origin). */
@@ -43,7 +45,15 @@ export interface PropagationResult {
   readonly steps: RateResult[];
   /** The highest rate sustained (null: not even the first step). */
   readonly highest: RateResult | null;
+  /** The fixed rate again on a herd whose members pace for latency (`--pacing-target-load`), if run. */
+  readonly latencyFirst?: { readonly targetLoad: number; readonly step: RateResult };
 }
+
+/**
+ * `--pacing-target-load` for the latency-first run: members send a message per record or
+ * nearly until gossip keeps them half busy.
+ */
+export const LATENCY_FIRST_LOAD = 0.5;
 
 export const P99_LIMIT_MS = 250;
 export const CONVERGE_WITHIN_MS = 2_000;
@@ -75,7 +85,9 @@ export async function propagation(herd: BenchHerd, options: PropagationOptions, 
 export async function atRate(herd: BenchHerd, origin: Name, rate: number, seconds: number): Promise<RateResult> {
   const baseline = storeSize(await snapshot(herd));
   const before = await scrapeDelays(herd);
+  const start = await snapshot(herd);
   const load = await paced({ ports: [herd.clientPort(origin)], connectionsPerPort: 2, prefix: `bench-prop-${rate}`, rate, seconds });
+  const { membersCores } = costBetween(start, await snapshot(herd));
   const converged = (await herd.converged({ clients: baseline + load.acked, timeoutMs: CONVERGE_WITHIN_MS })) !== null;
   const delays = delaysBetween(before, await scrapeDelays(herd));
   const hops = hopsFrom(origin, herd.names);
@@ -89,7 +101,16 @@ export async function atRate(herd: BenchHerd, origin: Name, rate: number, second
   }
   const byHops = Object.fromEntries([...grouped].sort((a, b) => a[0] - b[0]).map(([h, all]) => [String(h), summarizeDelays(mergeBuckets(all))]));
   const farthest = byHops[String(Math.max(...grouped.keys()))]!;
-  return { rate, seconds, load, converged, byMember, byHops, sustained: converged && load.bad === 0 && farthest.p99 < P99_LIMIT_MS };
+  return { rate, seconds, load, converged, byMember, byHops, sustained: converged && load.bad === 0 && farthest.p99 < P99_LIMIT_MS, membersCores };
+}
+
+/**
+ * `rate` at Clark for twice `seconds` (so that the members' code is as warm as the default
+ * herd's is by its fixed step), then a step of `seconds`: for a herd started otherwise.
+ */
+export async function warmThenAtRate(herd: BenchHerd, rate: number, seconds: number): Promise<RateResult> {
+  await paced({ ports: [herd.clientPort('Clark')], prefix: 'bench-prop-warm', rate, seconds: 2 * seconds });
+  return atRate(herd, 'Clark', rate, seconds);
 }
 
 async function loneMessageCost(herd: BenchHerd, origin: Name, seconds: number): Promise<LoneMessageCost> {

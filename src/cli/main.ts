@@ -11,7 +11,7 @@ import type { Level } from 'pino';
 import { ConfigError, loadHerdFile } from '../config/herdFile.js';
 import { CONSOLE_FORMATS, LOG_LEVELS, type ConsoleFormat } from '../net/logLevels.js';
 import { tuneCollector } from './collectorTuning.js';
-import { cidrList, lineCap, logSize, oneOf, portNumber, positiveInteger } from './options.js';
+import { cidrList, lineCap, loadShare, logSize, oneOf, portNumber, positiveInteger } from './options.js';
 import { VERSION } from './version.js';
 
 // Each command loads what it needs when it runs: `herd send` has no use for libp2p, and a
@@ -32,6 +32,7 @@ interface StartOptions {
   syncIntervalMs?: number;
   p2pListenPort?: number;
   linkTimeoutMs?: number;
+  pacingTargetLoad?: number;
   p2pAllowFrom?: string[];
   logMaxBytes?: number;
   logFiles?: number;
@@ -87,6 +88,11 @@ function addStartCommand(program: Command, run: Run): void {
     )
     .option('--sync-interval-ms <n>', 'anti-entropy round with every neighbour this often (default 30000)', positiveInteger)
     .option('--link-timeout-ms <n>', 'close a link when no ping has been answered for this long (default 10000)', positiveInteger)
+    .option(
+      '--pacing-target-load <share>',
+      'how busy (0-1) a member lets gossip keep it before it puts more records in each message (default 0.1); higher: less delay between members, more CPU',
+      loadShare,
+    )
     .action((name: string | undefined, opts: StartOptions) => {
       run(name === undefined ? startAll(opts) : startOne(name, opts));
     });
@@ -198,6 +204,7 @@ function memberArgsOf(opts: StartOptions): string[] {
     ['--data-dir', opts.dataDir],
     ['--sync-interval-ms', opts.syncIntervalMs],
     ['--link-timeout-ms', opts.linkTimeoutMs],
+    ['--pacing-target-load', opts.pacingTargetLoad],
     ['--log-max-bytes', opts.logMaxBytes],
     ['--log-files', opts.logFiles],
     ['--p2p-allow-from', opts.p2pAllowFrom?.join(',')],

@@ -51,6 +51,13 @@ export function cidrList(value: string): string[] {
   return entries;
 }
 
+/** A share of a member's time, above 0 and at most 1 (`--pacing-target-load`), in decimal digits. */
+export function loadShare(value: string): number {
+  const share = /^(?:\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+  if (!(share > 0 && share <= 1)) throw new InvalidArgumentError(`expected a share above 0 and at most 1, got "${value}"`);
+  return share;
+}
+
 /** A log file size cap: at least 4 KiB, so that a file holds more than a line or two. */
 export function logSize(value: string): number {
   const bytes = positiveInteger(value);

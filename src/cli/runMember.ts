@@ -51,6 +51,8 @@ export interface RunMemberOptions {
   readonly p2pListenPort?: number;
   /** Close a link when no ping has been answered for this long (see LINK_DEFAULTS.linkTimeoutMs). */
   readonly linkTimeoutMs?: number;
+  /** The share of its event loop busy that gossip pacing steers towards (PACING_DEFAULTS.targetLoad). */
+  readonly pacingTargetLoad?: number;
   /** A log file is rotated past this size; this many rotated files are kept. */
   readonly logMaxBytes?: number;
   readonly logFiles?: number;
@@ -255,7 +257,7 @@ async function startReplication(
       store,
       log,
       allowFrom: options.p2pAllowFrom,
-      tuning: { links: { linkTimeoutMs: options.linkTimeoutMs } },
+      tuning: { links: { linkTimeoutMs: options.linkTimeoutMs }, pacingTargetLoad: options.pacingTargetLoad },
     }),
     (n) => n.stop(),
   );

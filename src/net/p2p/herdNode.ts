@@ -27,6 +27,8 @@ import { newGossipCounters, type GossipCounters } from './validate.js';
 export interface HerdNodeTuning extends GossipsubTuning {
   readonly outboxMaxRecords?: number;
   readonly outboxMaxBytes?: number;
+  /** The share of its event loop busy that pacing steers a member towards (PACING_DEFAULTS.targetLoad). */
+  readonly pacingTargetLoad?: number;
   readonly congestionHighBytes?: number;
   readonly congestionLowBytes?: number;
   readonly links?: LinkTuning;
@@ -48,7 +50,7 @@ export interface HerdNodeEvents {
   'link:down': [name: string, peerId: string];
   /** A neighbour became this member's child in some origin's gossip tree: sync with it. */
   'tree:child': [peerId: string];
-  /** Records stored from a gossip message, and the member that signed it. */
+  /** A gossip message stored records. */
   'message:stored': [message: StoredMessage];
   congested: [backlogBytes: number];
   drain: [backlogBytes: number];
@@ -112,6 +114,7 @@ export class HerdNode extends SafeEmitter<HerdNodeEvents> implements RecordSink,
       log,
       outboxMaxRecords: t.outboxMaxRecords,
       outboxMaxBytes: t.outboxMaxBytes,
+      pacingTargetLoad: t.pacingTargetLoad,
       onBacklogChange: () => this.gauge.check(),
     });
     this.gauge = new CongestionGauge({

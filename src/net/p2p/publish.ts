@@ -17,17 +17,19 @@ export interface PublisherInit {
   readonly log: Logger;
   readonly outboxMaxRecords?: number;
   readonly outboxMaxBytes?: number;
+  readonly pacingTargetLoad?: number;
   /** The backlog may have changed (a message was queued or left signing). */
   readonly onBacklogChange: () => void;
 }
 
 export class GossipPublisher {
   private readonly outbox: Outbox;
-  private readonly pacing = new PublishPacing();
+  private readonly pacing: PublishPacing;
   /** Bytes handed to gossipsub's publish whose signing has not finished yet. */
   private signing = 0;
 
   constructor(private readonly init: PublisherInit) {
+    this.pacing = new PublishPacing({ targetLoad: init.pacingTargetLoad });
     this.outbox = new Outbox({
       send: (batch) => this.send(batch),
       maxRecords: init.outboxMaxRecords,
