@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { HerdFileJson } from '../src/config/herdFile.js';
+import { loadShare } from '../src/cli/options.js';
 import { herd } from '../testkit/cli.js';
 import { makeHerd, type TestHerd } from '../testkit/herd.js';
 
@@ -48,6 +49,13 @@ describe('bad option values: one line naming the value, exit 2', () => {
       assert.ok(r.stderr.includes(`"${bad}"`), `${what}: names ${bad}, got ${JSON.stringify(r.stderr)}`);
     });
   });
+});
+
+test('--pacing-target-load takes a share written in decimal digits, above 0 and at most 1', () => {
+  assert.deepEqual(['0.5', '.05', '1', '1.0', '0.001'].map(loadShare), [0.5, 0.05, 1, 1, 0.001]);
+  for (const bad of ['0', '0.0', '1.01', '-0.5', '1e-1', '0x1', ' 0.5', '', '.', 'NaN']) {
+    assert.throws(() => loadShare(bad), (err: Error) => err.message.includes(`got "${bad}"`), bad);
+  }
 });
 
 describe('herd send', () => {
