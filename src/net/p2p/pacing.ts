@@ -20,7 +20,9 @@ export const PACING_DEFAULTS = {
    * each): the five members' cores at 200 and 1,000 updates/s at Clark were 0.70-0.90 and
    * 0.59-0.61 at 0.2, 0.39 and 0.37 at 0.1, 0.32-0.34 and 0.35-0.40 at 0.05; the two-hop p50
    * at 1,000/s 31, 74 and 73 ms, the p99 96-100 ms at all three. CPU that follows the load
-   * ranks above the median delay (issue 12).
+   * ranks above the median delay (issue 12). `herd start --pacing-target-load` sets it: at 0.5,
+   * 1,000/s cost the five members 1.5 cores against 0.3-0.4, for a two-hop p50 of 3-4 ms
+   * against 50-55 (BENCHMARKS.md, section 2).
    */
   targetLoad: 0.1,
   /**
