@@ -54,7 +54,11 @@ describe('bad option values: one line naming the value, exit 2', () => {
 test('--pacing-target-load takes a share written in decimal digits, above 0 and at most 1', () => {
   assert.deepEqual(['0.5', '.05', '1', '1.0', '0.001'].map(loadShare), [0.5, 0.05, 1, 1, 0.001]);
   for (const bad of ['0', '0.0', '1.01', '-0.5', '1e-1', '0x1', ' 0.5', '', '.', 'NaN']) {
-    assert.throws(() => loadShare(bad), (err: Error) => err.message.includes(`got "${bad}"`), bad);
+    assert.throws(
+      () => loadShare(bad),
+      (err: Error) => err.message.includes(`got "${bad}"`),
+      bad,
+    );
   }
 });
 
