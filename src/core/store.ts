@@ -16,7 +16,7 @@
 import { bytesOfLatin1, latin1Bytes } from '../protocol/latin1.js';
 import { atLineClient, recordOf, type LocationRecord } from '../protocol/record.js';
 import { compareTimeBytes, compareTimeTexts } from '../protocol/time.js';
-import { clientHashOfBytes } from './clientHash.js';
+import { clientHash, clientHashOfBytes } from './clientHash.js';
 import { ClientTable, clientStart, SHARD_BITS, SPACE, type LineBytes } from './clientTable.js';
 
 export type { LineBytes } from './clientTable.js';
@@ -118,7 +118,7 @@ export class LocationStore {
   private find(client: string): LineBytes | undefined {
     const bytes = latin1Bytes(client);
     if (bytes === undefined) return undefined;
-    const hash = clientHashOfBytes(bytes, 0, client.length);
+    const hash = clientHash(client);
     const shard = this.shards[hash & (SHARDS - 1)]!;
     const slot = shard.slotOf(bytes, 0, client.length, hash);
     return slot >= 0 ? shard.locate(slot, this.current) : undefined;
