@@ -51,22 +51,15 @@ export function isPosixTimeBytes(bytes: Uint8Array, start: number, end: number):
  * so the store can compare against the time text inside a stored AT line on every offer.
  */
 export function compareTimeTexts(a: string, b: string): number {
-  const aDot = dotOrEnd(a);
-  const bDot = dotOrEnd(b);
-  // Whole seconds: without leading zeros, more digits is larger; equal lengths compare digitwise.
-  let i = leadingZeros(a, aDot);
-  let j = leadingZeros(b, bDot);
-  if (aDot - i !== bDot - j) return aDot - i - (bDot - j);
-  for (; i < aDot; i++, j++) {
-    if (a.charCodeAt(i) !== b.charCodeAt(j)) return a.charCodeAt(i) - b.charCodeAt(j);
-  }
-  // Fractions digit by digit, a missing digit counting as 0.
-  for (i = aDot + 1, j = bDot + 1; i < a.length || j < b.length; i++, j++) {
-    const d = (i < a.length ? a.charCodeAt(i) : ZERO) - (j < b.length ? b.charCodeAt(j) : ZERO);
-    if (d !== 0) return d;
-  }
-  return 0;
+  // Times are digits and a dot, so their latin1 bytes are their characters.
+  if (timePair.length < a.length + b.length) timePair = Buffer.allocUnsafeSlow(a.length + b.length);
+  timePair.write(a, 0, 'latin1');
+  timePair.write(b, a.length, 'latin1');
+  return compareTimeBytes(timePair, 0, a.length, timePair, a.length, a.length + b.length);
 }
+
+/** Where compareTimeTexts puts its two times side by side; grown for longer ones. */
+let timePair = Buffer.allocUnsafeSlow(64);
 
 /**
  * compareTimeTexts of two times given as latin1 bytes, `a[aStart, aEnd)` and `b[bStart, bEnd)`:
@@ -75,6 +68,7 @@ export function compareTimeTexts(a: string, b: string): number {
 export function compareTimeBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
   const aDot = byteDotOrEnd(a, aStart, aEnd);
   const bDot = byteDotOrEnd(b, bStart, bEnd);
+  // Whole seconds: without leading zeros, more digits is larger; equal lengths compare digitwise.
   let i = aStart;
   let j = bStart;
   while (i < aDot && a[i] === ZERO) i++;
@@ -83,6 +77,7 @@ export function compareTimeBytes(a: Uint8Array, aStart: number, aEnd: number, b:
   for (; i < aDot; i++, j++) {
     if (a[i] !== b[j]) return a[i]! - b[j]!;
   }
+  // Fractions digit by digit, a missing digit counting as 0.
   for (i = aDot + 1, j = bDot + 1; i < aEnd || j < bEnd; i++, j++) {
     const d = (i < aEnd ? a[i]! : ZERO) - (j < bEnd ? b[j]! : ZERO);
     if (d !== 0) return d;
@@ -102,12 +97,6 @@ const DOT = 0x2e;
 function dotOrEnd(text: string): number {
   const dot = text.indexOf('.');
   return dot === -1 ? text.length : dot;
-}
-
-function leadingZeros(text: string, end: number): number {
-  let i = 0;
-  while (i < end && text.charCodeAt(i) === ZERO) i++;
-  return i;
 }
 
 /** Formats a nanosecond difference as an explicit sign and exactly 9 decimals: `+0.263873386`. */
