@@ -23,7 +23,7 @@ import { RecordLog } from '../net/recordLog.js';
 import type { MemberStatus } from '../net/status.js';
 import { placesFromEnvironment, readiness, type PlacesProvider } from '../places/index.js';
 import { measured } from '../places/measured.js';
-import { firstLine, receivedSeconds } from '../protocol/record.js';
+import { batchLine, receivedSeconds } from '../protocol/record.js';
 import { counterSnapshot, memberReadiness, memberStatus, type MemberParts } from './memberStatus.js';
 import { VERSION } from './version.js';
 
@@ -302,7 +302,7 @@ async function startReplication(
  * again meanwhile: the newer report takes the queued one's place), stored here or not.
  */
 function observePropagation(node: HerdNode, clock: Clock, observe: (seconds: number) => void): void {
-  node.onMessageStored(({ data }) => observe(Number(clock.nowNanos()) / 1e9 - receivedSeconds(firstLine(data))));
+  node.onMessageStored(({ data }) => observe(Number(clock.nowNanos()) / 1e9 - receivedSeconds(batchLine(data))));
 }
 
 interface StoppableParts {

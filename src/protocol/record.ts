@@ -104,10 +104,11 @@ export function batchLines(bytes: Uint8Array): string[] {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split('\n');
 }
 
-/** A batch's first AT line. */
-export function firstLine(bytes: Uint8Array): string {
-  const newline = bytes.indexOf(0x0a);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, newline === -1 ? bytes.byteLength : newline).toString('latin1');
+/** The AT line of a batch that starts at `start` (the first line by default). */
+export function batchLine(bytes: Uint8Array, start = 0): string {
+  const newline = bytes.indexOf(0x0a, start);
+  const end = newline === -1 ? bytes.byteLength : newline;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
 /** Decodes a batch; a single malformed record makes the whole batch invalid. */

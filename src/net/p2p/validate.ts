@@ -6,7 +6,7 @@
  * (receive.ts) is a thin shell around `storeBatch`.
  */
 import { atLineMemberIs, isAtLine } from '../../protocol/atLine.js';
-import { parseAtLine } from '../../protocol/record.js';
+import { batchLine, parseAtLine } from '../../protocol/record.js';
 import type { LocationStore } from '../../core/store.js';
 import type { SignatureCounts } from './ed25519Verify.js';
 
@@ -39,7 +39,7 @@ export function storeBatch(signer: string | undefined, data: Uint8Array, store: 
     start = end + 1;
   }
   if (otherOrigin !== -1) {
-    const { client, member } = parseAtLine(Buffer.from(data.subarray(otherOrigin, lineEnd(data, otherOrigin))).toString('latin1'))!;
+    const { client, member } = parseAtLine(batchLine(data, otherOrigin))!;
     return { kind: 'reject', reason: `record of ${client} claims origin ${member}, signed by ${signer}` };
   }
   let stored = 0;
