@@ -1,9 +1,11 @@
 /**
  * The relay cost alone (figure 7 of `npm run bench`), with its profile printed:
- *   node dist/bench/relay.js [--rates 200,1000] [--seconds 5] [--steady 45] [--profile] [--keep FILE.cpuprofile]
+ *   node dist/bench/relay.js [--rates 200,1000] [--seconds 5] [--steady 45] [--profile] [--keep FILE.cpuprofile] [--bare]
+ * `--bare`: the same for a bare gossipsub relay (no herd code; scenarios/bareRelay.ts) instead.
  */
 import { parseArgs } from 'node:util';
 import { formatBreakdown } from './lib/profile.js';
+import { bareRelayCost } from './scenarios/bareRelay.js';
 import { relayCost } from './scenarios/relay.js';
 
 const { values } = parseArgs({
@@ -13,9 +15,19 @@ const { values } = parseArgs({
     steady: { type: 'string', default: '45' },
     keep: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    bare: { type: 'boolean', default: false },
   },
 });
 const rates = values.rates.split(',').map(Number);
+const onStep = (t: string) => process.stderr.write(`${t}\n`);
+if (values.bare) {
+  for (const s of await bareRelayCost({ rates, seconds: Number(values.seconds), steadySeconds: Number(values.steady) }, onStep)) {
+    console.log(
+      `${s.rate} msgs/s: ${s.messages} of ${s.published} received; ${s.microsPerMessage.toFixed(0)} us/msg at the relay, ${s.relayCores.toFixed(2)} cores`,
+    );
+  }
+  process.exit(0);
+}
 const steps = await relayCost(
   {
     rates,
@@ -25,7 +37,7 @@ const steps = await relayCost(
     profile: values.profile || values.keep !== undefined,
     keepProfile: values.keep,
   },
-  (t) => process.stderr.write(`${t}\n`),
+  onStep,
 );
 for (const s of steps) {
   console.log(

@@ -4,6 +4,7 @@ import type { CatchUpResult } from '../scenarios/catchup.js';
 import type { MemoryAt } from '../scenarios/memory.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { MeasuredRun, RatioResult } from '../scenarios/ratio.js';
+import { BARE_MESSAGE_BYTES, type BareRelayStep } from '../scenarios/bareRelay.js';
 import type { RelayStep } from '../scenarios/relay.js';
 import type { PropagationResult, RateResult } from '../scenarios/propagation.js';
 import type { StartupResult } from '../scenarios/startup.js';
@@ -29,7 +30,13 @@ export interface BenchResults {
   readonly throughput?: ThroughputResult;
   readonly ratio?: RatioResult;
   readonly propagation?: PropagationResult;
-  readonly relay?: { readonly steadySeconds: number; readonly cpu: RelayStep[]; readonly profiled: RelayStep[] };
+  readonly relay?: {
+    readonly steadySeconds: number;
+    readonly cpu: RelayStep[];
+    readonly profiled: RelayStep[];
+    /** The same stack without the herd: a bare gossipsub relay, one message per record. */
+    readonly bare: BareRelayStep[];
+  };
   readonly sustained?: SustainedResult;
   /** One sustained step with every member on `--data-dir`. */
   readonly durable?: SustainedStep;
@@ -81,10 +88,11 @@ function targets(r: BenchResults): string {
   if (r.relay) {
     const most = r.relay.cpu.reduce((a, b) => (b.records / Math.max(1, b.messages) > a.records / Math.max(1, a.messages) ? b : a));
     const least = r.relay.cpu[0]!;
+    const bare = r.relay.bare[0];
     rows.push([
       'CPU at a relay (Bona) per gossip message; per record (largest batches)',
       '≤ 1 ms; ≤ 5 µs',
-      `${int(least.microsPerMessage)} µs at ${int(least.rate)}/s; ${f(most.microsPerRecord, 1)} µs at ${int(most.rate)}/s`,
+      `${int(least.microsPerMessage)} µs at ${int(least.rate)}/s${bare ? ` (a bare gossipsub relay: ${int(bare.microsPerMessage)} µs at ${int(bare.rate)} messages/s)` : ''}; ${f(most.microsPerRecord, 1)} µs at ${int(most.rate)}/s`,
       yes(least.microsPerMessage <= 1000 && most.microsPerRecord <= 5),
     ]);
   }
@@ -212,6 +220,17 @@ function relaySection(relay: NonNullable<BenchResults['relay']>): string {
       rows,
     ),
   ];
+  if (relay.bare.length > 0) {
+    parts.push(
+      '',
+      `The same stack without the herd, for reference: four bare libp2p nodes, each its own process (TCP, noise, yamux, identify, and gossipsub with its defaults), in a star whose centre relays one publisher's ${BARE_MESSAGE_BYTES}-byte messages, each published alone, to two subscribers (after ${relay.steadySeconds} s at the lowest rate). The centre's CPU beyond its idle CPU, per message a subscriber received:`,
+      '',
+      table(
+        ['messages/s', 'published', 'received', 'µs/message', 'relay cores'],
+        relay.bare.map((s) => [int(s.rate), int(s.published), int(s.messages), int(s.microsPerMessage), f(s.relayCores)]),
+      ),
+    );
+  }
   for (const p of relay.profiled) {
     if (!p.profile) continue;
     const cats = Object.entries(p.profile.busyPercent)
