@@ -133,6 +133,18 @@ describe('storeBatch', () => {
       assert.deepEqual(held(store), ['kiwi@100.000000000', 'new@7.000000000']);
     }
   });
+
+  test('stores every record of a large batch whose clients and times vary in length, each where it belongs', () => {
+    // More lines than the validator's first room for what it notes per line (256), so that it grows.
+    const records = Array.from({ length: 700 }, (_, i) => record('Bona', `c${'x'.repeat(i % 37)}${i}`, 1 + i * 1013));
+    const store = fresh();
+    assert.deepEqual(storeBatch('Bona', bytes(...records), store), { kind: 'accept', records: 700, stored: 700 });
+    for (const r of records) assert.equal(store.get(r.client)?.atLine, r.atLine);
+    // Once more, each client's time only some older and some newer: only the newer are kept.
+    const again = records.map((r, i) => record('Bona', r.client, 1 + i * 1013 + (i % 2 === 0 ? 1 : -1)));
+    assert.deepEqual(storeBatch('Bona', bytes(...again), store), { kind: 'accept', records: 700, stored: 350 });
+    for (const [i, r] of again.entries()) assert.equal(store.get(r.client)?.atLine, i % 2 === 0 ? r.atLine : records[i]!.atLine);
+  });
 });
 
 describe('Ed25519 verification with kept keys', () => {

@@ -186,8 +186,15 @@ describe('pure protocol properties', () => {
         assert.equal(parseAtLine(l) !== undefined, expected, l);
         // As gossip checks it: the line's bytes inside a message, between other lines.
         const message = Buffer.from(`AT x\n${l}\nAT y`, 'latin1');
-        assert.equal(isAtLine(message, 5, 5 + l.length), refAtLine(message.toString('latin1', 5, 5 + l.length), MAX_RECORD_LINE_BYTES), l);
-        if (expected) assert.equal(atLineMemberIs(message, 5, l.split(' ')[1]!), true);
+        const fields = { clientStart: 0, clientEnd: 0, timeStart: 0 };
+        assert.equal(isAtLine(message, 5, 5 + l.length, fields), refAtLine(message.toString('latin1', 5, 5 + l.length), MAX_RECORD_LINE_BYTES), l);
+        if (expected) {
+          assert.equal(atLineMemberIs(message, 5, l.split(' ')[1]!), true);
+          // Where it says the client id and the time are, they are.
+          const [, , , client, , time] = l.split(' ');
+          assert.equal(message.toString('latin1', fields.clientStart, fields.clientEnd), client);
+          assert.equal(message.toString('latin1', fields.timeStart, 5 + l.length), time);
+        }
       }),
       { numRuns: 5000 },
     );

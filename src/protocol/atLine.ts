@@ -22,8 +22,21 @@ const MAX_MEMBER_NAME = 64;
 const MAX_DIFFERENCE_SECONDS_DIGITS = 19;
 const DIFFERENCE_FRACTION_DIGITS = 9;
 
-/** Whether `bytes[start, end)` is an AT line every member accepts. */
-export function isAtLine(bytes: Uint8Array, start: number, end: number): boolean {
+/**
+ * Where the fields an offer needs are in a line isAtLine accepted, so that the store need not
+ * look for them again: the client id is `[clientStart, clientEnd)`, the time `[timeStart, end)`.
+ */
+export interface AtLineFields {
+  clientStart: number;
+  clientEnd: number;
+  timeStart: number;
+}
+
+/**
+ * Whether `bytes[start, end)` is an AT line every member accepts. When it is and `fields` is
+ * given, writes where its client id and time are into it.
+ */
+export function isAtLine(bytes: Uint8Array, start: number, end: number, fields?: AtLineFields): boolean {
   if (
     end - start > MAX_RECORD_LINE_BYTES ||
     end - start < 3 ||
@@ -41,8 +54,13 @@ export function isAtLine(bytes: Uint8Array, start: number, end: number): boolean
   if (at === client || at === end || bytes[at] !== SPACE) return false;
   const location = at + 1;
   for (at = location; at < end && bytes[at] !== SPACE; at++);
-  if (at === end || !isLocationBytes(bytes, location, at)) return false;
-  return isPosixTimeBytes(bytes, at + 1, end);
+  if (at === end || !isLocationBytes(bytes, location, at) || !isPosixTimeBytes(bytes, at + 1, end)) return false;
+  if (fields !== undefined) {
+    fields.clientStart = client;
+    fields.clientEnd = location - 1;
+    fields.timeStart = at + 1;
+  }
+  return true;
 }
 
 /** Whether the member field of the AT line at `start` (checked by isAtLine) is `name`. */

@@ -1,11 +1,12 @@
 /**
  * What a member does with a gossip message's payload, given who signed it: the whole batch is
  * checked first (one bad record rejects it), then each record is offered to the store once;
- * the store's own newer-than check is the only one. All of it on the message's bytes: a record
+ * the store's own newer-than check is the only one. Each record is read once: the grammar check
+ * notes where its fields are, and the offer starts from there. All of it on the message's bytes: a record
  * becomes no string or object, and the store copies the lines it keeps. The topic validator
  * (receive.ts) is a thin shell around `storeBatch`.
  */
-import { atLineMemberIs, isAtLine } from '../../protocol/atLine.js';
+import { atLineMemberIs, isAtLine, type AtLineFields } from '../../protocol/atLine.js';
 import { batchLine, parseAtLine } from '../../protocol/record.js';
 import type { LocationStore } from '../../core/store.js';
 import type { SignatureCounts } from './ed25519Verify.js';
@@ -33,9 +34,11 @@ export function storeBatch(signer: string | undefined, data: Uint8Array, store: 
   let records = 0;
   let otherOrigin = -1;
   for (let start = 0; start <= data.length; records++) {
-    const end = lineEnd(data, start);
-    if (!isAtLine(data, start, end)) return { kind: 'reject', reason: 'undecodable payload' };
+    const newline = data.indexOf(NEWLINE, start);
+    const end = newline === -1 ? data.length : newline;
+    if (!isAtLine(data, start, end, fields)) return { kind: 'reject', reason: 'undecodable payload' };
     if (otherOrigin === -1 && !atLineMemberIs(data, start, signer)) otherOrigin = start;
+    keepFields(records, end);
     start = end + 1;
   }
   if (otherOrigin !== -1) {
@@ -43,17 +46,42 @@ export function storeBatch(signer: string | undefined, data: Uint8Array, store: 
     return { kind: 'reject', reason: `record of ${client} claims origin ${member}, signed by ${signer}` };
   }
   let stored = 0;
-  for (let start = 0; start <= data.length;) {
-    const end = lineEnd(data, start);
-    if (store.offerLine(data, start, end)) stored++;
+  for (let record = 0, start = 0; record < records; record++) {
+    const end = readFields(record);
+    if (store.offerLine(data, start, end, fields)) stored++;
     start = end + 1;
   }
   return stored === 0 ? { kind: 'ignore', records } : { kind: 'accept', records, stored };
 }
 
-function lineEnd(data: Uint8Array, start: number): number {
-  const newline = data.indexOf(NEWLINE, start);
-  return newline === -1 ? data.length : newline;
+/**
+ * What isAtLine found in each line of the batch being checked (its end, client id and time),
+ * kept for the offers: every record is read once. Reused from batch to batch.
+ */
+const fields: AtLineFields = { clientStart: 0, clientEnd: 0, timeStart: 0 };
+const FIELDS_PER_LINE = 4;
+let batchFields = new Int32Array(FIELDS_PER_LINE * 256);
+
+function keepFields(line: number, end: number): void {
+  const at = FIELDS_PER_LINE * line;
+  if (at === batchFields.length) {
+    const more = new Int32Array(2 * batchFields.length);
+    more.set(batchFields);
+    batchFields = more;
+  }
+  batchFields[at] = end;
+  batchFields[at + 1] = fields.clientStart;
+  batchFields[at + 2] = fields.clientEnd;
+  batchFields[at + 3] = fields.timeStart;
+}
+
+/** Puts a kept line's fields back into `fields`; returns the line's end. */
+function readFields(line: number): number {
+  const at = FIELDS_PER_LINE * line;
+  fields.clientStart = batchFields[at + 1]!;
+  fields.clientEnd = batchFields[at + 2]!;
+  fields.timeStart = batchFields[at + 3]!;
+  return batchFields[at]!;
 }
 
 /** What the validator has seen; names match the member's metrics snapshot. */
