@@ -1,11 +1,12 @@
 /**
  * The relay cost alone (figure 7 of `npm run bench`), with its profile printed:
  *   node dist/bench/relay.js [--rates 200,1000] [--seconds 5] [--steady 45] [--profile] [--keep FILE.cpuprofile] [--bare]
- * `--bare`: the same for a bare gossipsub relay (no herd code; scenarios/bareRelay.ts) instead.
+ * `--bare`: then a bare gossipsub relay (no herd code; scenarios/bareRelay.ts) at each step's
+ * message rate and size, and the herd's own part of the cost.
  */
 import { parseArgs } from 'node:util';
 import { formatBreakdown } from './lib/profile.js';
-import { bareRelayCost } from './scenarios/bareRelay.js';
+import { bareRelayCost, loadsLike } from './scenarios/bareRelay.js';
 import { relayCost } from './scenarios/relay.js';
 
 const { values } = parseArgs({
@@ -20,14 +21,6 @@ const { values } = parseArgs({
 });
 const rates = values.rates.split(',').map(Number);
 const onStep = (t: string) => process.stderr.write(`${t}\n`);
-if (values.bare) {
-  for (const s of await bareRelayCost({ rates, seconds: Number(values.seconds), steadySeconds: Number(values.steady) }, onStep)) {
-    console.log(
-      `${s.rate} msgs/s: ${s.messages} of ${s.published} received; ${s.microsPerMessage.toFixed(0)} us/msg at the relay, ${s.relayCores.toFixed(2)} cores`,
-    );
-  }
-  process.exit(0);
-}
 const steps = await relayCost(
   {
     rates,
@@ -44,5 +37,15 @@ for (const s of steps) {
     `${s.rate}/s: ${s.messages} msgs, ${s.records} records at the relay; ${s.microsPerMessage.toFixed(0)} us/msg, ${s.microsPerRecord.toFixed(1)} us/record; relay ${s.relayCores.toFixed(2)} cores, members ${s.membersCores.toFixed(2)} cores (idle ${s.idleMembersCores.toFixed(2)})`,
   );
   if (s.profile) console.log(formatBreakdown({ ...s.profile, totalMs: 0, percent: s.profile.busyPercent }, 12));
+}
+if (values.bare) {
+  const bare = await bareRelayCost({ steps: loadsLike(steps), seconds: Number(values.seconds), steadySeconds: Number(values.steady) }, onStep);
+  for (const [k, b] of bare.entries()) {
+    const s = steps[k]!;
+    const own = s.microsPerMessage - b.microsPerMessage;
+    console.log(
+      `${s.rate}/s: bare relay at ${b.rate.toFixed(1)} msgs/s of ${b.bytes} bytes: ${b.messages} of ${b.published} received, ${b.microsPerMessage.toFixed(0)} us/msg; the herd's own ${own.toFixed(0)} us/msg, ${(own / (s.records / Math.max(1, s.messages))).toFixed(1)} us/record`,
+    );
+  }
 }
 process.exit(0);

@@ -27,7 +27,7 @@ import { memoryPerClient } from './scenarios/memory.js';
 import { profile } from './scenarios/profile.js';
 import { LATENCY_FIRST_LOAD, propagation, warmThenAtRate } from './scenarios/propagation.js';
 import { closedLoopRatio } from './scenarios/ratio.js';
-import { bareRelayCost } from './scenarios/bareRelay.js';
+import { bareRelayCost, loadsLike } from './scenarios/bareRelay.js';
 import { relayCost } from './scenarios/relay.js';
 import { sustained } from './scenarios/sustained.js';
 import { throughput } from './scenarios/throughput.js';
@@ -62,7 +62,6 @@ const SIZES = {
     edgeRates: [2000, 5000, 10_000, 20_000, 30_000, 40_000],
     edgeSeconds: 3,
     relayRates: [200, 1000, 5000],
-    bareRelayRates: [200, 1000],
     relaySeconds: 5,
     relaySteadySeconds: 45,
     herdRates: [20_000, 30_000, 40_000],
@@ -87,7 +86,6 @@ const SIZES = {
     edgeRates: [2000],
     edgeSeconds: 0.5,
     relayRates: [200],
-    bareRelayRates: [200],
     relaySeconds: 0.5,
     relaySteadySeconds: 0.5,
     herdRates: [2000],
@@ -207,7 +205,7 @@ async function main(): Promise<void> {
       const cpu = await relayCost({ ...relaySize, rates: size.relayRates, profile: options.quick }, onStep);
       // --quick: the profiled run stands for both (its CPU figures include the profiler's).
       const profiled = options.quick ? cpu : await relayCost({ ...relaySize, rates: size.relayRates.slice(0, 1), profile: true }, onStep);
-      const bare = await bareRelayCost({ rates: size.bareRelayRates, seconds: relaySize.seconds, steadySeconds: relaySize.steadySeconds }, onStep);
+      const bare = await bareRelayCost({ steps: loadsLike(cpu), seconds: relaySize.seconds, steadySeconds: relaySize.steadySeconds }, onStep);
       return { steadySeconds: relaySize.steadySeconds, cpu, profiled, bare };
     }),
     sustained: await run('sustained', () => withHerd({}, (herd) => sustained(herd, size.herdRates, size.herdSeconds, onStep))),

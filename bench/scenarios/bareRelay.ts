@@ -1,20 +1,27 @@
 /**
- * The stack's own price of a relayed message, as a reference for the herd's relay (relay.ts):
- * four bare libp2p nodes (bare-gossip-node.ts: a member's transports, gossipsub with its
- * defaults, none of the herd's code) in a star whose centre relays one publisher's messages to
- * two subscribers, as Bona relays Clark's to Bailey and Campbell. Messages are the size of an AT
- * line and each is published alone, at each rate after `steadySeconds` at the lowest (as for
- * the herd's relay: V8 optimizes a relay's path only after a while). The centre's CPU beyond
- * its idle CPU just before, per message its subscribers got.
+ * The stack's own price of a relayed message, to tell it from the herd's in the relay's figures
+ * (relay.ts): four bare libp2p nodes (bare-gossip-node.ts: a member's transports, gossipsub with
+ * its defaults, none of the herd's code) in a star whose centre relays one publisher's messages
+ * to two subscribers, as Bona relays Clark's to Bailey and Campbell. Each step publishes at the
+ * message rate Bona saw in a step of the herd's relay scenario, messages of the size Bona's were
+ * (its records per message, of about RELAY_LINE_BYTES each), after `steadySeconds` at the first
+ * step (as for the herd's relay: V8 optimizes a relay's path only after a while). The centre's
+ * CPU beyond its idle CPU just before, per message its subscribers got.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BareCommand, BareReport } from '../bare-gossip-node.js';
+import type { RelayStep } from './relay.js';
 import { cpuSeconds } from '../lib/proc.js';
 import { sleep } from '../lib/util.js';
 
-export interface BareRelayStep {
+/** One step: messages per second, and bytes per message. */
+export interface BareRelayLoad {
   readonly rate: number;
+  readonly bytes: number;
+}
+
+export interface BareRelayStep extends BareRelayLoad {
   /** Messages one subscriber received in the step (all of them, unless the stack fell behind). */
   readonly messages: number;
   readonly published: number;
@@ -23,17 +30,25 @@ export interface BareRelayStep {
 }
 
 export interface BareRelayOptions {
-  readonly rates: readonly number[];
+  readonly steps: readonly BareRelayLoad[];
   readonly seconds: number;
   readonly steadySeconds: number;
 }
 
-/** An AT line of a typical client id is about this long. */
-export const BARE_MESSAGE_BYTES = 100;
+/** The relay scenario's AT lines (`AT Clark +0.000123456 bench-relay-5000-12345 ...`) and their newline. */
+export const RELAY_LINE_BYTES = 88;
 const IDLE_MS = 2_000;
 /** A hang guard: the mesh forms within a few heartbeats (1 s each). */
 const MESH_TIMEOUT_MS = 30_000;
 const NODE_SCRIPT = fileURLToPath(new URL('../bare-gossip-node.js', import.meta.url));
+
+/** The bare steps that match the herd relay's: Bona's message rate, and its messages' size. */
+export function loadsLike(relaySteps: readonly RelayStep[]): BareRelayLoad[] {
+  return relaySteps.map((s) => ({
+    rate: Math.max(1, s.messages) / s.seconds,
+    bytes: Math.round((Math.max(1, s.records) / Math.max(1, s.messages)) * RELAY_LINE_BYTES),
+  }));
+}
 
 class BareNode {
   private readonly child: ChildProcess;
@@ -82,22 +97,24 @@ export async function bareRelayCost(options: BareRelayOptions, onStep: (text: st
       if (performance.now() > deadline) throw new Error(`bare relay: no whole mesh after ${MESH_TIMEOUT_MS} ms (mesh peers ${m.join(', ')})`);
       await sleep(100);
     }
-    const publish = (rate: number, seconds: number) =>
-      publisher.next('published', { cmd: 'publish', rate, count: Math.max(1, Math.round(rate * seconds)), bytes: BARE_MESSAGE_BYTES });
+    const publish = ({ rate, bytes }: BareRelayLoad, seconds: number) =>
+      publisher.next('published', { cmd: 'publish', rate, count: Math.max(1, Math.round(rate * seconds)), bytes });
     const received = () => subscriber.next('state', { cmd: 'state' }).then((s) => s.received);
 
-    onStep(`bare relay: ${options.steadySeconds} s at ${options.rates[0]}/s first`);
-    await publish(options.rates[0]!, options.steadySeconds);
+    const [first] = options.steps;
+    if (first === undefined) return [];
+    onStep(`bare relay: ${options.steadySeconds} s at the first step first`);
+    await publish(first, options.steadySeconds);
     const steps: BareRelayStep[] = [];
-    for (const rate of options.rates) {
-      onStep(`bare relay at ${rate}/s`);
+    for (const load of options.steps) {
+      onStep(`bare relay at ${load.rate.toFixed(1)} messages/s of ${load.bytes} bytes`);
       const idleFrom = cpuSeconds(relay.pid);
       await sleep(IDLE_MS);
       const idleCores = (cpuSeconds(relay.pid) - idleFrom) / (IDLE_MS / 1000);
       const before = await received();
       const cpuFrom = cpuSeconds(relay.pid);
       const from = performance.now();
-      const { count } = await publish(rate, options.seconds);
+      const { count } = await publish(load, options.seconds);
       // Until the subscriber's count stops moving: what the stack did not carry by then, it lost.
       let messages = (await received()) - before;
       for (let last = -1; messages !== last && messages < count;) {
@@ -108,7 +125,7 @@ export async function bareRelayCost(options: BareRelayOptions, onStep: (text: st
       const wallSeconds = (performance.now() - from) / 1000;
       const relayCores = (cpuSeconds(relay.pid) - cpuFrom) / wallSeconds;
       const busySeconds = Math.max(0, (relayCores - idleCores) * wallSeconds);
-      steps.push({ rate, messages, published: count, microsPerMessage: (busySeconds / Math.max(1, messages)) * 1e6, relayCores });
+      steps.push({ ...load, messages, published: count, microsPerMessage: (busySeconds / Math.max(1, messages)) * 1e6, relayCores });
     }
     return steps;
   } finally {
