@@ -1,10 +1,10 @@
 /**
  * What a member does with a gossip message's payload, given who signed it: the whole batch is
  * checked first (one bad record rejects it), then each record is offered to the store once;
- * the store's own newer-than check is the only one. Each record is read once: the grammar check
- * notes where its fields are, and the offer starts from there. All of it on the message's bytes: a record
- * becomes no string or object, and the store copies the lines it keeps. The topic validator
- * (receive.ts) is a thin shell around `storeBatch`.
+ * the store's own newer-than check is the only one. Each record is read once: the grammar
+ * check notes where its fields are, and the offer starts from there. All of it on the
+ * message's bytes: a record becomes no string or object, and the store copies the lines it
+ * keeps. The topic validator (receive.ts) is a thin shell around `storeBatch`.
  */
 import { atLineMemberIs, isAtLine, type AtLineFields } from '../../protocol/atLine.js';
 import { batchLine, parseAtLine } from '../../protocol/record.js';
