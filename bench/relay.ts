@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { formatBreakdown } from './lib/profile.js';
-import { bareRelayCost, loadsLike } from './scenarios/bareRelay.js';
+import { bareRelayCost, beyondBare, loadsLike } from './scenarios/bareRelay.js';
 import { relayCost } from './scenarios/relay.js';
 
 const { values } = parseArgs({
@@ -42,9 +42,9 @@ if (values.bare) {
   const bare = await bareRelayCost({ steps: loadsLike(steps), seconds: Number(values.seconds), steadySeconds: Number(values.steady) }, onStep);
   for (const [k, b] of bare.entries()) {
     const s = steps[k]!;
-    const own = s.microsPerMessage - b.microsPerMessage;
+    const own = beyondBare(s, b);
     console.log(
-      `${s.rate}/s: bare relay at ${b.rate.toFixed(1)} msgs/s of ${b.bytes} bytes: ${b.messages} of ${b.published} received, ${b.microsPerMessage.toFixed(0)} us/msg; the herd's own ${own.toFixed(0)} us/msg, ${(own / (s.records / Math.max(1, s.messages))).toFixed(1)} us/record`,
+      `${s.rate}/s: bare relay at ${b.rate.toFixed(1)} msgs/s of ${b.bytes} bytes: ${b.messages} of ${b.published} received, ${b.microsPerMessage.toFixed(0)} us/msg; beyond it ${own.perMessage.toFixed(0)} us/msg, ${own.perRecord.toFixed(1)} us/record`,
     );
   }
 }

@@ -4,7 +4,7 @@ import type { CatchUpResult } from '../scenarios/catchup.js';
 import type { MemoryAt } from '../scenarios/memory.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { MeasuredRun, RatioResult } from '../scenarios/ratio.js';
-import { RELAY_LINE_BYTES, type BareRelayStep } from '../scenarios/bareRelay.js';
+import { beyondBare, RELAY_LINE_BYTES, type BareRelayStep } from '../scenarios/bareRelay.js';
 import type { RelayStep } from '../scenarios/relay.js';
 import type { PropagationResult, RateResult } from '../scenarios/propagation.js';
 import type { StartupResult } from '../scenarios/startup.js';
@@ -91,7 +91,7 @@ function targets(r: BenchResults): string {
     // The bare relay's steps match the herd's (section 2b): the stack's part of each figure.
     const bareLeast = r.relay.bare[0];
     const bareMost = r.relay.bare[r.relay.cpu.indexOf(most)];
-    const ownPerRecord = bareMost && (most.microsPerMessage - bareMost.microsPerMessage) / (most.records / Math.max(1, most.messages));
+    const ownPerRecord = bareMost && beyondBare(most, bareMost).perRecord;
     rows.push([
       'CPU at a relay (Bona) per gossip message; per record (largest batches)',
       '≤ 1 ms; ≤ 5 µs',
@@ -226,15 +226,15 @@ function relaySection(relay: NonNullable<BenchResults['relay']>): string {
   if (relay.bare.length === relay.cpu.length) {
     const rows = relay.cpu.map((s, k) => {
       const bare = relay.bare[k]!;
-      const own = s.microsPerMessage - bare.microsPerMessage;
+      const own = beyondBare(s, bare);
       return [
         int(s.rate),
         f(bare.rate, 1),
         int(bare.bytes),
         int(s.microsPerMessage),
         int(bare.microsPerMessage),
-        int(own),
-        f(own / (s.records / Math.max(1, s.messages)), 1),
+        int(own.perMessage),
+        f(own.perRecord, 1),
       ];
     });
     parts.push(

@@ -50,6 +50,15 @@ export function loadsLike(relaySteps: readonly RelayStep[]): BareRelayLoad[] {
   }));
 }
 
+/**
+ * What a relay step cost beyond the bare relay's matching step, per message and per record: the
+ * herd's own work, less the stack's work it skips (below zero when messages carry few records).
+ */
+export function beyondBare(relay: RelayStep, bare: BareRelayStep): { perMessage: number; perRecord: number } {
+  const perMessage = relay.microsPerMessage - bare.microsPerMessage;
+  return { perMessage, perRecord: perMessage / (relay.records / Math.max(1, relay.messages)) };
+}
+
 class BareNode {
   private readonly child: ChildProcess;
   private readonly waiting: Array<{ event: BareReport['event']; resolve: (r: BareReport) => void }> = [];
